@@ -1,0 +1,192 @@
+"""The contract of every data set: its columns, their types and its key.
+
+One place answers "what does this file hold?" for bronze (raw CSV as extracted), silver (typed
+history per source) and gold (one row per client per day, and one capacity row per day).
+:func:`check_columns` and :func:`check_unique` are the guards the stages call before writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import DataQualityError
+
+#: Sources, in extraction order. Each lands as ``bronze/<source>/<YYYY-MM-DD>.csv``.
+SOURCES: tuple[str, ...] = (
+    "zoho_workspace_admins",
+    "zoho_users",
+    "zoho_seats",
+    "zoho_last_access",
+    "module_status",
+)
+
+# Logical types: "str", "int", "bool", "datetime" (UTC), "date", "float".
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    columns: dict[str, str]  # column -> logical type
+    key: tuple[str, ...] = ()
+    nullable: frozenset[str] = frozenset()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+
+#: Bronze: what the extract writes, all values as text. Column names are ours (not Zoho's), so a
+#: renamed field in Zoho's answer fails the extract, not a later join.
+BRONZE: dict[str, Contract] = {
+    "zoho_workspace_admins": Contract(
+        "zoho_workspace_admins",
+        {"workspace_id": "str", "workspace_name": "str", "created_time_ms": "int",
+         "created_by": "str", "admin_email": "str", "admin_source": "str"},
+        key=("workspace_id", "admin_email"),
+        nullable=frozenset({"admin_email", "created_by", "created_time_ms"}),
+    ),
+    "zoho_users": Contract(
+        "zoho_users", {"email": "str", "active": "bool", "role": "str"},
+        key=("email",), nullable=frozenset({"role"}),
+    ),
+    "zoho_seats": Contract(
+        "zoho_seats",
+        {"resource_name": "str", "allocated": "int", "used": "int", "remaining": "int"},
+        key=("resource_name",), nullable=frozenset({"remaining"}),
+    ),
+    "zoho_last_access": Contract(
+        "zoho_last_access",
+        {"workspace_name": "str", "user_email": "str", "last_access_at": "str"},
+        key=("workspace_name", "user_email"),
+    ),
+    "module_status": Contract(
+        "module_status", {"client_id": "int", "module_active": "bool"}, key=("client_id",),
+    ),
+}
+
+#: Silver: typed, lower-cased emails, plus ``snapshot_date``; one Parquet partition per day.
+SILVER: dict[str, Contract] = {
+    "zoho_workspace_admins": Contract(
+        "zoho_workspace_admins",
+        {"snapshot_date": "date", "workspace_id": "str", "workspace_name": "str",
+         "workspace_created_at": "datetime", "created_by": "str", "admin_email": "str",
+         "admin_source": "str"},
+        key=("snapshot_date", "workspace_id", "admin_email"),
+        nullable=frozenset({"admin_email", "created_by", "workspace_created_at"}),
+    ),
+    "zoho_users": Contract(
+        "zoho_users", {"snapshot_date": "date", "email": "str", "active": "bool", "role": "str"},
+        key=("snapshot_date", "email"), nullable=frozenset({"role"}),
+    ),
+    "zoho_seats": Contract(
+        "zoho_seats",
+        {"snapshot_date": "date", "resource_name": "str", "allocated": "int", "used": "int",
+         "remaining": "int"},
+        key=("snapshot_date", "resource_name"), nullable=frozenset({"remaining"}),
+    ),
+    "zoho_last_access": Contract(
+        "zoho_last_access",
+        {"snapshot_date": "date", "workspace_name": "str", "user_email": "str",
+         "last_access_at": "datetime"},
+        key=("snapshot_date", "workspace_name", "user_email"),
+    ),
+    "module_status": Contract(
+        "module_status", {"snapshot_date": "date", "client_id": "int", "module_active": "bool"},
+        key=("snapshot_date", "client_id"),
+    ),
+}
+
+#: Statuses of a gold row, in the order the report shows them.
+STATUSES: tuple[str, ...] = (
+    "active",
+    "inactive",
+    "seat_held_by_ex_client",
+    "paying_without_user",
+    "released",
+    "unmatched",
+)
+
+#: Gold: one row per client per day (plus one per unmatched workspace, whose client_id may be empty).
+GOLD_STATUS = Contract(
+    "seat_status",
+    {
+        "snapshot_date": "date",
+        "client_id": "int",
+        "workspace_id": "str",
+        "workspace_name": "str",
+        "workspace_created_at": "datetime",
+        "admin_email": "str",  # the admin emails of the workspace, "; "-joined, lower case
+        "seat_held": "bool",  # at least one admin email is an active Zoho user
+        "seats_held": "int",  # how many of them are active
+        "last_access_at": "datetime",  # latest access to the workspace by one of its admins
+        "days_since_last_access": "int",  # empty where no access was ever logged
+        "module_active": "bool",  # empty where the client is not in the company database
+        "status": "str",
+        "reclaimable": "bool",
+    },
+    key=("snapshot_date", "client_id", "workspace_id"),
+    nullable=frozenset({"client_id", "workspace_id", "workspace_name", "workspace_created_at",
+                        "admin_email", "last_access_at", "days_since_last_access",
+                        "module_active"}),
+)
+
+#: Gold capacity: one row per day.
+GOLD_CAPACITY = Contract(
+    "seat_capacity",
+    {
+        "snapshot_date": "date",
+        "seats_allocated": "int",  # Zoho's /resources "users" allocated
+        "seats_used": "int",  # Zoho's /resources "users" used
+        "seats_free": "int",  # allocated - used
+        "seats_held_by_clients": "int",  # active admin seats of client workspaces (gold)
+        "seats_held_by_ex_clients": "int",
+        "seats_held_by_inactive_clients": "int",
+        "seats_held_unmatched": "int",
+        "seats_other": "int",  # used - held by client workspaces: staff and other users
+        "paying_without_user": "int",
+        "usage_share": "float",  # used / allocated
+    },
+    key=("snapshot_date",),
+)
+
+
+def check_columns(df: pd.DataFrame, contract: Contract, where: str) -> None:
+    """Fail when a column of the contract is missing; extra columns are a failure too.
+
+    Args:
+        where: the file or call the frame came from, for the message.
+    """
+    missing = [c for c in contract.columns if c not in df.columns]
+    extra = [c for c in df.columns if c not in contract.columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {missing}")
+        if extra:
+            parts.append(f"unexpected column(s) {extra}")
+        raise DataQualityError(
+            f"{contract.name} ({where}): {' and '.join(parts)}; expected {contract.names}")
+
+
+def check_not_null(df: pd.DataFrame, contract: Contract, where: str) -> None:
+    """Fail when a non-nullable column has empty values."""
+    for col in contract.columns:
+        if col in contract.nullable or col not in df.columns:
+            continue
+        n = int(df[col].isna().sum())
+        if n:
+            raise DataQualityError(f"{contract.name} ({where}): column {col!r} has {n} empty value(s)")
+
+
+def check_unique(df: pd.DataFrame, contract: Contract, where: str) -> None:
+    """Fail when the contract's key repeats, naming up to five repeated keys."""
+    if not contract.key:
+        return
+    dup = df.duplicated(list(contract.key), keep=False)
+    if dup.any():
+        sample = df.loc[dup, list(contract.key)].drop_duplicates().head(5).to_dict("records")
+        raise DataQualityError(
+            f"{contract.name} ({where}): {int(dup.sum())} rows share a key "
+            f"{list(contract.key)}; e.g. {sample}")
