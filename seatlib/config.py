@@ -53,6 +53,7 @@ class ZohoSettings:
     client_id_pattern: str = r"^\s*(\d+)"  # first group = client id, from the workspace name
     audit_workspace: str = "Zoho Analytics Audits"
     access_log_table: str = "Access Log"
+    audit_timezone: str = "UTC"  # zone of "Accessed Time" values in the audit export
     excluded_workspaces: tuple[str, ...] = ("Zoho Analytics Audits",)
     seat_resource: str = "users"
     calls_per_minute: int = 60  # client-side limiter; Zoho's METADATA limit is 60/min
@@ -143,6 +144,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     path = Path(path)
     if not path.is_absolute() and not path.exists():
         path = REPO_ROOT / path
+    path = path.resolve()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -186,8 +188,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
         raise ConfigError("[zoho] calls_per_minute must be >= 0 (0 = no limit) and max_concurrency >= 1")
 
     lake_url = env.get("SEATLIB_LAKE_URL") or raw.get("lake", {}).get("url", Settings.lake_url)
-    if not lake_url.startswith("s3://") and not Path(lake_url).is_absolute():
-        lake_url = str(REPO_ROOT / lake_url)
+    if not lake_url.startswith("s3://"):
+        lake_url = _resolve(lake_url)
 
     settings = Settings(
         zoho=zoho,
@@ -199,7 +201,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
         capacity_warning_share=float(raw.get("report", {}).get("capacity_warning_share",
                                                                Settings.capacity_warning_share)),
         max_drop_share=float(raw.get("guards", {}).get("max_drop_share", Settings.max_drop_share)),
-        runs_dir=str(raw.get("runs", {}).get("dir", Settings.runs_dir)),
+        runs_dir=_resolve(str(raw.get("runs", {}).get("dir", Settings.runs_dir))),
         source=path,
     )
     if settings.inactive_days < 1:
@@ -211,6 +213,11 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", settings.warehouse_schema):
         raise ConfigError(f"[warehouse] schema {settings.warehouse_schema!r} is not a plain identifier")
     return settings
+
+
+def _resolve(path: str) -> str:
+    """A relative folder in the settings is relative to the repository, not the caller's cwd."""
+    return str(Path(path) if Path(path).is_absolute() else REPO_ROOT / path)
 
 
 def _require(env: Mapping[str, str], name: str, purpose: str) -> str:

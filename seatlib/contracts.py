@@ -190,3 +190,88 @@ def check_unique(df: pd.DataFrame, contract: Contract, where: str) -> None:
         raise DataQualityError(
             f"{contract.name} ({where}): {int(dup.sum())} rows share a key "
             f"{list(contract.key)}; e.g. {sample}")
+
+
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+
+#: pandas dtype of each logical type (nullable everywhere, so "missing" stays missing).
+PANDAS_DTYPES = {
+    "str": "string",
+    "int": "Int64",
+    "bool": "boolean",
+    "float": "Float64",
+    "datetime": "datetime64[us, UTC]",
+    "date": "date32[pyarrow]",
+}
+
+
+def _bad(contract: Contract, where: str, col: str, kind: str, values) -> DataQualityError:
+    sample = list(dict.fromkeys(str(v) for v in values))[:5]
+    return DataQualityError(
+        f"{contract.name} ({where}): column {col!r} should be {kind}; bad value(s) {sample}")
+
+
+def to_bool(series: pd.Series, contract: Contract, where: str) -> pd.Series:
+    """Text or numbers to a nullable boolean; unknown spellings fail with the values named."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean")
+    text = series.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False)] = True
+    out[text.isin(_FALSE).fillna(False)] = False
+    bad = text.notna() & (text != "") & out.isna()
+    if bad.any():
+        raise _bad(contract, where, series.name, "a boolean", series[bad])
+    return out
+
+
+def coerce(df: pd.DataFrame, contract: Contract, where: str) -> pd.DataFrame:
+    """Check the columns, then cast each to its contract type; a value that won't cast fails
+    with the source, the column and the bad values named. Returns columns in contract order."""
+    check_columns(df, contract, where)
+    out = {}
+    for col, kind in contract.columns.items():
+        s = df[col]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            # CSV text: an empty cell is a missing value, whatever the type
+            blank = s.astype("string").str.strip() == ""
+            if blank.any():
+                s = s.mask(blank.fillna(False))
+        if kind == "str":
+            s = s.astype("string").str.strip()
+            s = s.mask(s == "")
+        elif kind == "int":
+            num = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & (num.isna() | (num % 1 != 0))
+            if bad.any():
+                raise _bad(contract, where, col, "an integer", s[bad])
+            s = num.astype("Int64")
+        elif kind == "float":
+            num = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & num.isna()
+            if bad.any():
+                raise _bad(contract, where, col, "a number", s[bad])
+            s = num.astype("Float64")
+        elif kind == "bool":
+            s = to_bool(s, contract, where)
+        elif kind == "datetime":
+            if not isinstance(s.dtype, pd.DatetimeTZDtype):
+                parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+                bad = s.notna() & parsed.isna()
+                if bad.any():
+                    raise _bad(contract, where, col, "an ISO-8601 time", s[bad])
+                s = parsed
+            s = s.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        elif kind == "date":
+            parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
+            bad = s.notna() & parsed.isna()
+            if bad.any():
+                raise _bad(contract, where, col, "a date", s[bad])
+            s = parsed.dt.date.astype("date32[pyarrow]")
+        else:  # pragma: no cover - contracts are ours
+            raise ValueError(kind)
+        out[col] = s
+    result = pd.DataFrame(out, index=df.index).reset_index(drop=True)
+    check_not_null(result, contract, where)
+    return result

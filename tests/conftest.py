@@ -1,3 +1,3 @@
 """Fixtures shared by the whole suite live in one module per external system."""
 
-pytest_plugins = ["tests.fixtures_pg", "tests.fixtures_zoho"]
+pytest_plugins = ["tests.fixtures_pg", "tests.fixtures_zoho", "tests.fixtures_lake"]

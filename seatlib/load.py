@@ -1,0 +1,55 @@
+"""Stage 4, gold -> warehouse: replace one day of the history and capacity tables.
+
+The warehouse module does the work in one transaction (stage, delete the day, insert); this
+stage reads the day's gold files and chooses the path: ``COPY`` from S3 on Redshift when the lake
+is on S3 and ``REDSHIFT_IAM_ROLE`` is set, batched inserts otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from . import config as cfg
+from . import gold
+from .contracts import GOLD_CAPACITY, GOLD_STATUS
+from .lake import Lake, gold_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    day: date
+    status_rows: int
+    capacity_rows: int
+    method: str  # "insert" or "copy"
+    warehouse_rows_for_day: int
+
+
+def run(day: date, settings: cfg.Settings, db: cfg.DatabaseSettings | None = None) -> LoadResult:
+    """Load ``day`` from gold into the warehouse, replacing that day only."""
+    from . import warehouse
+
+    lake = Lake(settings.lake_url)
+    status = gold.read_day(lake, GOLD_STATUS.name, day)
+    capacity = gold.read_day(lake, GOLD_CAPACITY.name, day)
+    db = db or cfg.database_settings()
+    copy_from = None
+    if lake.is_s3 and db.driver == "redshift" and db.iam_role:
+        copy_from = {"status": lake.uri(gold_key(GOLD_STATUS.name, day)),
+                     "capacity": lake.uri(gold_key(GOLD_CAPACITY.name, day)),
+                     "iam_role": db.iam_role}
+    schema = settings.warehouse_schema
+    with warehouse.connect(db) as wh:
+        wh.ensure_schema(schema)
+        wh.load_day(schema, day, status, capacity, copy_from=copy_from)
+        n = wh.fetch_frame(
+            f"SELECT COUNT(*) AS n FROM {schema}.seat_status_daily WHERE snapshot_date = %s",
+            (day,))["n"].iloc[0]
+    result = LoadResult(day, len(status), len(capacity), "copy" if copy_from else "insert", int(n))
+    log.info("load %s: %d status rows, %d capacity row(s) via %s; warehouse now holds %d rows "
+             "for the day", day, result.status_rows, result.capacity_rows, result.method,
+             result.warehouse_rows_for_day)
+    return result

@@ -1,0 +1,49 @@
+"""Logging for runs and notebooks: one format, and secrets redacted on the way out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+_SECRET_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "REDSHIFT_PASSWORD",
+                "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    """Replace the values of secret environment variables in every record by ``***``.
+
+    Defence in depth: seatlib never logs a secret on purpose, but a library's message might
+    quote a URL or a header.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets = sorted({v for k in _SECRET_VARS if len(v := os.environ.get(k, "")) >= 6},
+                               key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            msg = record.getMessage()
+            if any(s in msg for s in self._secrets):
+                for s in self._secrets:
+                    msg = msg.replace(s, "***")
+                record.msg, record.args = msg, None
+        return True
+
+
+def setup(level: int = logging.INFO, stream=None) -> logging.Logger:
+    """Send seatlib's log to ``stream`` (stdout by default, so notebooks keep it in their output)."""
+    logger = logging.getLogger("seatlib")
+    logger.setLevel(level)
+    for handler in list(logger.handlers):
+        if getattr(handler, "_seatlib", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(RedactSecrets())
+    handler._seatlib = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.propagate = False
+    return logger

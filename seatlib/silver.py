@@ -1,0 +1,121 @@
+"""Stage 2, bronze -> silver: a typed history per source, one Parquet partition per day.
+
+Building a day reads only that day's bronze and replaces only that day's partitions. Every source
+is read and checked before any partition is written, so a bad file stops the stage with the
+previous silver intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+
+from . import config as cfg
+from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
+from .errors import DataQualityError, LakeError
+from .lake import Lake, bronze_key, silver_key
+
+log = logging.getLogger(__name__)
+
+# Formats seen or plausible for the audit log's "Accessed Time" (zoho-api.md §9: UNVERIFIED).
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d %b %Y %H:%M:%S",
+                 "%b %d, %Y %I:%M %p", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M")
+
+
+def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:
+    """Parse Zoho time text (several display formats, ISO-8601 or epoch ms) into UTC.
+
+    Values without an offset are taken in ``tz`` (the org's zone, ``[zoho] audit_timezone``).
+
+    Raises:
+        DataQualityError: naming the values no format understood.
+    """
+    text = values.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    todo = text.notna() & (text != "")
+    epoch = todo & text.str.fullmatch(r"\d{12,13}").fillna(False)
+    if epoch.any():
+        out[epoch] = pd.to_datetime(text[epoch].astype("int64"), unit="ms", utc=True)
+    todo &= ~epoch
+    for fmt in _TIME_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            out[ok[ok].index] = parsed[ok].dt.tz_localize(tz).dt.tz_convert("UTC")
+            todo[ok[ok].index] = False
+    if todo.any():  # ISO-8601 with an offset, or anything else pandas understands
+        parsed = pd.to_datetime(text[todo], utc=True, errors="coerce", format="ISO8601")
+        ok = parsed.notna()
+        out[ok[ok].index] = parsed[ok]
+        todo[ok[ok].index] = False
+    if todo.any():
+        bad = list(dict.fromkeys(text[todo].tolist()))[:5]
+        raise DataQualityError(f"zoho_last_access ({where}): column 'last_access_at' has values "
+                               f"that are not a time: {bad}")
+    return out
+
+
+def _lower(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().str.lower()
+
+
+def transform(source: str, bronze: pd.DataFrame, day: date, settings: cfg.Settings,
+              where: str) -> pd.DataFrame:
+    """Type one source's bronze frame into its silver contract (adds ``snapshot_date``)."""
+    df = coerce(bronze, BRONZE[source], where)
+    if source == "zoho_workspace_admins":
+        df["admin_email"] = _lower(df["admin_email"])
+        df["workspace_created_at"] = pd.to_datetime(df.pop("created_time_ms"), unit="ms", utc=True)
+    elif source == "zoho_users":
+        df["email"] = _lower(df["email"])
+    elif source == "zoho_last_access":
+        df["user_email"] = _lower(df["user_email"])
+        df["last_access_at"] = parse_access_time(df["last_access_at"], settings.zoho.audit_timezone,
+                                                 where)
+        # Zoho groups by the address as typed; after lower-casing, keep each user's latest.
+        df = (df.groupby(["workspace_name", "user_email"], as_index=False, sort=True)
+                .agg(last_access_at=("last_access_at", "max")))
+    df["snapshot_date"] = day.isoformat()
+    contract = SILVER[source]
+    df = coerce(df[contract.names], contract, where)
+    check_unique(df, contract, where)
+    return df.sort_values(list(contract.key), kind="stable", na_position="first").reset_index(drop=True)
+
+
+def read_bronze(lake: Lake, source: str, day: date) -> pd.DataFrame:
+    key = bronze_key(source, day)
+    if not lake.exists(key):
+        raise LakeError(f"{source}: no bronze for {day} at {lake.uri(key)}; run the extract "
+                        f"stage for that day first")
+    return lake.read_csv(key, dtype=str, keep_default_na=False)
+
+
+def build(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
+    """Rebuild silver for ``day`` from that day's bronze and write it; returns the frames."""
+    lake = Lake(settings.lake_url)
+    frames = {}
+    for source in sources:  # read and check everything first...
+        where = lake.uri(bronze_key(source, day))
+        frames[source] = transform(source, read_bronze(lake, source, day), day, settings, where)
+    for source, df in frames.items():  # ...then write
+        lake.write_parquet(silver_key(source, day), df)
+        log.info("silver %s %s: %d rows", source, day, len(df))
+    return frames
+
+
+def read(day: date, settings: cfg.Settings, sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
+    """Silver partitions of one day, typed."""
+    lake = Lake(settings.lake_url)
+    out = {}
+    for source in sources:
+        key = silver_key(source, day)
+        if not lake.exists(key):
+            raise LakeError(f"{source}: no silver for {day} at {lake.uri(key)}; run the silver "
+                            f"stage for that day first")
+        df = lake.read_parquet(key)
+        out[source] = coerce(df, SILVER[source], lake.uri(key))
+    return out

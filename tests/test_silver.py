@@ -1,0 +1,132 @@
+"""Bronze -> silver: typing, defensive time parsing, and clear errors on broken input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from seatlib import silver
+from seatlib.config import Settings
+from seatlib.errors import DataQualityError, LakeError
+from seatlib.lake import Lake, bronze_key, silver_key
+
+DAY = date(2026, 11, 29)
+
+
+def settings_for(tmp_path) -> Settings:
+    return Settings(lake_url=str(tmp_path / "lake"))
+
+
+BRONZE = {
+    "zoho_workspace_admins": "workspace_id,workspace_name,created_time_ms,created_by,admin_email,admin_source\n"
+                             "1767024000000060001,101 - ACME,1548914379156,owner@r.example,Ana@ACME.example,admins\n"
+                             "1767024000000060002,102 - Beta,,owner@r.example,,none\n",
+    "zoho_users": "email,active,role\nana@acme.example,true,User\nbob@beta.example,false,User\n",
+    "zoho_seats": "resource_name,allocated,used,remaining\nusers,70,1,69\nroUsers,100,0,100\n",
+    "zoho_last_access": "workspace_name,user_email,last_access_at\n"
+                        "101 - ACME,ana@acme.example,2026-11-28 10:00:00\n"
+                        "101 - ACME,ANA@acme.example,2026-11-28 11:30:00\n",
+    "module_status": "client_id,module_active\n101,true\n102,false\n",
+}
+
+
+def write_bronze(lake: Lake, overrides: dict | None = None) -> None:
+    for source, text in {**BRONZE, **(overrides or {})}.items():
+        lake.write_bytes(bronze_key(source, DAY), text.encode())
+
+
+def test_build_types_every_source_and_writes_partitions(tmp_path):
+    s = settings_for(tmp_path)
+    lake = Lake(s.lake_url)
+    write_bronze(lake)
+    frames = silver.build(DAY, s)
+    admins = frames["zoho_workspace_admins"]
+    assert admins["admin_email"].tolist()[0] == "ana@acme.example"  # lower-cased
+    assert admins["workspace_created_at"].iloc[0] == pd.Timestamp("2019-01-31 05:59:39.156Z")
+    assert pd.isna(admins["admin_email"].iloc[1])
+    access = frames["zoho_last_access"]
+    assert len(access) == 1  # the two spellings of one address collapse to the latest
+    assert access["last_access_at"].iloc[0] == pd.Timestamp("2026-11-28 11:30:00Z")
+    assert frames["zoho_users"]["active"].tolist() == [True, False]
+    for source in BRONZE:
+        assert lake.exists(silver_key(source, DAY))
+    again = silver.read(DAY, s)
+    for source, df in frames.items():
+        pd.testing.assert_frame_equal(again[source], df)
+
+
+def test_rebuild_is_byte_identical(tmp_path):
+    s = settings_for(tmp_path)
+    lake = Lake(s.lake_url)
+    write_bronze(lake)
+    silver.build(DAY, s)
+    first = {k: lake.read_bytes(k) for k in lake.list("silver/")}
+    silver.build(DAY, s)
+    assert {k: lake.read_bytes(k) for k in lake.list("silver/")} == first
+
+
+def test_missing_column_names_source_column_and_file_and_writes_nothing(tmp_path):
+    s = settings_for(tmp_path)
+    lake = Lake(s.lake_url)
+    write_bronze(lake, {"zoho_users": "email,role\nana@acme.example,User\n"})
+    with pytest.raises(DataQualityError) as err:
+        silver.build(DAY, s)
+    text = str(err.value)
+    assert "zoho_users" in text and "'active'" in text and "bronze/zoho_users/2026-11-29.csv" in text
+    assert lake.list("silver/") == []  # the good sources were not written either
+
+
+def test_wrong_type_is_named(tmp_path):
+    s = settings_for(tmp_path)
+    write_bronze(Lake(s.lake_url), {"module_status": "client_id,module_active\n101,maybe\n"})
+    with pytest.raises(DataQualityError, match=r"module_active.*boolean.*\['maybe'\]"):
+        silver.build(DAY, s)
+
+
+def test_duplicate_key_is_named(tmp_path):
+    s = settings_for(tmp_path)
+    write_bronze(Lake(s.lake_url), {"module_status": "client_id,module_active\n101,true\n101,false\n"})
+    with pytest.raises(DataQualityError, match=r"module_status.*share a key.*101"):
+        silver.build(DAY, s)
+
+
+def test_missing_bronze_says_which_stage_to_run(tmp_path):
+    with pytest.raises(LakeError, match="no bronze for 2026-11-29.*run the extract stage"):
+        silver.build(DAY, settings_for(tmp_path))
+
+
+def test_previous_silver_survives_a_bad_rebuild(tmp_path):
+    s = settings_for(tmp_path)
+    lake = Lake(s.lake_url)
+    write_bronze(lake)
+    silver.build(DAY, s)
+    before = {k: lake.read_bytes(k) for k in lake.list("silver/")}
+    write_bronze(lake, {"zoho_seats": "resource_name,allocated\nusers,70\n"})
+    with pytest.raises(DataQualityError):
+        silver.build(DAY, s)
+    assert {k: lake.read_bytes(k) for k in lake.list("silver/")} == before
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2026-11-28 14:03:11", "2026-11-28T14:03:11Z"),
+    ("2026-11-28T14:03:11", "2026-11-28T14:03:11Z"),
+    ("28 Nov 2026 14:03:11", "2026-11-28T14:03:11Z"),
+    ("Nov 28, 2026 02:03 PM", "2026-11-28T14:03:00Z"),
+    ("1795874591000", "2026-11-28T14:03:11Z"),
+    ("2026-11-28T11:03:11-03:00", "2026-11-28T14:03:11Z"),
+])
+def test_access_times_in_several_formats(text, expected):
+    out = silver.parse_access_time(pd.Series([text]), "UTC", "test")
+    assert out.iloc[0] == pd.Timestamp(expected)
+
+
+def test_access_time_zone_is_applied():
+    out = silver.parse_access_time(pd.Series(["2026-11-28 11:03:11"]), "America/Sao_Paulo", "t")
+    assert out.iloc[0] == pd.Timestamp("2026-11-28T14:03:11Z")
+
+
+def test_unparseable_access_time_is_named():
+    with pytest.raises(DataQualityError, match="not a time.*yesterday"):
+        silver.parse_access_time(pd.Series(["2026-11-28 10:00:00", "yesterday"]), "UTC", "t")
