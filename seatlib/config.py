@@ -79,6 +79,9 @@ class Settings:
     capacity_warning_share: float = 0.90
     max_drop_share: float = 0.30
     runs_dir: str = "runs"
+    demo_dir: str = "var/demo"  # the demo's PostgreSQL data and simulator truth
+    demo_seed: int = 42
+    demo_history_days: int = 60  # days of history the first demo run fills
     source: Path | None = None  # the file these settings came from
 
     def client_id_regex(self) -> re.Pattern[str]:
@@ -202,6 +205,9 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
                                                                Settings.capacity_warning_share)),
         max_drop_share=float(raw.get("guards", {}).get("max_drop_share", Settings.max_drop_share)),
         runs_dir=_resolve(str(raw.get("runs", {}).get("dir", Settings.runs_dir))),
+        demo_dir=_resolve(str(raw.get("demo", {}).get("dir", Settings.demo_dir))),
+        demo_seed=int(raw.get("demo", {}).get("seed", Settings.demo_seed)),
+        demo_history_days=int(raw.get("demo", {}).get("history_days", Settings.demo_history_days)),
         source=path,
     )
     if settings.inactive_days < 1:
@@ -213,6 +219,18 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", settings.warehouse_schema):
         raise ConfigError(f"[warehouse] schema {settings.warehouse_schema!r} is not a plain identifier")
     return settings
+
+
+def run_day(text: str = "") -> "date":
+    """The run date from a notebook parameter: ``YYYY-MM-DD``, or today (UTC) when empty."""
+    from datetime import date, datetime, timezone
+
+    if not text:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"run_date must be YYYY-MM-DD, not {text!r}") from None
 
 
 def _resolve(path: str) -> str:

