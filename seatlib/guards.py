@@ -33,7 +33,7 @@ class VolumeCheck:
     def drop_share(self) -> float:
         if not self.previous_rows:
             return 0.0
-        return max(0.0, 1 - self.rows / self.previous_rows)
+        return round(max(0.0, 1 - self.rows / self.previous_rows), 9)  # 1 - 70/100 is not 0.3 in floats
 
 
 def check_volume(source: str, rows: int, previous: tuple[date, int] | None, *,
