@@ -139,3 +139,47 @@ def seed_company(dsn: str, rows: list[dict]) -> None:
             cur.executemany(
                 "INSERT INTO app.clients (client_id, name, bi_module_active, bi_module_since) "
                 "VALUES (%(client_id)s, %(name)s, %(bi_module_active)s, %(bi_module_since)s)", rows)
+
+
+def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
+    """Compare the lake's gold for ``day`` with the simulator's truth file of that day.
+
+    Returns one line per difference (empty when gold agrees): a client missing from gold or
+    extra in it, a different status or seat, a different capacity figure.
+    """
+    import pandas as pd
+
+    from . import gold
+    from .lake import Lake
+
+    path = Path(settings.demo_dir) / "truth" / f"{day.isoformat()}.json"
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    lake = Lake(settings.lake_url)
+    status = gold.read_day(lake, "seat_status", day)
+    capacity = gold.read_day(lake, "seat_capacity", day).iloc[0]
+
+    def key(client_id, workspace_id) -> tuple[int | None, str | None]:
+        return (None if pd.isna(client_id) else int(client_id),
+                None if pd.isna(workspace_id) else str(workspace_id))
+
+    got = {key(r["client_id"], r["workspace_id"]): r for r in status.to_dict("records")}
+    problems = []
+    want_keys = set()
+    for t in truth["clients"]:
+        k = key(t["client_id"], t["workspace_id"])
+        want_keys.add(k)
+        row = got.get(k)
+        if row is None:
+            problems.append(f"{day} {k}: in truth ({t['status']}), missing from gold")
+            continue
+        if row["status"] != t["status"]:
+            problems.append(f"{day} {k}: status {row['status']} in gold, {t['status']} in truth")
+        if bool(row["seat_held"]) != bool(t["seat_held"]):
+            problems.append(f"{day} {k}: seat_held {row['seat_held']} in gold, {t['seat_held']} in truth")
+    for k in set(got) - want_keys:
+        problems.append(f"{day} {k}: in gold ({got[k]['status']}), not in truth")
+    for name, value in truth["capacity"].items():
+        if name in capacity.index and int(capacity[name]) != int(value):
+            problems.append(f"{day} capacity {name}: {capacity[name]} in gold, {value} in truth")
+    return problems
+

@@ -83,7 +83,7 @@ PROFILE_RATES = {"heavy": 0.75, "regular": 0.35, "light": 0.07, "dormant": 0.35}
 PROFILE_WEIGHTS = (("heavy", 0.22), ("regular", 0.36), ("light", 0.27), ("dormant", 0.15))
 SUPPORT_RATE = 0.012  # daily chance that support opens a paying client's workspace
 
-# --- Word lists for fake Brazilian companies --------------------------------------------------------
+# --- Word lists for fake Brazilian companies ------------------------------------------------------
 _BUSINESSES = (
     "Padaria", "Transportes", "Farmácia", "Construtora", "Auto Peças", "Supermercado",
     "Distribuidora", "Comercial", "Clínica", "Ótica", "Papelaria", "Materiais de Construção",
@@ -136,7 +136,7 @@ _SPECIAL_ID_BASE = 1767024000000001001  # special workspace k gets _SPECIAL_ID_B
 _CLIENT_ID_RE = re.compile(r"^\s*(\d+)")
 
 
-# --- Small helpers ----------------------------------------------------------------------------------
+# --- Small helpers --------------------------------------------------------------------------------
 def _at(day: date, t: time) -> datetime:
     """The UTC instant ``day`` at ``t``."""
     return datetime.combine(day, t, tzinfo=UTC)
@@ -178,7 +178,7 @@ def _next_month(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
-# --- Entities ---------------------------------------------------------------------------------------
+# --- Entities -------------------------------------------------------------------------------------
 @dataclass
 class _Workspace:
     """A workspace as the world knows it (the served :class:`SimWorkspace` adds user statuses)."""
@@ -222,6 +222,24 @@ class _Client:
         if self.recontract_at is not None and self.recontract_at < at:
             return True
         return self.cancel_at is None or self.cancel_at >= at
+
+    def paying_on(self, day: date) -> bool:
+        """Whether the module is active on calendar ``day`` (day granularity, for accesses)."""
+        if day < self.contract_at.date():
+            return False
+        if self.recontract_at is not None and day >= self.recontract_at.date():
+            return True
+        return self.cancel_at is None or day < self.cancel_at.date()
+
+    def access_windows(self) -> list[tuple[date, date | None]]:
+        """Day ranges ``[lo, hi)`` (``hi`` None = open) in which an access can happen."""
+        lo = self.workspace.created_at.date()
+        if self.cancel_at is None:
+            return [(lo, None)]
+        out = [(lo, self.cancel_at.date() + timedelta(days=self.peek_days))]
+        if self.recontract_at is not None:
+            out.append((max(self.recontract_at.date(), out[0][1]), None))
+        return out
 
     def module_since(self, at: datetime) -> date | None:
         """Start of the current (or last) module period as seen at ``at``."""
@@ -290,7 +308,7 @@ class World:
         self._module_on: dict[int, bool] = {}
         self._waiting: dict[int, datetime] = {}  # client n -> since when it waits for a seat
         self._cleanup_at: datetime | None = None
-        self.cleanups: list[datetime] = []  # when the support team cleaned up (for the curious)
+        self._cleanups: list[datetime] = []  # when the support team cleaned up
         self._stream = _Stream()
 
         staff_added = _at(ORIGIN - timedelta(days=30), time(12))
@@ -350,7 +368,21 @@ class World:
             inactive_days: a paying client with a seat is "inactive" when idle for more days.
 
         Returns:
-            ``{"snapshot_date", "clients": [...], "capacity": {...}}`` (see the module brief).
+            ``{"snapshot_date": "YYYY-MM-DD", "clients": [...], "capacity": {...}}``.
+
+            ``clients`` has one row per non-audit workspace and one per module client without a
+            workspace, sorted by client id (None last). A row holds ``client_id`` (leading digits
+            of the workspace name), ``workspace_id``, ``workspace_name``, ``admin_emails`` (lower
+            case, sorted), ``seat_held`` (an admin is an active user), ``module_active`` (None when
+            the client is not a module client), ``last_access_at`` (ISO-8601 with ``+00:00``, the
+            latest logged access by an admin), ``days_since_last_access`` and ``status``.
+            Workspaces of unknown clients, and module clients without a workspace, are
+            "unmatched"; the other statuses follow :func:`_status`, idle days falling back to the
+            workspace's age when no access was logged.
+
+            ``capacity`` counts seats: used and free, distinct active admin emails over all rows
+            (``seats_held_by_clients``) and per status, ``seats_other = used - held_by_clients``
+            and the number of "paying_without_user" rows.
         """
         at = self.as_of(day)
         self._ensure(day)
@@ -393,7 +425,8 @@ class World:
                                  r["workspace_name"] or ""))
 
         def held(status: str | None = None) -> int:
-            return len({e for r in rows if status in (None, r["status"]) for e in r["_active_admins"]})
+            return len({e for r in rows if status in (None, r["status"])
+                        for e in r["_active_admins"]})
 
         used = sum(1 for e in self._user_role if self._active(e, at)
                    and self._user_role[e] != "Viewer")
@@ -409,8 +442,18 @@ class World:
             del r["_active_admins"]
         return {"snapshot_date": day.isoformat(), "clients": rows, "capacity": capacity}
 
+    def cleanups_before(self, day: date) -> list[datetime]:
+        """When the support team ran its manual cleanups, up to :meth:`as_of` ``(day)``.
+
+        Handy to narrate the demo (seats drop right after each cleanup).
+        """
+        at = self.as_of(day)
+        self._ensure(day)
+        return [t for t in self._cleanups if t < at]
+
     def summary(self, day: date, inactive_days: int = 30) -> str:
         """A short human summary of :meth:`truth` for ``day``."""
+        # Imported here: contracts pulls in pandas, which the simulator itself does not need.
         from ..contracts import STATUSES
 
         t = self.truth(day, inactive_days)
@@ -465,7 +508,7 @@ class World:
 
         client_id = 1000 + 7 * n + rng.randint(0, 3)
         if client_id in RESERVED_IDS:
-            client_id += 4  # still below the next client's range: ids stay distinct and ordered
+            client_id -= 1  # still above the previous client's range: ids stay distinct
         name = self._fake_name(rng)
         domain = self._domain(name, rng, client_id)
         first, last = rng.choice(_FIRST_NAMES), rng.choice(_SURNAMES)
@@ -669,7 +712,7 @@ class World:
         waiting paying clients, oldest first, while seats allow.
         """
         self._cleanup_at = None
-        self.cleanups.append(t)
+        self._cleanups.append(t)
         grace = t - timedelta(days=CLEANUP_GRACE_DAYS)
         for c in self._clients:
             if (c.n in self._module_on and not self._module_on[c.n] and c.cancel_at is not None
@@ -719,26 +762,32 @@ class World:
         rng = random.Random(f"{self.seed}:access:{c.n}:{month.isoformat()}")
         ws = c.workspace
         out = []
-        day, last = max(month, ws.created_at.date()), _next_month(month)
-        while day < last:
-            rate = self._client_rate(c, day)
-            if day.weekday() >= 5:
-                rate *= 0.25
-            if rate and rng.random() < rate:
-                for _ in range(1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
-                    who = ws.admins[-1] if len(ws.admins) > 1 and rng.random() < 0.3 else ws.admins[0]
-                    out.append(self._access(rng, day, ws, who, c.ips, c.user_agent))
-            if c.module_active(_at(day, time(12))) and rng.random() < SUPPORT_RATE:
-                out.append(self._access(rng, day, ws, SUPPORT_EMAIL, ("187.45.10.20",),
-                                        _USER_AGENTS[0]))
-            day += timedelta(days=1)
+        nxt = _next_month(month)
+        # Only days on which an access is possible draw from the RNG, so walking just the
+        # client's windows gives the same stream as walking every day.
+        for lo, hi in c.access_windows():
+            day, last = max(month, lo), min(nxt, hi) if hi is not None else nxt
+            while day < last:
+                paying = c.paying_on(day)
+                rate = self._client_rate(c, day, paying)
+                if day.weekday() >= 5:
+                    rate *= 0.25
+                if rate and rng.random() < rate:
+                    for _ in range(1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
+                        two = len(ws.admins) > 1 and rng.random() < 0.3
+                        who = ws.admins[-1] if two else ws.admins[0]
+                        out.append(self._access(rng, day, ws, who, c.ips, c.user_agent))
+                if paying and rng.random() < SUPPORT_RATE:
+                    out.append(self._access(rng, day, ws, SUPPORT_EMAIL, ("187.45.10.20",),
+                                            _USER_AGENTS[0]))
+                day += timedelta(days=1)
         # An access only happens if the user holds an active seat at that instant.
         return [a for a in out if a[0] >= ws.created_at and self._active(a[2], a[0])]
 
-    def _client_rate(self, c: _Client, day: date) -> float:
+    @staticmethod
+    def _client_rate(c: _Client, day: date, paying: bool) -> float:
         """Chance that the client's admin opens the workspace on ``day`` (before weekends)."""
-        noon = _at(day, time(12))
-        if c.module_active(noon):
+        if paying:
             if c.dormant_from is not None and day >= c.dormant_from:
                 return 0.0
             rate = PROFILE_RATES[c.profile]
@@ -746,10 +795,7 @@ class World:
                     c.cancel_at.date() - timedelta(days=30) <= day:
                 rate *= 0.4  # interest fades in the month before cancelling
             return rate
-        if c.cancel_at is not None and c.cancel_at.date() <= day < \
-                c.cancel_at.date() + timedelta(days=c.peek_days):
-            return 0.3  # an ex-client still peeking while the seat lasts
-        return 0.0
+        return 0.3 if c.peek_days else 0.0  # an ex-client peeking while the seat lasts
 
     def _special_month(self, k: int, sp: _Special, month: date) -> list[tuple]:
         rng = random.Random(f"{self.seed}:access:special{k}:{month.isoformat()}")
@@ -812,8 +858,10 @@ def _status(module_active: bool, seat_held: bool, idle_days: int, inactive_days:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m seatlib.sim.world --day 2026-11-29 [--seed 42] --truth|--summary``."""
-    p = argparse.ArgumentParser(prog="python -m seatlib.sim.world", description=__doc__.split("\n")[0])
-    p.add_argument("--day", required=True, type=date.fromisoformat, help="snapshot date, YYYY-MM-DD")
+    p = argparse.ArgumentParser(prog="python -m seatlib.sim.world",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--day", required=True, type=date.fromisoformat,
+                   help="snapshot date, YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--seats", type=int, default=70, help="seats allocated")
     p.add_argument("--inactive-days", type=int, default=30)
@@ -823,7 +871,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     world = World(args.seed, seats_allocated=args.seats)
     if args.truth:
-        json.dump(world.truth(args.day, args.inactive_days), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(world.truth(args.day, args.inactive_days), sys.stdout, ensure_ascii=False,
+                  indent=1)
         sys.stdout.write("\n")
     else:
         print(world.summary(args.day, args.inactive_days))

@@ -1,0 +1,107 @@
+"""End to end: the demo pipeline over three consecutive days, through papermill kernels, checked
+against the simulator's truth; then the last day again, which must change nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from seatlib import config as cfg
+from seatlib import demo, runner
+from seatlib.lake import Lake
+
+pytestmark = pytest.mark.slow
+
+DAYS = [date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
+STAGE_NOTEBOOKS = [f"{nb}.ipynb" for _, nb in runner.STAGES]
+
+
+def demo_config(tmp_path: Path, history_days: int = 1) -> Path:
+    """config/demo.toml with every folder moved into tmp_path."""
+    text = cfg.DEMO_CONFIG.read_text()
+    text = text.replace('url = "var/demo/lake"', f'url = "{tmp_path / "lake"}"')
+    text = text.replace('dir = "runs"', f'dir = "{tmp_path / "runs"}"')
+    text = text.replace('dir = "var/demo"', f'dir = "{tmp_path / "demo"}"')
+    text = text.replace("history_days = 60", f"history_days = {history_days}")
+    path = tmp_path / "demo.toml"
+    path.write_text(text)
+    return path
+
+
+def lake_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:
+    lake = Lake(settings.lake_url)
+    keys = [k for k in lake.list("") if day.isoformat() in k or k.endswith("latest.csv")]
+    return {k: lake.read_bytes(k) for k in keys}
+
+
+def warehouse_rows(settings: cfg.Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from seatlib import pg, warehouse
+
+    server = pg.start_postgres(Path(settings.demo_dir) / "pg")
+    try:
+        with warehouse.connect(cfg.DatabaseSettings(dsn=server.dsn())) as wh:
+            s = settings.warehouse_schema
+            status = wh.fetch_frame(f"SELECT * FROM {s}.seat_status_daily WHERE snapshot_date = %s "
+                                    "ORDER BY client_id, workspace_id", (day,))
+            cap = wh.fetch_frame(f"SELECT * FROM {s}.seat_capacity_daily WHERE snapshot_date = %s",
+                                 (day,))
+            latest = wh.fetch_frame(f"SELECT COUNT(*) AS n, MIN(snapshot_date) AS d "
+                                    f"FROM {s}.v_seat_status_latest")
+    finally:
+        server.stop()
+    status.attrs["latest"] = latest
+    return status, cap
+
+
+@pytest.fixture(scope="module")
+def three_days(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    path = demo_config(tmp)
+    codes = [runner.main(["--demo", "--config", str(path), "--date", d.isoformat()]) for d in DAYS]
+    return path, cfg.load_settings(path, env={}), codes
+
+
+def test_each_day_runs_all_stages(three_days):
+    path, settings, codes = three_days
+    assert codes == [0, 0, 0]
+    for d in DAYS:
+        out = Path(settings.runs_dir) / d.isoformat()
+        assert sorted(p.name for p in out.glob("*.ipynb")) == STAGE_NOTEBOOKS
+        assert (out / "report.html").stat().st_size > 5_000
+    # the first run filled one day of history before it, in-process (no notebooks for it)
+    assert Lake(settings.lake_url).exists(f"gold/seat_capacity/{DAYS[0] - timedelta(days=1)}.csv")
+
+
+def test_gold_matches_the_simulators_truth(three_days):
+    _, settings, _ = three_days
+    for d in DAYS:
+        assert demo.check_against_truth(settings, d) == []
+
+
+def test_warehouse_holds_the_gold_rows(three_days):
+    _, settings, _ = three_days
+    from seatlib import gold
+
+    for d in DAYS:
+        g = gold.read_day(Lake(settings.lake_url), "seat_status", d)
+        rows, cap = warehouse_rows(settings, d)
+        assert len(rows) == len(g) and len(cap) == 1
+        assert sorted(rows["status"]) == sorted(g["status"].astype(str))
+        assert rows["days_since_last_access"].isna().sum() == g["days_since_last_access"].isna().sum()
+    latest = rows.attrs["latest"]
+    assert int(latest["n"].iloc[0]) == len(g) and latest["d"].iloc[0] == DAYS[-1]
+
+
+def test_rerunning_a_day_changes_nothing(three_days):
+    path, settings, _ = three_days
+    day = DAYS[-1]
+    before_files = lake_files(settings, day)
+    before_rows, before_cap = warehouse_rows(settings, day)
+    assert runner.main(["--demo", "--config", str(path), "--date", day.isoformat()]) == 0
+    assert lake_files(settings, day) == before_files
+    after_rows, after_cap = warehouse_rows(settings, day)
+    pd.testing.assert_frame_equal(after_rows, before_rows)
+    pd.testing.assert_frame_equal(after_cap, before_cap)

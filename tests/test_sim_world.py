@@ -1,0 +1,323 @@
+"""The demo world: deterministic, realistic enough, and its truth agrees with its own Zoho state.
+
+The truth is re-derived here from what :meth:`World.zoho_state` and :meth:`World.company_rows`
+serve (the pipeline's view), so a disagreement between the world's internal facts and what it
+serves shows up as a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from seatlib.contracts import STATUSES
+from seatlib.sim.world import AUDIT_START, ORIGIN, World, main
+
+DAY = date(2026, 11, 29)
+RECENT = [date(2026, 9, 1) + timedelta(days=i) for i in range(122)]  # Sep-Dec 2026
+CLIENT_ID = re.compile(r"^\s*(\d+)")
+
+
+def _utc_date(ms: int) -> date:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date()
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(42)
+
+
+@pytest.fixture(scope="module")
+def recent_truths(world: World) -> dict[date, dict]:
+    return {d: world.truth(d) for d in RECENT}
+
+
+# --- Determinism ----------------------------------------------------------------------------------
+def test_same_seed_same_world_whatever_was_asked_before():
+    fresh = World(42)
+    state, rows, truth = fresh.zoho_state(DAY), fresh.company_rows(DAY), fresh.truth(DAY)
+
+    later_first = World(42)  # asks a later day first: the simulation runs further ahead
+    later_first.truth(date(2027, 6, 30))
+    earlier_first = World(42)  # walks up from an early day
+    for d in (date(2024, 1, 10), date(2025, 2, 3), DAY - timedelta(days=1)):
+        earlier_first.zoho_state(d)
+    for w in (later_first, earlier_first):
+        assert w.zoho_state(DAY) == state
+        assert w.company_rows(DAY) == rows
+        assert w.truth(DAY) == truth
+    assert fresh.zoho_state(DAY) == state  # asking twice changes nothing
+
+
+def test_seed_changes_the_world_and_the_credentials():
+    a, b = World(42), World(7)
+    assert a.company_rows(DAY) != b.company_rows(DAY)
+    assert (a.demo_client_id, a.demo_refresh_token) != (b.demo_client_id, b.demo_refresh_token)
+    assert World(42).demo_client_secret == a.demo_client_secret
+    assert "SIMDEMO" in a.demo_client_id and "simdemo" in a.demo_refresh_token
+
+
+def test_as_of_is_six_utc():
+    at = World().as_of(DAY)
+    assert (at.hour, at.minute, at.second, at.utcoffset()) == (6, 0, 0, timedelta(0))
+    assert at.date() == DAY
+
+
+# --- Population -----------------------------------------------------------------------------------
+def test_about_three_hundred_workspaces_by_late_2026(world: World):
+    state = world.zoho_state(DAY)
+    assert 250 <= len(state.workspaces) <= 360
+    ids = [ws.workspace_id for ws in state.workspaces]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"\d{19}", i) for i in ids)
+    assert len({ws.name for ws in state.workspaces}) == len(state.workspaces)
+    assert all(ws.created_by == world.owner_email for ws in state.workspaces)
+    assert state.org_id == "671712892" and state.owner_email == "bi.admin@seatco.example"
+
+
+def test_company_rows(world: World):
+    rows = world.company_rows(DAY)
+    ids = [r["client_id"] for r in rows]
+    assert ids == sorted(set(ids))
+    assert all(100 <= i <= 99999 for i in ids)
+    no_module = [r for r in rows if r["bi_module_since"] is None]
+    assert 50 <= len(no_module) <= 70 and not any(r["bi_module_active"] for r in no_module)
+    module = [r for r in rows if r["bi_module_since"] is not None]
+    assert all(r["bi_module_since"] < DAY for r in module)
+    # Workspace names are "<client_id> - <company name>".
+    names = {r["client_id"]: r["name"] for r in rows}
+    for ws in world.zoho_state(DAY).workspaces:
+        m = CLIENT_ID.match(ws.name)
+        if m and int(m.group(1)) in names:
+            assert ws.name == f"{m.group(1)} - {names[int(m.group(1))]}"
+    # Clients appear once they contracted.
+    early = world.company_rows(date(2024, 1, 15))
+    assert len([r for r in early if r["bi_module_since"]]) < len(module)
+
+
+def test_special_workspaces_and_quirks(world: World):
+    state = world.zoho_state(DAY)
+    by_name = {ws.name: ws for ws in state.workspaces}
+    audit = by_name["Zoho Analytics Audits"]
+    assert ("Access Log", "Table") in {(v[1], v[2]) for v in audit.views}
+    assert "Activity Log" in {v[1] for v in audit.views}
+    assert sum(1 for n in by_name if not CLIENT_ID.match(n)) >= 3  # audit + internal ones
+    active = {u.email for u in state.users if u.active}
+    assert "contato@parceiroteste.com.br" in active
+    assert {"bi.admin@seatco.example", "analytics@seatco.example"} <= active
+    roles = {u.email: u.role for u in state.users}
+    assert roles["bi.admin@seatco.example"] == "Organization Admin"
+
+    assert all(u.email == u.email.lower() for u in state.users)
+    for ws in state.workspaces:
+        assert ws.users[0] == (world.owner_email, "Account Admin", True)
+    client_ws = [ws for ws in state.workspaces if CLIENT_ID.match(ws.name)]
+    empty = [ws for ws in client_ws if not ws.admins]
+    assert empty and all(any(r == "Workspace Admin" for _, r, _ in ws.users) for ws in empty)
+    assert any(a != a.lower() for ws in client_ws for a in ws.admins)  # mixed case in /admins
+    assert any(len(ws.admins) > 1 for ws in client_ws)
+
+
+def test_a_new_client_waits_for_its_workspace(world: World):
+    """Between contract and workspace creation the client is in the company DB only."""
+    found = False
+    for d in RECENT[:40]:
+        truth = world.truth(d)
+        if any(r["status"] == "unmatched" and r["workspace_id"] is None and r["module_active"]
+               for r in truth["clients"]):
+            found = True
+            break
+    assert found
+
+
+def test_someone_recontracts():
+    w = World(42)
+    seen_inactive: set[int] = set()
+    for d in (date(2024, 1, 1) + timedelta(days=30 * i) for i in range(40)):
+        for r in w.company_rows(d):
+            if r["bi_module_since"] is None:
+                continue
+            if not r["bi_module_active"]:
+                seen_inactive.add(r["client_id"])
+            elif r["client_id"] in seen_inactive:
+                return
+    pytest.fail("no client re-contracted the module")
+
+
+# --- Seats ----------------------------------------------------------------------------------------
+def test_seats_saturate_but_never_overflow(world: World, recent_truths: dict[date, dict]):
+    used = [t["capacity"]["seats_used"] for t in recent_truths.values()]
+    assert max(used) <= world.seats_allocated
+    assert sum(u >= 60 for u in used) >= 0.8 * len(used)
+    ex = [t["capacity"]["seats_held_by_ex_clients"] for t in recent_truths.values()]
+    assert min(ex) >= 3 and sum(5 <= e <= 30 for e in ex) >= 0.8 * len(ex)
+    pwu = [t["capacity"]["paying_without_user"] for t in recent_truths.values()]
+    assert max(pwu) <= 20 and sum(p >= 1 for p in pwu) >= 0.8 * len(pwu)
+    for d in (RECENT[0], DAY):
+        assert world.zoho_state(d).seats_used == recent_truths[d]["capacity"]["seats_used"]
+
+
+def test_every_status_appears(recent_truths: dict[date, dict]):
+    counts = Counter(r["status"] for r in recent_truths[DAY]["clients"])
+    assert set(STATUSES) <= set(counts), counts
+    assert counts["released"] > counts["active"]  # the history of ex-clients is kept
+
+
+def test_seats_used_is_at_least_held_by_clients(recent_truths: dict[date, dict]):
+    for t in recent_truths.values():
+        cap = t["capacity"]
+        assert cap["seats_free"] == cap["seats_allocated"] - cap["seats_used"] >= 0
+        assert cap["seats_other"] == cap["seats_used"] - cap["seats_held_by_clients"] >= 0
+        parts = (cap["seats_held_by_ex_clients"] + cap["seats_held_by_inactive_clients"]
+                 + cap["seats_held_unmatched"])
+        assert parts <= cap["seats_held_by_clients"]
+
+
+# --- Access log -----------------------------------------------------------------------------------
+def test_access_log_bounds(world: World):
+    state = world.zoho_state(DAY)
+    log = state.access_log
+    assert len(log) > 1000
+    times = [r.accessed_at for r in log]
+    assert times == sorted(times)
+    assert times[0].date() >= AUDIT_START and times[-1] < state.as_of
+    assert all(r.accessed_at.utcoffset() == timedelta(0) for r in log[:50])
+    names = {ws.name for ws in state.workspaces}
+    assert {r.workspace_name for r in log} <= names
+    assert {r.view_type for r in log} <= {"Dashboard", "Table"}
+    # Support opens client workspaces too; those accesses are not the client's.
+    assert any(r.accessed_by == "analytics@seatco.example" and CLIENT_ID.match(r.workspace_name)
+               for r in log)
+    assert world.zoho_state(AUDIT_START).access_log == ()
+    assert len(world.zoho_state(date(2024, 6, 1)).access_log) < len(log)
+
+
+def test_before_the_origin_only_staff_exist():
+    state = World(42).zoho_state(ORIGIN - timedelta(days=5))
+    assert not state.workspaces and state.seats_used == 2
+
+
+# --- Truth agrees with what the world serves ------------------------------------------------------
+def _derive(world: World, day: date, inactive_days: int = 30) -> list[dict]:
+    """An independent reading of the served state, following the gold rules."""
+    state, rows = world.zoho_state(day), world.company_rows(day)
+    module = {r["client_id"]: r["bi_module_active"] for r in rows if r["bi_module_since"]}
+    active = {u.email.lower() for u in state.users if u.active}
+    last: dict[tuple[str, str], object] = {}
+    for r in state.access_log:
+        key = (r.workspace_name, r.accessed_by.lower())
+        last[key] = max(last.get(key, r.accessed_at), r.accessed_at)
+    out, matched = [], set()
+    for ws in state.workspaces:
+        if ws.name == "Zoho Analytics Audits":
+            continue
+        admins = ws.admins or tuple(e for e, role, _ in ws.users if role == "Workspace Admin")
+        admins = sorted({a.lower() for a in admins})
+        m = CLIENT_ID.match(ws.name)
+        cid = int(m.group(1)) if m else None
+        seen = [last[(ws.name, a)] for a in admins if (ws.name, a) in last]
+        la = max(seen) if seen else None
+        dsl = (day - la.date()).days if la else None
+        idle = dsl if dsl is not None else (day - _utc_date(ws.created_ms)).days
+        held = any(a in active for a in admins)
+        if cid not in module:
+            status = "unmatched"
+        else:
+            matched.add(cid)
+            on = module[cid]
+            status = (("seat_held_by_ex_client" if held else "released") if not on else
+                      "paying_without_user" if not held else
+                      "inactive" if idle > inactive_days else "active")
+        out.append({"client_id": cid, "workspace_id": ws.workspace_id, "admin_emails": admins,
+                    "seat_held": held, "last_access_at": la.isoformat() if la else None,
+                    "days_since_last_access": dsl, "status": status})
+    out += [{"client_id": c, "workspace_id": None, "admin_emails": [], "seat_held": False,
+             "last_access_at": None, "days_since_last_access": None, "status": "unmatched"}
+            for c in module if c not in matched]
+    return sorted(out, key=lambda r: (r["client_id"] is None, r["client_id"] or 0,
+                                      r["workspace_id"] or ""))
+
+
+@pytest.mark.parametrize("day", [date(2024, 8, 20), date(2025, 6, 2), DAY])
+def test_truth_matches_the_served_state(world: World, day: date):
+    truth = world.truth(day)
+    got = sorted(({k: r[k] for k in ("client_id", "workspace_id", "admin_emails", "seat_held",
+                                     "last_access_at", "days_since_last_access", "status")}
+                  for r in truth["clients"]),
+                 key=lambda r: (r["client_id"] is None, r["client_id"] or 0,
+                                r["workspace_id"] or ""))
+    assert got == _derive(world, day)
+
+
+def test_truth_rows_are_self_consistent(world: World, recent_truths: dict[date, dict]):
+    truth = recent_truths[DAY]
+    assert truth["snapshot_date"] == "2026-11-29"
+    created = {ws.workspace_id: _utc_date(ws.created_ms)
+               for ws in world.zoho_state(DAY).workspaces}
+    for r in truth["clients"]:
+        assert r["admin_emails"] == sorted(e.lower() for e in r["admin_emails"])
+        if r["last_access_at"] is None:
+            assert r["days_since_last_access"] is None
+        if r["workspace_id"] is None or r["module_active"] is None:
+            assert r["status"] == "unmatched"
+            continue
+        idle = r["days_since_last_access"]
+        if idle is None:
+            idle = (DAY - created[r["workspace_id"]]).days
+        expected = (("seat_held_by_ex_client" if r["seat_held"] else "released")
+                    if not r["module_active"] else
+                    "paying_without_user" if not r["seat_held"] else
+                    "inactive" if idle > 30 else "active")
+        assert r["status"] == expected, r
+
+
+def test_capacity_is_consistent_with_rows(world: World, recent_truths: dict[date, dict]):
+    for day in (RECENT[0], RECENT[60], DAY):
+        truth = recent_truths[day]
+        cap, rows = truth["capacity"], truth["clients"]
+        active = {u.email for u in world.zoho_state(day).users if u.active}
+
+        def held(status=None):
+            return len({e for r in rows if status in (None, r["status"])
+                        for e in r["admin_emails"] if e in active})
+
+        assert cap["seats_held_by_clients"] == held()
+        assert cap["seats_held_by_ex_clients"] == held("seat_held_by_ex_client")
+        assert cap["seats_held_by_inactive_clients"] == held("inactive")
+        assert cap["seats_held_unmatched"] == held("unmatched")
+        assert cap["paying_without_user"] == sum(r["status"] == "paying_without_user" for r in rows)
+        assert cap["seats_used"] == len(active)
+
+
+def test_inactive_days_parameter(world: World):
+    strict, lax = world.truth(DAY, inactive_days=7), world.truth(DAY, inactive_days=365)
+    count = lambda t, s: sum(r["status"] == s for r in t["clients"])  # noqa: E731
+    assert count(strict, "inactive") > count(lax, "inactive")
+
+
+# --- Speed and CLI --------------------------------------------------------------------------------
+def test_sixty_one_days_are_fast():
+    w = World(42)
+    start, slowest = time.perf_counter(), 0.0
+    for i in range(61):
+        d = date(2026, 10, 1) + timedelta(days=i)
+        for call in (w.zoho_state, w.company_rows, w.truth):
+            t0 = time.perf_counter()
+            call(d)
+            slowest = max(slowest, time.perf_counter() - t0)
+    assert time.perf_counter() - start < 20
+    assert slowest < 0.5
+
+
+def test_cli(capsys):
+    assert main(["--day", "2026-11-29", "--truth"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["snapshot_date"] == "2026-11-29" and out["capacity"]["seats_allocated"] == 70
+    assert main(["--day", "2026-11-29", "--summary"]) == 0
+    text = capsys.readouterr().out
+    assert "seat_held_by_ex_client" in text and "seats:" in text
