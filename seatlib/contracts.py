@@ -146,9 +146,10 @@ GOLD_CAPACITY = Contract(
         "seats_held_unmatched": "int",
         "seats_other": "int",  # used - held by client workspaces: staff and other users
         "paying_without_user": "int",
-        "usage_share": "float",  # used / allocated
+        "usage_share": "float",  # used / allocated; empty when nothing is allocated
     },
     key=("snapshot_date",),
+    nullable=frozenset({"usage_share"}),
 )
 
 

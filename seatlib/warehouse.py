@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import numpy as np
 import pandas as pd
 
 from .config import DatabaseSettings
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, Contract, check_columns, check_not_null, check_unique
-from .errors import ConfigError, DataQualityError, SeatlibError, WarehouseError
+from .errors import ConfigError, DataQualityError, WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -87,22 +88,46 @@ def _literal(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class PostgresDialect:
+class Dialect:
+    """What differs between the servers; everything else in this module is shared SQL.
+
+    Attributes:
+        name: ``"postgres"`` or ``"redshift"``.
+        supports_s3_copy: whether :meth:`copy_from_s3` can be used.
+    """
+
+    name = "generic"
+    supports_s3_copy = False
+
+    def table_options(self, contract: Contract) -> str:
+        """Text after ``CREATE TABLE t (...)`` (distribution, sort key)."""
+        raise NotImplementedError
+
+    def create_view(self, qualified_name: str, select_sql: str) -> str:
+        """The ``CREATE VIEW`` statement for a Power BI view."""
+        raise NotImplementedError
+
+    def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
+        """The statement loading one CSV file from S3 into ``table``."""
+        raise NotImplementedError
+
+
+class PostgresDialect(Dialect):
     """Plain PostgreSQL (the demo and the tests)."""
 
     name = "postgres"
     supports_s3_copy = False
 
     def table_options(self, contract: Contract) -> str:
-        """Text after ``CREATE TABLE t (...)``: nothing on PostgreSQL."""
+        """Nothing: PostgreSQL has no distribution or sort keys."""
         return ""
 
     def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """``CREATE VIEW``: a plain (schema-bound) view."""
+        """A plain (schema-bound) view."""
         return f"CREATE VIEW {qualified_name} AS\n{select_sql}"
 
     def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
-        """PostgreSQL cannot read S3: always raises.
+        """PostgreSQL cannot read S3.
 
         Raises:
             WarehouseError: always; load through INSERT (no ``copy_from``) instead.
@@ -111,14 +136,14 @@ class PostgresDialect:
                              f"PostgreSQL: call load_day without copy_from")
 
 
-class RedshiftDialect(PostgresDialect):
+class RedshiftDialect(Dialect):
     """Amazon Redshift: sort key on the day, late-binding views, COPY from S3 with an IAM role."""
 
     name = "redshift"
     supports_s3_copy = True
 
     def table_options(self, contract: Contract) -> str:
-        """Distribution chosen by Redshift, rows sorted by day (every query filters on it)."""
+        """Distribution chosen by Redshift; rows sorted by day (every query filters on it)."""
         return " DISTSTYLE AUTO SORTKEY (snapshot_date)"
 
     def create_view(self, qualified_name: str, select_sql: str) -> str:
@@ -126,7 +151,7 @@ class RedshiftDialect(PostgresDialect):
         return f"CREATE VIEW {qualified_name} AS\n{select_sql}\nWITH NO SCHEMA BINDING"
 
     def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
-        """``COPY`` one CSV file (header row, columns in ``columns`` order) from S3 into ``table``.
+        """``COPY`` one CSV file (a header row, then ``columns`` in that order) from S3.
 
         Empty and blank fields become NULL; timestamps are parsed by Redshift ('auto').
 
@@ -143,10 +168,7 @@ class RedshiftDialect(PostgresDialect):
                 f"EMPTYASNULL BLANKSASNULL")
 
 
-Dialect = PostgresDialect  # the interface; RedshiftDialect overrides it
-
-
-def dialect_for_version(version: str) -> PostgresDialect:
+def dialect_for_version(version: str) -> Dialect:
     """The dialect of a server from its ``SELECT version()`` text (Redshift names itself there)."""
     return RedshiftDialect() if "redshift" in version.lower() else PostgresDialect()
 
@@ -156,7 +178,7 @@ def dialect_for_version(version: str) -> PostgresDialect:
 # --------------------------------------------------------------------------------------------
 
 
-def create_table_sql(dialect: PostgresDialect, schema: str, table: str, contract: Contract) -> str:
+def create_table_sql(dialect: Dialect, schema: str, table: str, contract: Contract) -> str:
     """``CREATE TABLE IF NOT EXISTS`` for a gold table; ``snapshot_date`` is NOT NULL."""
     cols = ",\n  ".join(
         f"{c} {column_type(c, t)}" + (" NOT NULL" if c == "snapshot_date" else "")
@@ -228,6 +250,12 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _is_number(value: Any) -> bool:
+    """int, float, Decimal and their numpy kin; not bool (a flag is not a count) nor str."""
+    return (isinstance(value, (numbers.Real, decimal.Decimal))
+            and not isinstance(value, (bool, np.bool_)))
+
+
 def _to_python(value: Any, logical: str) -> Any:
     """One value of a contract column as the Python object the drivers bind (None when missing).
 
@@ -239,15 +267,15 @@ def _to_python(value: Any, logical: str) -> Any:
     if logical == "str":
         return str(value)
     if logical == "int":
-        if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real) or value != int(value):
+        if not _is_number(value) or value != int(value):
             raise ValueError(f"{value!r} is not an integer")
         return int(value)
     if logical == "float":
-        if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real):
+        if not _is_number(value):
             raise ValueError(f"{value!r} is not a number")
         return float(value)
     if logical == "bool":
-        if isinstance(value, numbers.Real) and value in (0, 1):  # bool, numpy.bool_, 0/1
+        if isinstance(value, (bool, np.bool_)) or (_is_number(value) and value in (0, 1)):
             return bool(value)
         raise ValueError(f"{value!r} is not a boolean")
     if logical == "datetime":
@@ -303,7 +331,7 @@ def _as_date(value: Any) -> dt.date:
 # --------------------------------------------------------------------------------------------
 
 
-def connect(db: DatabaseSettings, *, dialect: PostgresDialect | None = None) -> Warehouse:
+def connect(db: DatabaseSettings, *, dialect: Dialect | None = None) -> Warehouse:
     """Open a connection described by ``db``.
 
     * ``postgresql://`` DSN: psycopg (the demo and the tests).
@@ -346,11 +374,15 @@ def _connect_psycopg(db: DatabaseSettings) -> tuple[Any, str, tuple[type[BaseExc
     from psycopg.conninfo import conninfo_to_dict
 
     try:
+        url_password = unquote(urlsplit(db.dsn).password or "")
+    except ValueError:
+        url_password = ""
+    try:
         info = conninfo_to_dict(db.dsn)
     except psycopg.Error as exc:
         raise ConfigError(f"SEATLIB_DATABASE_URL is not a valid postgresql:// DSN: "
-                          f"{_scrub(str(exc), db.password)}") from None
-    password = str(info.get("password") or "")
+                          f"{_scrub(str(exc), url_password)}") from None
+    password = str(info.get("password") or url_password)
     target = f"PostgreSQL database {info.get('dbname', '?')!r} on {info.get('host', 'localhost')}"
     try:
         conn = psycopg.connect(db.dsn, autocommit=False, connect_timeout=15,
@@ -449,9 +481,9 @@ class Warehouse:
     """
 
     def __init__(self, conn: Any, *, target: str, driver_errors: tuple[type[BaseException], ...],
-                 iam_role: str = "", dialect: PostgresDialect | None = None):
+                 iam_role: str = "", dialect: Dialect | None = None):
         self._conn = conn
-        self._driver_errors = driver_errors
+        self._driver_errors = tuple(driver_errors) + (OSError,)
         self._iam_role = iam_role
         self.target = target
         self.dialect = dialect or PostgresDialect()
@@ -462,8 +494,8 @@ class Warehouse:
     def _transaction(self, what: str) -> Iterator[Any]:
         """A cursor in a transaction: commit on success; on error roll back and translate.
 
-        Driver errors become WarehouseError("<what> failed: <server message>"); seatlib errors
-        pass through unchanged.
+        Driver errors (and socket errors) become WarehouseError("<what> failed on <target>:
+        <server message>"); any other exception passes through unchanged, after the rollback.
         """
         if self._conn is None:
             raise WarehouseError(f"{what}: the connection to {self.target} is closed")
@@ -476,7 +508,7 @@ class Warehouse:
                 self._conn.rollback()
             except Exception:  # noqa: BLE001 - the connection may be gone; report the first error
                 log.warning("rollback after a failed %s also failed", what)
-            if isinstance(exc, SeatlibError) or not isinstance(exc, Exception):
+            if not isinstance(exc, self._driver_errors):
                 raise
             raise WarehouseError(f"{what} failed on {self.target}: {_driver_message(exc)}") from exc
         finally:
@@ -561,9 +593,9 @@ class Warehouse:
         client_ids = []
         for value in ids:
             try:
-                client_ids.append(_to_python(int(value) if isinstance(value, str) and
-                                             value.strip().lstrip("-").isdigit() else value, "int"))
-            except (ValueError, TypeError):
+                text = value.strip() if isinstance(value, str) else None
+                client_ids.append(int(text) if text is not None else _to_python(value, "int"))
+            except (ValueError, TypeError, OverflowError):
                 raise DataQualityError(f"{where}: client_id {value!r} is not an integer") from None
         out = pd.DataFrame({"client_id": pd.array(client_ids, dtype="Int64")})
         dup = out["client_id"].duplicated(keep=False)
@@ -573,6 +605,8 @@ class Warehouse:
                                    f"{repeated[:10]}")
         flags = []
         for cid, value in zip(client_ids, raw["module_active"].astype(object)):
+            if _is_missing(value):
+                raise DataQualityError(f"{where}: module_active is empty for client_id {cid}")
             flag = _to_flag(value)
             if flag is None:
                 raise DataQualityError(f"{where}: module_active {value!r} for client_id {cid} is "
@@ -688,8 +722,8 @@ class Warehouse:
 
         result = LoadResult(day)
         table, step = STATUS_TABLE, "start"
-        try:
-            with self._transaction(f"load of {schema} for {day}") as cur:
+        with self._transaction(f"load of {schema} for {day}") as cur:
+            try:
                 for table, contract, rows in plan:
                     columns = list(contract.columns)
                     stage = f"seatmon_stage_{table}"
@@ -713,10 +747,12 @@ class Warehouse:
                     cur.execute(f"INSERT INTO {schema}.{table} ({cols}) SELECT {cols} FROM {stage}")
                     result.inserted[table] = max(cur.rowcount, 0)
                     cur.execute(f"DROP TABLE {stage}")
-                table, step = "(both tables)", "commit"
-        except SeatlibError as exc:
-            raise WarehouseError(f"load of {schema}.{table} for {day} failed at step '{step}': "
-                                 f"{_tail(exc)}; rolled back, {day} is as it was") from exc
+            except DataQualityError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the transaction rolls back
+                raise WarehouseError(
+                    f"load of {schema}.{table} for {day} failed at step '{step}' on {self.target}: "
+                    f"{_driver_message(exc)}; rolled back, {day} is as it was") from exc
         log.info("loaded %s: %s (replaced %s)", day, result.inserted, result.replaced)
         return result
 
@@ -738,24 +774,28 @@ class Warehouse:
         count, other = cur.fetchone()
         if int(count) != expected or int(other or 0):
             raise DataQualityError(f"{source}: COPY staged {count} row(s) ({other or 0} of another "
-                                   f"day); the checked frame has {expected} row(s) of {day}")
+                                   f"day); the checked frame has {expected} row(s) of {day}; "
+                                   f"rolled back, {day} is as it was")
 
     def _copy_sources(self, copy_from: Mapping[str, str]) -> dict[str, str]:
         if not self.dialect.supports_s3_copy:
-            self.dialect.copy_from_s3("staging", [], str(dict(copy_from).get("status", "")), "")
-        missing = [k for k in ("status", "capacity") if not copy_from.get(k)]
+            raise WarehouseError(f"copy_from (COPY from S3) needs Redshift; {self.target} is "
+                                 f"{self.dialect.name}: call load_day without copy_from")
         iam_role = copy_from.get("iam_role") or self._iam_role
-        if missing or not iam_role:
-            raise WarehouseError(f"copy_from needs 'status' and 'capacity' S3 URLs and an 'iam_role' "
-                                 f"(or REDSHIFT_IAM_ROLE); missing: {missing + ([] if iam_role else ['iam_role'])}")
-        return {"status": copy_from["status"], "capacity": copy_from["capacity"], "iam_role": iam_role}
+        missing = [k for k in ("status", "capacity") if not copy_from.get(k)]
+        missing += [] if iam_role else ["iam_role"]
+        if missing:
+            raise WarehouseError(f"copy_from needs 'status' and 'capacity' S3 URLs and an "
+                                 f"'iam_role' (or REDSHIFT_IAM_ROLE); missing: {missing}")
+        return {"status": copy_from["status"], "capacity": copy_from["capacity"],
+                "iam_role": iam_role}
 
 
 def _to_flag(value: Any) -> bool | None:
     """true/false/1/0/t/f/yes/no (any case) -> bool; anything else (and empty) -> None."""
     if _is_missing(value):
         return None
-    if isinstance(value, (bool, numbers.Real, decimal.Decimal)) and not isinstance(value, str):
+    if isinstance(value, (bool, np.bool_)) or _is_number(value):
         return bool(value) if value in (0, 1) else None
     text = str(value).strip().lower()
     return True if text in _TRUE else False if text in _FALSE else None
@@ -770,9 +810,3 @@ def _identifier(name: str, what: str) -> str:
 def _short(sql: str, limit: int = 80) -> str:
     text = " ".join(sql.split())
     return repr(text if len(text) <= limit else text[:limit - 3] + "...")
-
-
-def _tail(exc: BaseException) -> str:
-    """The useful part of a wrapped error's message (the server's words)."""
-    text = str(exc)
-    return text.split(": ", 1)[1] if text.startswith(("load of", "statement", "query")) and ": " in text else text

@@ -1,0 +1,493 @@
+"""seatlib.warehouse against a real PostgreSQL (seatlib.pg), and through pgbouncer with
+redshift_connector; the Redshift-only SQL is checked as generated text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pandas as pd
+import pytest
+
+from seatlib import warehouse
+from seatlib.config import DatabaseSettings
+from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, coerce
+from seatlib.errors import ConfigError, DataQualityError, WarehouseError
+from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
+                               PostgresDialect, RedshiftDialect, Warehouse, connect)
+from tests.fixtures_pg import free_port
+
+DAY1 = dt.date(2025, 3, 1)
+DAY2 = dt.date(2025, 3, 2)
+ROLE = "arn:aws:iam::123456789012:role/seat-monitor-copy"
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames as the gold stage makes them (pandas 3 dtypes, missing values in every nullable kind).
+# ---------------------------------------------------------------------------------------------
+
+
+def status_frame(day: dt.date, n: int = 4, *, seats: int = 1) -> pd.DataFrame:
+    """n rows: n-1 client workspaces and, last, one unmatched workspace full of missing values."""
+    k = n - 1
+    reclaimable = [i % 3 == 1 for i in range(k)] + [False]
+    return pd.DataFrame({
+        "snapshot_date": [day] * n,
+        "client_id": pd.array([1000 + i for i in range(k)] + [None], dtype="Int64"),
+        "workspace_id": [f"ws{i}" for i in range(n)],
+        "workspace_name": [f"{1000 + i} Client {i}" for i in range(k)] + ["Sandbox"],
+        "workspace_created_at": pd.to_datetime(["2024-01-02T03:04:05+02:00"] * k + [None], utc=True),
+        "admin_email": [f"admin{i}@example.com" for i in range(k)] + [None],  # str dtype, NaN
+        "seat_held": pd.array([True] * k + [False], dtype="boolean"),
+        "seats_held": pd.array([seats] * k + [0], dtype="Int64"),
+        "last_access_at": pd.to_datetime(["2025-02-27T10:00:00Z"] * k + [None], utc=True),
+        "days_since_last_access": pd.array([2] * k + [None], dtype="Int64"),
+        "module_active": pd.array([True] * k + [None], dtype="boolean"),
+        "status": ["inactive" if r else "active" for r in reclaimable[:k]] + ["unmatched"],
+        "reclaimable": pd.array(reclaimable, dtype="boolean"),
+    })
+
+
+def capacity_frame(day: dt.date, *, used: int = 40, allocated: int = 50) -> pd.DataFrame:
+    return pd.DataFrame({
+        "snapshot_date": pd.to_datetime([day]),  # datetime64, unlike status_frame's dates
+        "seats_allocated": [allocated],
+        "seats_used": [used],
+        "seats_free": [allocated - used],
+        "seats_held_by_clients": [30],
+        "seats_held_by_ex_clients": [2],
+        "seats_held_by_inactive_clients": [3],
+        "seats_held_unmatched": [1],
+        "seats_other": [used - 30],
+        "paying_without_user": [4],
+        "usage_share": [used / allocated if allocated else 0.0],
+    })
+
+
+@pytest.fixture(scope="module")
+def wh(pg_dsn: str):
+    with connect(DatabaseSettings(dsn=pg_dsn)) as conn:
+        yield conn
+
+
+@pytest.fixture
+def schema(wh: Warehouse) -> str:
+    """A fresh gold schema for one test."""
+    name = f"gold_{uuid.uuid4().hex[:8]}"
+    wh.ensure_schema(name)
+    return name
+
+
+def table_rows(wh: Warehouse, schema: str, table: str) -> pd.DataFrame:
+    contract = GOLD_STATUS if table == STATUS_TABLE else GOLD_CAPACITY
+    key = ", ".join(contract.key)
+    return wh.fetch_frame(f"SELECT {', '.join(contract.columns)} FROM {schema}.{table} "
+                          f"ORDER BY {key}")
+
+
+def scalar(wh: Warehouse, sql: str, params=None):
+    return wh.fetch_frame(sql, params).iloc[0, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Company database: module status.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_module_status_from_a_table_with_the_default_query_shape(wh: Warehouse):
+    app = f"app_{uuid.uuid4().hex[:6]}"
+    wh.execute(f"CREATE SCHEMA {app}")
+    wh.execute(f"CREATE TABLE {app}.clients (client_id INTEGER, bi_module_active BOOLEAN, "
+               f"bi_module_since DATE, name TEXT)")
+    wh.execute(f"INSERT INTO {app}.clients VALUES (7, TRUE, '2024-01-01', 'a'), "
+               f"(8, FALSE, '2024-02-01', 'b'), (9, TRUE, NULL, 'never had it')")
+    out = wh.query_module_status(f"SELECT client_id, bi_module_active AS module_active "
+                                 f"FROM {app}.clients WHERE bi_module_since IS NOT NULL")
+    assert list(out.columns) == ["client_id", "module_active"]
+    assert str(out["client_id"].dtype) == "Int64" and str(out["module_active"].dtype) == "boolean"
+    assert out.sort_values("client_id").to_dict("list") == {"client_id": [7, 8],
+                                                            "module_active": [True, False]}
+
+
+def test_module_status_coerces_text_and_number_flags_and_drops_extra_columns(wh: Warehouse):
+    out = wh.query_module_status(
+        "SELECT * FROM (VALUES ('1', 't', 'x'), ('2', 'No', 'y'), ('3', ' TRUE ', 'z'), "
+        "('4', '0', 'w'), ('5', 'yes', 'v'), ('6', 'false', 'u')) v(client_id, module_active, extra)")
+    assert list(out.columns) == ["client_id", "module_active"]
+    assert out["client_id"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert out["module_active"].tolist() == [True, False, True, False, True, False]
+    numeric = wh.query_module_status("SELECT * FROM (VALUES (10::numeric, 1), (11::numeric, 0)) "
+                                     "v(client_id, module_active)")
+    assert numeric["module_active"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT 1 AS client_id, TRUE AS active", "missing column 'module_active'"),
+    ("SELECT 1 AS id, TRUE AS module_active", "missing column 'client_id'"),
+    ("SELECT * FROM (VALUES (1, TRUE), (2, FALSE), (1, FALSE)) v(client_id, module_active)",
+     "appear more than once: [1]"),
+    ("SELECT * FROM (VALUES (1, TRUE), (NULL, FALSE)) v(client_id, module_active)",
+     "1 row(s) have an empty client_id"),
+    ("SELECT * FROM (VALUES (1, 'yes'), (2, 'maybe')) v(client_id, module_active)",
+     "module_active 'maybe' for client_id 2 is not a boolean"),
+    ("SELECT * FROM (VALUES (1, 'yes'), (2, NULL)) v(client_id, module_active)",
+     "module_active is empty for client_id 2"),
+    ("SELECT * FROM (VALUES ('x1', TRUE)) v(client_id, module_active)",
+     "client_id 'x1' is not an integer"),
+])
+def test_module_status_errors_name_the_problem(wh: Warehouse, sql: str, message: str):
+    with pytest.raises(DataQualityError) as err:
+        wh.query_module_status(sql)
+    assert message in str(err.value)
+    assert "module status query" in str(err.value)
+
+
+def test_module_status_missing_column_quotes_the_returned_columns(wh: Warehouse):
+    with pytest.raises(DataQualityError, match=r"returned columns \['client_id', 'active'\]"):
+        wh.query_module_status("SELECT 1 AS client_id, TRUE AS active")
+
+
+def test_failing_query_is_a_warehouse_error_and_the_connection_stays_usable(wh: Warehouse):
+    with pytest.raises(WarehouseError, match="no_such_table"):
+        wh.query_module_status("SELECT client_id, module_active FROM no_such_table")
+    assert scalar(wh, "SELECT 41 + %s", (1,)) == 42
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema: creation, idempotence, additive migration, views.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Warehouse):
+    name = f"gold_{uuid.uuid4().hex[:8]}"
+    actions = wh.ensure_schema(name)
+    assert actions == [f"created table {name}.{STATUS_TABLE}", f"created table {name}.{CAPACITY_TABLE}",
+                       f"created view {name}.{STATUS_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
+    types = wh.fetch_frame("SELECT column_name, data_type, character_maximum_length AS n "
+                           "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                           (name, STATUS_TABLE)).set_index("column_name")
+    assert list(types.index) == list(GOLD_STATUS.columns)
+    assert types.loc["snapshot_date", "data_type"] == "date"
+    assert types.loc["client_id", "data_type"] == "bigint"
+    assert types.loc["workspace_created_at", "data_type"] == "timestamp without time zone"
+    assert types.loc["admin_email", "n"] == 4096 and types.loc["workspace_name", "n"] == 256
+    assert types.loc["reclaimable", "data_type"] == "boolean"
+    usage = scalar(wh, "SELECT data_type FROM information_schema.columns WHERE table_schema = %s "
+                       "AND table_name = %s AND column_name = 'usage_share'", (name, CAPACITY_TABLE))
+    assert usage == "double precision"
+
+    oids = "SELECT %s::regclass::oid, %s::regclass::oid"
+    before = wh.fetch_frame(oids, (f"{name}.{STATUS_LATEST_VIEW}", f"{name}.{CAPACITY_VIEW}"))
+    assert wh.ensure_schema(name) == []
+    after = wh.fetch_frame(oids, (f"{name}.{STATUS_LATEST_VIEW}", f"{name}.{CAPACITY_VIEW}"))
+    pd.testing.assert_frame_equal(before, after)  # views kept (and with them their grants)
+
+
+def test_ensure_schema_adds_a_missing_column_back_and_keeps_rows(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    wh.execute(f"ALTER TABLE {schema}.{STATUS_TABLE} DROP COLUMN reclaimable CASCADE")  # drops views
+    wh.execute(f"ALTER TABLE {schema}.{CAPACITY_TABLE} DROP COLUMN seats_other CASCADE")
+    actions = wh.ensure_schema(schema)
+    assert f"added column {schema}.{STATUS_TABLE}.reclaimable" in actions
+    assert f"added column {schema}.{CAPACITY_TABLE}.seats_other" in actions
+    assert f"created view {schema}.{STATUS_LATEST_VIEW}" in actions
+    assert scalar(wh, f"SELECT COUNT(*) FROM {schema}.{STATUS_TABLE}") == 4
+    assert scalar(wh, f"SELECT COUNT(*) FROM {schema}.{STATUS_TABLE} WHERE reclaimable IS NULL") == 4
+    assert scalar(wh, f"SELECT COUNT(*) FROM {schema}.{CAPACITY_TABLE}") == 1
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))  # loads into it again
+    assert scalar(wh, f"SELECT COUNT(*) FROM {schema}.{STATUS_TABLE} WHERE reclaimable") == 1
+
+
+def test_ensure_schema_rejects_an_unsafe_schema_name(wh: Warehouse):
+    with pytest.raises(WarehouseError, match="not a plain identifier"):
+        wh.ensure_schema("gold; DROP TABLE x")
+
+
+def test_views_answer_the_latest_day_and_capacity_over_time(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1, 4), capacity_frame(DAY1, used=40))
+    wh.load_day(schema, DAY2, status_frame(DAY2, 6, seats=2), capacity_frame(DAY2, used=45))
+    latest = wh.fetch_frame(f"SELECT * FROM {schema}.{STATUS_LATEST_VIEW}")
+    assert list(latest.columns) == list(GOLD_STATUS.columns)
+    assert len(latest) == 6 and set(latest["snapshot_date"]) == {DAY2}
+    cap = wh.fetch_frame(f"SELECT * FROM {schema}.{CAPACITY_VIEW} ORDER BY snapshot_date")
+    assert list(cap.columns) == list(GOLD_CAPACITY.columns) + [
+        "seats_used_pct", "seats_reclaimable", "workspaces_reclaimable"]
+    assert cap["snapshot_date"].tolist() == [DAY1, DAY2]
+    assert cap["seats_used_pct"].tolist() == pytest.approx([80.0, 90.0])
+    # reclaimable rows: i % 3 == 1 among the client rows -> day 1: i=1 (1 seat); day 2: i=1,4 (2 seats each)
+    assert cap["workspaces_reclaimable"].tolist() == [1, 2]
+    assert cap["seats_reclaimable"].tolist() == [1, 4]
+
+
+def test_capacity_view_gives_null_pct_when_nothing_is_allocated(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1, used=0, allocated=0))
+    assert pd.isna(scalar(wh, f"SELECT seats_used_pct FROM {schema}.{CAPACITY_VIEW}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# load_day.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_day_inserts_rows_with_nulls_as_null_and_utc_times(wh: Warehouse, schema: str):
+    result = wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    assert result.snapshot_date == DAY1
+    assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+    assert result.replaced == {STATUS_TABLE: 0, CAPACITY_TABLE: 0}
+    t = f"{schema}.{STATUS_TABLE}"
+    for col in ("client_id", "workspace_created_at", "admin_email", "last_access_at",
+                "days_since_last_access", "module_active"):
+        assert scalar(wh, f"SELECT COUNT(*) FROM {t} WHERE {col} IS NULL") == 1, col
+    assert scalar(wh, f"SELECT COUNT(*) FROM {t} WHERE admin_email IN ('NaN', 'nan', 'None', '<NA>')") == 0
+    assert scalar(wh, f"SELECT COUNT(*) FROM {t} WHERE workspace_name = 'Sandbox' "
+                      f"AND client_id IS NULL AND admin_email IS NULL") == 1
+    # +02:00 in the frame -> 01:04:05 UTC, stored without time zone
+    assert scalar(wh, f"SELECT MIN(workspace_created_at) FROM {t}") == dt.datetime(2024, 1, 2, 1, 4, 5)
+    cap = table_rows(wh, schema, CAPACITY_TABLE)
+    assert cap.loc[0, "usage_share"] == pytest.approx(0.8) and cap.loc[0, "snapshot_date"] == DAY1
+
+
+def test_reloading_a_day_gives_the_same_rows_and_other_days_are_untouched(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    first = table_rows(wh, schema, STATUS_TABLE)
+    again = wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    assert again.replaced == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+    pd.testing.assert_frame_equal(table_rows(wh, schema, STATUS_TABLE), first)
+
+    wh.load_day(schema, DAY2, status_frame(DAY2, 6), capacity_frame(DAY2))
+    rows = table_rows(wh, schema, STATUS_TABLE)
+    pd.testing.assert_frame_equal(rows[rows["snapshot_date"] == DAY1].reset_index(drop=True), first)
+    assert (rows["snapshot_date"] == DAY2).sum() == 6
+    # a smaller re-load of day 2 replaces day 2 only
+    wh.load_day(schema, DAY2, status_frame(DAY2, 2), capacity_frame(DAY2))
+    counts = wh.fetch_frame(f"SELECT snapshot_date, COUNT(*) AS n FROM {schema}.{STATUS_TABLE} "
+                            f"GROUP BY snapshot_date ORDER BY snapshot_date")
+    assert counts["n"].tolist() == [4, 2]
+
+
+def test_frames_typed_by_the_gold_contract_load_the_same_rows(wh: Warehouse, schema: str):
+    """Gold's own dtypes (contracts.coerce: string, Int64, Float64, date32[pyarrow], us UTC)."""
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    status = coerce(status_frame(DAY1), GOLD_STATUS, "test")
+    capacity = coerce(capacity_frame(DAY1), GOLD_CAPACITY, "test")
+    assert str(status["snapshot_date"].dtype).startswith("date32")
+    wh.load_day(schema, DAY1, status, capacity)
+    _assert_unchanged(wh, schema, before)
+
+
+def test_load_day_batches_inserts(wh: Warehouse, schema: str, monkeypatch: pytest.MonkeyPatch):
+    statements: list[int] = []
+    real = warehouse.insert_sql
+
+    def spy(table, columns, types, n_rows):
+        statements.append(n_rows)
+        return real(table, columns, types, n_rows)
+
+    monkeypatch.setattr(warehouse, "insert_sql", spy)
+    wh.load_day(schema, DAY1, status_frame(DAY1, 1201), capacity_frame(DAY1))
+    assert statements == [500, 500, 201, 1]
+    assert scalar(wh, f"SELECT COUNT(*) FROM {schema}.{STATUS_TABLE}") == 1201
+
+
+def _snapshot(wh: Warehouse, schema: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return table_rows(wh, schema, STATUS_TABLE), table_rows(wh, schema, CAPACITY_TABLE)
+
+
+def _assert_unchanged(wh: Warehouse, schema: str, before: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    after = _snapshot(wh, schema)
+    pd.testing.assert_frame_equal(after[0], before[0])
+    pd.testing.assert_frame_equal(after[1], before[1])
+
+
+def test_a_type_violation_mid_load_rolls_everything_back(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    # status is replaced first; capacity then fails in the database (bigint overflow)
+    with pytest.raises(WarehouseError) as err:
+        wh.load_day(schema, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))
+    text = str(err.value)
+    assert f"{schema}.{CAPACITY_TABLE}" in text and str(DAY1) in text and "rolled back" in text
+    assert "out of range" in text
+    _assert_unchanged(wh, schema, before)
+
+
+def test_a_failure_after_the_delete_leaves_the_day_as_it_was(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    wh.execute(f"ALTER TABLE {schema}.{CAPACITY_TABLE} ADD CONSTRAINT small CHECK (seats_used < 100)")
+    with pytest.raises(WarehouseError, match=r"step 'insert the day'.*small"):
+        wh.load_day(schema, DAY1, status_frame(DAY1, 9), capacity_frame(DAY1, used=150, allocated=200))
+    _assert_unchanged(wh, schema, before)
+
+
+def test_an_exception_raised_mid_load_rolls_back(wh: Warehouse, schema: str,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    real = Warehouse._stage_rows
+
+    def failing(self, cur, stage, contract, rows):
+        if contract is GOLD_CAPACITY:
+            raise RuntimeError("injected failure")
+        return real(self, cur, stage, contract, rows)
+
+    monkeypatch.setattr(Warehouse, "_stage_rows", failing)
+    with pytest.raises(WarehouseError, match=f"{CAPACITY_TABLE} for {DAY1}.*injected failure"):
+        wh.load_day(schema, DAY1, status_frame(DAY1, 2), capacity_frame(DAY1))
+    _assert_unchanged(wh, schema, before)
+
+
+def _bad(frame: pd.DataFrame, **changes) -> pd.DataFrame:
+    frame = frame.copy()
+    for col, value in changes.items():
+        frame[col] = value
+    return frame
+
+
+@pytest.mark.parametrize("status, capacity, message", [
+    (status_frame(DAY1).drop(columns=["status"]), capacity_frame(DAY1), "missing column(s) ['status']"),
+    (status_frame(DAY1).assign(extra=1), capacity_frame(DAY1), "unexpected column(s) ['extra']"),
+    (status_frame(DAY1), capacity_frame(DAY2), "rows of other day(s) ['2025-03-02']"),
+    (pd.concat([status_frame(DAY1), status_frame(DAY1).head(1)]), capacity_frame(DAY1), "share a key"),
+    (_bad(status_frame(DAY1), status=None), capacity_frame(DAY1), "'status' has 4 empty value(s)"),
+    (_bad(status_frame(DAY1), seats_held=["1", "2", "3", "4"]), capacity_frame(DAY1),
+     "column 'seats_held' row 0: '1' is not an integer"),
+    (status_frame(DAY1), _bad(capacity_frame(DAY1), usage_share="high"), "'high' is not a number"),
+])
+def test_load_day_checks_the_frames_before_writing(wh: Warehouse, schema: str, status, capacity, message):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    with pytest.raises(DataQualityError) as err:
+        wh.load_day(schema, DAY1, status, capacity)
+    assert message in str(err.value)
+    _assert_unchanged(wh, schema, before)
+
+
+def test_load_day_accepts_a_date_string_and_rejects_copy_from_on_postgres(wh: Warehouse, schema: str):
+    assert wh.load_day(schema, "2025-03-01", status_frame(DAY1), capacity_frame(DAY1)).inserted
+    with pytest.raises(WarehouseError, match="needs Redshift"):
+        wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
+                    copy_from={"status": "s3://b/s.csv", "capacity": "s3://b/c.csv", "iam_role": ROLE})
+
+
+# ---------------------------------------------------------------------------------------------
+# Redshift-only SQL, as generated text; routing of COPY.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_redshift_copy_statement():
+    sql = RedshiftDialect().copy_from_s3("seatmon_stage_x", ["snapshot_date", "client_id"],
+                                         "s3://lake-bucket/gold/seat_status/2025-03-01.csv", ROLE)
+    assert sql == ("COPY seatmon_stage_x (snapshot_date, client_id) "
+                   "FROM 's3://lake-bucket/gold/seat_status/2025-03-01.csv' "
+                   "IAM_ROLE 'arn:aws:iam::123456789012:role/seat-monitor-copy' "
+                   "CSV IGNOREHEADER 1 TIMEFORMAT 'auto' EMPTYASNULL BLANKSASNULL")
+
+
+@pytest.mark.parametrize("url, role, message", [
+    ("https://lake-bucket/x.csv", ROLE, "not an s3://bucket/key URL"),
+    ("s3://lake-bucket/x.csv' IAM_ROLE 'evil", ROLE, "not an s3://bucket/key URL"),
+    ("s3://lake-bucket/x.csv", "seat-monitor-copy", "not an IAM role ARN"),
+])
+def test_redshift_copy_rejects_bad_sources(url: str, role: str, message: str):
+    with pytest.raises(WarehouseError, match=message):
+        RedshiftDialect().copy_from_s3("t", ["a"], url, role)
+
+
+def test_redshift_views_are_late_binding_and_tables_sorted_by_day():
+    rs, pg = RedshiftDialect(), PostgresDialect()
+    select = warehouse.view_definitions("gold")[STATUS_LATEST_VIEW]
+    assert rs.create_view(f"gold.{STATUS_LATEST_VIEW}", select).endswith("WITH NO SCHEMA BINDING")
+    assert "SCHEMA BINDING" not in pg.create_view(f"gold.{STATUS_LATEST_VIEW}", select)
+    table = warehouse.create_table_sql(rs, "gold", STATUS_TABLE, GOLD_STATUS)
+    assert table.startswith(f"CREATE TABLE IF NOT EXISTS gold.{STATUS_TABLE} (")
+    assert table.endswith(") DISTSTYLE AUTO SORTKEY (snapshot_date)")
+    assert "admin_email VARCHAR(4096)" in table and "snapshot_date DATE NOT NULL" in table
+    assert warehouse.create_table_sql(pg, "gold", STATUS_TABLE, GOLD_STATUS).endswith(")")
+    # every view reads its tables schema-qualified (a late-binding view requires it)
+    for sql in warehouse.view_definitions("gold").values():
+        assert f"FROM gold.{STATUS_TABLE}" in sql
+
+
+def test_dialect_follows_the_server_version():
+    redshift = ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 "
+                "20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.77467")
+    assert warehouse.dialect_for_version(redshift).name == "redshift"
+    assert warehouse.dialect_for_version("PostgreSQL 18.6 on x86_64-pc-linux-gnu").name == "postgres"
+
+
+def test_copy_from_runs_copy_into_staging_and_rolls_back_when_it_fails(pg_dsn: str, wh: Warehouse,
+                                                                        schema: str):
+    """Forcing the Redshift dialect on PostgreSQL: the COPY is sent (and fails there), nothing changes."""
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    db = DatabaseSettings(dsn=pg_dsn, iam_role=ROLE)
+    with connect(db, dialect=RedshiftDialect()) as rs:
+        with pytest.raises(WarehouseError) as err:
+            rs.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
+                        copy_from={"status": "s3://lake-bucket/gold/seat_status/2025-03-01.csv",
+                                   "capacity": "s3://lake-bucket/gold/seat_capacity/2025-03-01.csv"})
+        assert "step 'COPY from S3 into staging table'" in str(err.value)
+        with pytest.raises(WarehouseError, match="missing: \\['capacity'\\]"):
+            rs.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
+                        copy_from={"status": "s3://lake-bucket/s.csv"})
+    _assert_unchanged(wh, schema, before)
+
+
+# ---------------------------------------------------------------------------------------------
+# Connecting.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_connection_failure_names_host_and_database_but_not_the_password(pg_server):
+    dsn = (f"postgresql://postgres:s3cret-pw@/no_such_db?host={pg_server.socket_dir}"
+           f"&port={pg_server.port}")
+    with pytest.raises(WarehouseError) as err:
+        connect(DatabaseSettings(dsn=dsn))
+    assert "no_such_db" in str(err.value) and str(pg_server.socket_dir) in str(err.value)
+    assert "s3cret-pw" not in str(err.value)
+
+    port = free_port()  # nothing listens there
+    with pytest.raises(WarehouseError) as err:
+        connect(DatabaseSettings(dsn=f"redshift://loader:s3cret-pw@127.0.0.1:{port}/analytics?ssl=false"))
+    assert f"'analytics' on 127.0.0.1:{port}" in str(err.value)
+    assert "s3cret-pw" not in str(err.value)
+
+
+def test_redshift_dsn_parsing():
+    kwargs = warehouse._redshift_dsn("redshift://loader:p%40ss@cluster.example.com/analytics?ssl=false")
+    assert kwargs == dict(host="cluster.example.com", port=5439, database="analytics",
+                          user="loader", password="p@ss", ssl=False)
+    assert warehouse._redshift_dsn("redshift://u:p@h:5440/db")["ssl"] is True
+    with pytest.raises(ConfigError, match="unknown parameter 'sslrootcert'"):
+        warehouse._redshift_dsn("redshift://u:p@h/db?sslrootcert=x")
+    with pytest.raises(ConfigError, match="needs user, host and database"):
+        warehouse._redshift_dsn("redshift://h:5439/")
+
+
+# ---------------------------------------------------------------------------------------------
+# redshift_connector, through pgbouncer, against the same PostgreSQL.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: str, wh: Warehouse,
+                                                                  schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))  # reference, via psycopg
+    other = f"gold_rs_{uuid.uuid4().hex[:6]}"
+    with connect(DatabaseSettings(dsn=redshift_dsn)) as rs:
+        assert rs.dialect.name == "postgres" and "Redshift database" in rs.target
+        assert len(rs.ensure_schema(other)) == 4
+        assert rs.ensure_schema(other) == []
+        result = rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+        assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+        assert rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1)).replaced == {
+            STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+        flags = rs.query_module_status("SELECT * FROM (VALUES (1, 't'), (2, 'no')) v(client_id, module_active)")
+        assert flags["module_active"].tolist() == [True, False]
+        with pytest.raises(WarehouseError):
+            rs.load_day(other, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))
+    for table in (STATUS_TABLE, CAPACITY_TABLE):
+        pd.testing.assert_frame_equal(table_rows(wh, other, table), table_rows(wh, schema, table))
+    assert scalar(wh, f"SELECT COUNT(*) FROM {other}.{STATUS_TABLE} WHERE admin_email IS NULL") == 1
