@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 that speaks Zoho Analytics API v2 (and Zoho Accounts' token call).
+"""A real HTTP server on 127.0.0.1 speaking Zoho Analytics API v2 and Zoho Accounts' token call.
 
 The demo and the tests point :class:`seatlib.zoho.ZohoClient` at it instead of Zoho. It follows
 ``/work/shared/zoho-api.md`` (the "spec"; section numbers below refer to it): the JSON shapes of
@@ -9,7 +9,8 @@ Served paths (one host serves both the accounts and the API paths)::
 
     POST /oauth/v2/token                                   refresh_token grant (query or form)
     GET  /restapi/v2/orgs                                  (no ZANALYTICS-ORGID needed)
-    GET  /restapi/v2/workspaces | /owned | /shared | /{ws} | /{ws}/admins | /{ws}/users | /{ws}/views
+    GET  /restapi/v2/workspaces | /owned | /shared | /{ws}
+    GET  /restapi/v2/workspaces/{ws}/admins | /{ws}/users | /{ws}/views
     GET  /restapi/v2/users | /resources | /subscription | /orgadmins
     GET  /restapi/v2/bulk/workspaces/{ws}/data?CONFIG={"sqlQuery":..,"responseFormat":"csv"}
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}
@@ -23,8 +24,9 @@ Choices where the spec is silent (the client must cope with them; keep them in s
   ``[{"adminMembers": []}]``, ``"missing"`` gives ``{}``).
 * Bulk SQL export: the audit workspace (name :data:`AUDIT_WORKSPACE`) holds the table
   :data:`ACCESS_LOG_TABLE` with the columns :data:`ACCESS_LOG_COLUMNS`; "Accessed Time" is the text
-  ``YYYY-MM-DD HH:MM:SS`` in UTC. The query runs in sqlite3 (double-quoted identifiers work). The CSV
-  starts with a UTF-8 BOM, uses ``\\r\\n`` line ends and has a header row.
+  ``YYYY-MM-DD HH:MM:SS`` in UTC. The query runs in sqlite3 (double-quoted identifiers work; an
+  unknown double-quoted name is an error, as in Zoho, not sqlite's string literal). The CSV starts
+  with a UTF-8 BOM, uses ``\\r\\n`` line ends and has a header row.
 * Error codes the docs do not give, invented here (HTTP 400, failure envelope):
   :data:`CODE_SQL_ERROR` 7403 (bad SQL; the code Zoho's on-premise twin Analytics Plus documents for
   "Parsing of SQL query failed"), :data:`CODE_EXPORT_JOB_LIMIT` 6044 (more than 5 running export
@@ -38,7 +40,13 @@ Choices where the spec is silent (the client must cope with them; keep them in s
   including 6043 and 7103.
 * Each processed call costs 1 API unit; an export job adds 3 units per started 1000 rows (§7).
   Calls under ``/bulk/`` count against the BULK per-minute bucket, every other call against
-  METADATA; all against OVERALL.
+  METADATA; all against OVERALL. The windows slide over the last (scaled) minute; calls refused
+  with 6045 do not count.
+* Export jobs: the SQL runs when the job is created (so SQL errors come back from the create
+  call, and the file holds the state of that moment). Polls answer 1001 for the first quarter of
+  ``job_seconds``, then 1002, then 1004 with ``downloadUrl`` and ``expiryTime`` (+``job_expiry_s``);
+  after expiry polls answer 1005 and downloads 7404. An unknown job id polls as 1005.
+* A bug inside the simulator answers 7005 (HTTP 500) and is logged, like Zoho's internal error.
 
 Run ``python -m seatlib.sim.server --port 8899`` for a server with a small built-in state to curl.
 """
@@ -63,7 +71,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
@@ -355,6 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # headers and body leave in two writes; with Nagle on, the client's delayed ACK would
+        # add ~40 ms to every answer
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.sockets_lock:
             self.server.open_sockets.add(self.connection)
 
@@ -439,7 +450,7 @@ class ZohoSimulator:
         self._server = _Server((self._host, self._port), self)
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.1},
+                                        kwargs={"poll_interval": 0.05},
                                         name=f"zoho-sim-{self._port}", daemon=True)
         self._thread.start()
         log.info("Zoho simulator listening on %s", self.url)
@@ -471,9 +482,10 @@ class ZohoSimulator:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``: the accounts URL and the API URL at once."""
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
+        """``http://127.0.0.1:PORT``: the accounts URL and the API URL at once (still the
+        last address after :meth:`stop`)."""
+        if self._server is None and self._port == 0:
+            raise RuntimeError("the simulator has not been started")
         return f"http://{self._host}:{self._port}"
 
     @property
@@ -557,7 +569,7 @@ class ZohoSimulator:
                 "units_used": 0.0,
                 "jobs_created": 0, "job_limit_hits": 0,
                 "faults_fired": 0,
-                "max_in_flight": 0,  # most /restapi requests served at once
+                "max_in_flight": 0,  # most requests being served at once
             }
 
     @property
@@ -574,7 +586,10 @@ class ZohoSimulator:
     # -- request plumbing -----------------------------------------------------------------
     def _serve(self, handler: _Handler) -> None:
         parts = urlsplit(handler.path)
-        length = int(handler.headers.get("Content-Length") or 0)
+        try:
+            length = int(handler.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         raw_body = handler.rfile.read(length) if length > 0 else b""
         form: dict[str, list[str]] = {}
         if "x-www-form-urlencoded" in (handler.headers.get("Content-Type") or ""):
@@ -582,13 +597,20 @@ class ZohoSimulator:
         req = _Request(handler.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
                        form, handler.headers)
 
-        fault = self._take_fault(req.method, req.path, exclude=_JOB_FAULTS)
-        if fault is not None:
-            response = self._apply_fault(handler, req, fault)
-            if response is None:
-                return  # the connection was dropped on purpose
-        else:
-            response = self._dispatch(req)
+        with self._lock:
+            self._in_flight += 1
+            self._stats["max_in_flight"] = max(self._stats["max_in_flight"], self._in_flight)
+        try:
+            fault = self._take_fault(req.method, req.path, exclude=_JOB_FAULTS)
+            if fault is not None:
+                response = self._apply_fault(handler, req, fault)
+                if response is None:
+                    return  # the connection was dropped on purpose
+            else:
+                response = self._dispatch(req)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         self._send(handler, response)
 
     def _send(self, handler: _Handler, response: _Response) -> None:
@@ -676,16 +698,10 @@ class ZohoSimulator:
             route, match = self._match(req)
             with self._lock:
                 self._stats["requests"][route.template] += 1
-                self._in_flight += 1
-                self._stats["max_in_flight"] = max(self._stats["max_in_flight"], self._in_flight)
-            try:
-                self._admit(route)
-                state = self._state  # one state for the whole request
-                self._check_org(req, route, match, state)
-                return getattr(self, route.handler)(req, match, state)
-            finally:
-                with self._lock:
-                    self._in_flight -= 1
+            self._admit(route)
+            state = self._state  # one state for the whole request
+            self._check_org(req, route, match, state)
+            return getattr(self, route.handler)(req, match, state)
         except _Fail as failure:
             response = failure.response
             try:
@@ -695,6 +711,11 @@ class ZohoSimulator:
             except (ValueError, KeyError, TypeError):
                 pass
             return response
+        except Exception:  # a simulator bug: answer like Zoho's internal error, keep serving
+            log.exception("Zoho simulator: error while serving %s %s", req.method, req.path)
+            with self._lock:
+                self._stats["errors"][7005] += 1
+            return _error(7005)
 
     # -- OAuth ----------------------------------------------------------------------------
     def _token_call(self, req: _Request) -> _Response:
@@ -779,7 +800,7 @@ class ZohoSimulator:
                         status=405)
         raise _fail(CODE_UNKNOWN_URL)
 
-    def _admit(self, route: _Route, extra_units: float = 0.0) -> None:
+    def _admit(self, route: _Route) -> None:
         """Apply the per-minute frequency limits and the daily units (§7)."""
         limits = self.limits
         if not limits.enabled:
@@ -811,7 +832,7 @@ class ZohoSimulator:
                 raise _fail(6043)
             for name, _ in windows:
                 self._windows[name].append(now)
-            self._units += 1 + extra_units
+            self._units += 1
             self._stats["units_used"] = self._units
 
     def _charge_units(self, units: float) -> None:
@@ -915,7 +936,9 @@ class ZohoSimulator:
         views = list(ws.views)
         if ws.name == self.audit_workspace and not any(v[1] == ACCESS_LOG_TABLE for v in views):
             # Zoho creates the Access Log table when auditing is switched on (§9)
-            views.append((str(int(ws.workspace_id) + 1), ACCESS_LOG_TABLE, "Table"))
+            view_id = (str(int(ws.workspace_id) + 900_001) if ws.workspace_id.isdigit()
+                       else ws.workspace_id + "1")
+            views.append((view_id, ACCESS_LOG_TABLE, "Table"))
         return _ok("Get views", {"views": [
             {"viewId": vid, "viewName": name, "viewDesc": "", "viewType": vtype,
              "folderId": "", "folderName": "", "createdBy": ws.created_by,
@@ -1000,6 +1023,7 @@ class ZohoSimulator:
                 marks = ", ".join("?" for _ in columns)
                 db.executemany(f"INSERT INTO {_quote(table)} VALUES ({marks})", rows)
             db.execute("PRAGMA query_only = ON")
+            _check_identifiers(sql, self._tables(state, ws))
             try:
                 cursor = db.execute(sql)
                 rows = cursor.fetchall()
@@ -1061,6 +1085,30 @@ class ZohoSimulator:
                          {"Content-Disposition": f'attachment; filename="{job.job_id}.csv"'})
 
 
+def _check_identifiers(sql: str, tables: dict[str, tuple[tuple[str, ...], list[Any]]]) -> None:
+    """Reject double-quoted names that are neither a table, a column nor an alias.
+
+    sqlite reads an unknown ``"name"`` as the string 'name' (a legacy quirk that Python 3.11
+    cannot switch off), so a misspelt column would silently export a constant. Zoho's SQL treats
+    double quotes as identifiers and fails; so does the simulator.
+    """
+    known = {t.lower() for t in tables}
+    known |= {c.lower() for columns, _ in tables.values() for c in columns}
+    text = re.sub(r"'(?:[^']|'')*'", "''", sql)  # string literals may hold anything
+    name = r'"((?:[^"]|"")*)"'
+    known |= {a.replace('""', '"').lower()
+              for a in re.findall(r"\bAS\s+" + name, text, re.IGNORECASE)}
+    known |= {a.replace('""', '"').lower()
+              for a in re.findall(name + r"\s+AS\s*\(", text, re.IGNORECASE)}  # CTE names
+    known |= {a.replace('""', '"').lower()  # quoted table aliases: FROM "t" "x"
+              for _, a in re.findall(name + r"\s+" + name, text)}
+    for ident in re.findall(name, text):
+        ident = ident.replace('""', '"')
+        if ident.lower() not in known:
+            raise _fail(CODE_SQL_ERROR, f"Parsing of SQL query failed: no such column or table: "
+                                        f"{ident}")
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -1118,7 +1166,7 @@ def sample_state(as_of: datetime | None = None) -> ZohoState:
                      workspaces=workspaces, users=users, seats_allocated=70, access_log=access)
 
 
-def main(argv: list[str] | None = None, *, serve: Callable[[float], None] = time.sleep) -> int:
+def main(argv: list[str] | None = None) -> int:
     """``python -m seatlib.sim.server``: serve :func:`sample_state` until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python -m seatlib.sim.server",
                                      description="Local Zoho Analytics API v2 simulator")
@@ -1144,8 +1192,7 @@ def main(argv: list[str] | None = None, *, serve: Callable[[float], None] = time
               f"$TOKEN\" -H 'ZANALYTICS-ORGID: {org}'\n"
               f"Ctrl-C stops it.", flush=True)
         try:
-            while True:
-                serve(3600)
+            threading.Event().wait()
         except KeyboardInterrupt:
             pass
     return 0

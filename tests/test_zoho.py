@@ -1,0 +1,530 @@
+"""seatlib.zoho against the real local simulator (HTTP on 127.0.0.1): happy paths, OAuth,
+retries, limits, exports and error translation."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from seatlib.errors import ZohoAuthError, ZohoError
+from seatlib.sim.server import SimLimits
+from seatlib.sim.state import SimWorkspace
+from seatlib.zoho import Resource, User, Workspace, ms_to_utc
+from tests.fixtures_zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
+                                 WS_GAMMA, build_zoho_state, settings_for, start_sim)
+
+LAST_ACCESS_SQL = ('SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '
+                   'MAX("Accessed Time") AS last_access_at FROM "Access Log" '
+                   'GROUP BY "Workspace Name", "Accessed By"')
+
+
+@pytest.fixture
+def sim_factory(zoho_secrets):
+    """Start extra simulators (own state or limits); all stopped at teardown."""
+    sims = []
+
+    def make(state=None, **kwargs):
+        sim = start_sim(state or build_zoho_state(), zoho_secrets, **kwargs)
+        sims.append(sim)
+        return sim
+
+    yield make
+    for sim in sims:
+        sim.stop()
+
+
+# -- happy paths -------------------------------------------------------------------------------
+
+def test_list_workspaces_owned_and_shared_with_audit(zoho_client):
+    workspaces = zoho_client.list_workspaces()
+    by_id = {w.workspace_id: w for w in workspaces}
+    assert set(by_id) == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
+    assert by_id[WS_ALPHA] == Workspace(WS_ALPHA, "1001 - Alpha Ltda", 1735689600000,
+                                        "bi@reseller.example", True)
+    assert by_id[WS_DELTA].owned is False
+    assert by_id[WS_AUDIT].name == AUDIT_WORKSPACE
+    assert [w.owned for w in workspaces] == sorted((w.owned for w in workspaces), reverse=True)
+
+
+def test_list_workspaces_deduplicates_by_id(sim_factory, make_zoho_client):
+    state = build_zoho_state()
+    twin = dataclasses.replace(state.workspaces[0], owned=False)  # listed owned and shared
+    sim = sim_factory(dataclasses.replace(state, workspaces=state.workspaces + (twin,)))
+    workspaces = make_zoho_client(settings=settings_for(sim)).list_workspaces()
+    assert [w.workspace_id for w in workspaces].count(WS_ALPHA) == 1
+    assert next(w for w in workspaces if w.workspace_id == WS_ALPHA).owned is True
+
+
+def test_list_orgs_and_default_org_when_org_id_is_empty(zoho_sim, make_zoho_client, caplog):
+    client = make_zoho_client(org_id="")
+    orgs = client.list_orgs()
+    assert len(orgs) == 1 and orgs[0].org_id == ORG_ID and orgs[0].is_default
+    assert orgs[0].workspace_count == 4  # numberOfworkspaces: the owned ones
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        assert len(client.list_users()) == 8
+        client.list_workspaces()
+    assert client.org_id == ORG_ID
+    assert zoho_sim.stats["requests"]["GET /restapi/v2/orgs"] == 2  # list_orgs + one resolution
+    assert "using the default organisation 671712892" in caplog.text
+
+
+def test_workspace_admins_sources(zoho_client):
+    assert zoho_client.workspace_admins(WS_ALPHA) == (["ana@alpha.example"], "admins")
+    assert zoho_client.workspace_admins(WS_BETA) == (["bob@beta.example"], "users_fallback")
+    assert zoho_client.workspace_admins(WS_GAMMA) == ([], "none")
+    assert zoho_client.workspace_admins(WS_DELTA) == (["dan@delta.example"], "admins")
+
+
+@pytest.mark.parametrize("shape", ["list", "members", "missing"])
+def test_workspace_admins_accepts_every_empty_shape(sim_factory, make_zoho_client, shape):
+    sim = sim_factory(empty_admins_shape=shape)
+    client = make_zoho_client(settings=settings_for(sim))
+    assert client.workspace_admins(WS_BETA) == (["bob@beta.example"], "users_fallback")
+    assert client.workspace_admins(WS_GAMMA) == ([], "none")
+
+
+def test_workspace_users(zoho_client):
+    users = zoho_client.workspace_users(WS_BETA)
+    assert User("bea@beta.example", False, "User") in users
+    assert User("bi@reseller.example", True, "Account Admin") in users
+
+
+def test_admins_for_many_workspaces_bounded_concurrency(sim_factory, make_zoho_client, caplog):
+    state = build_zoho_state()
+    extra = tuple(SimWorkspace(str(1767024000000090000 + n), f"{2000 + n} - Client {n}",
+                               1735689600000, "bi@reseller.example",
+                               admins=(f"admin{n}@client.example",) if n % 3 else ())
+                  for n in range(40))
+    # 45 workspaces need ~60 calls: over the real-time 60/min limit, so limits are off here
+    sim = sim_factory(dataclasses.replace(state, workspaces=state.workspaces + extra),
+                      limits=SimLimits(enabled=False))
+    sim.add_fault(r"/admins$", "latency", times=None, seconds=0.02)  # let threads overlap
+    client = make_zoho_client(settings=settings_for(sim, max_concurrency=3))
+    ids = [w.workspace_id for w in client.list_workspaces()]
+    seen = []
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        result = client.admins_for(ids, progress=lambda done, total: seen.append((done, total)))
+    assert list(result) == ids
+    assert result[WS_BETA] == (["bob@beta.example"], "users_fallback")
+    assert result["1767024000000090001"] == (["admin1@client.example"], "admins")
+    assert result["1767024000000090003"] == ([], "none")
+    assert seen[-1] == (45, 45) and len(seen) == 45
+    assert 1 < sim.stats["max_in_flight"] <= 3
+    assert "workspace admins 45/45 (100%)" in caplog.text
+    assert caplog.text.count("workspace admins") >= 5  # about every 10 %
+
+
+def test_admins_for_raises_the_first_error(zoho_sim, zoho_client):
+    with pytest.raises(ZohoError) as info:
+        zoho_client.admins_for([WS_ALPHA, "999", WS_BETA])
+    assert info.value.code == 7103
+    assert "999" in info.value.call
+
+
+def test_list_users(zoho_client):
+    users = zoho_client.list_users()
+    assert len(users) == 8
+    assert User("bi@reseller.example", True, "Organization Admin") in users
+    assert User("fay@gamma.example", False, "User") in users
+    assert User("eve@alpha.example", True, "Viewer") in users
+
+
+def test_resources(zoho_client):
+    resources = {r.name: r for r in zoho_client.resources()}
+    # active non-viewers: owner, ana, bob, carl, dan
+    assert resources["users"] == Resource("users", 70, 5, 65)
+    assert resources["roUsers"] == Resource("roUsers", 100, 1, 99)
+
+
+def test_export_sql_last_access(zoho_sim, zoho_client):
+    text = zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert not text.startswith("\ufeff")
+    rows = sorted(csv.DictReader(io.StringIO(text)), key=lambda r: (r["workspace_name"],
+                                                                   r["user_email"]))
+    assert rows == [
+        {"workspace_name": "1001 - Alpha Ltda", "user_email": "ana@alpha.example",
+         "last_access_at": "2026-03-09 17:05:42"},
+        {"workspace_name": "1002 - Beta SA", "user_email": "ana@alpha.example",
+         "last_access_at": "2026-02-20 12:00:00"},
+        {"workspace_name": "1002 - Beta SA", "user_email": "bob@beta.example",
+         "last_access_at": "2026-01-15 08:00:00"},
+        {"workspace_name": "1004 - Delta", "user_email": "dan@delta.example",
+         "last_access_at": "2026-03-08 23:59:59"},
+    ]
+    assert zoho_sim.stats["jobs_created"] == 1
+
+
+def test_export_sql_empty_result_has_header(zoho_client):
+    text = zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL.replace(
+        "GROUP BY", "WHERE \"Accessed By\" = 'nobody' GROUP BY"))
+    assert text.strip() == "workspace_name,user_email,last_access_at"
+
+
+def test_ms_to_utc():
+    assert ms_to_utc("1548914379156") == datetime(2019, 1, 31, 5, 59, 39, 156000,
+                                                  tzinfo=timezone.utc)
+    assert ms_to_utc(0) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert ms_to_utc(" 1000 ") == datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    for empty in (None, "", "  ", "abc", True, " - "):
+        assert ms_to_utc(empty) is None
+
+
+def test_context_manager_closes(zoho_settings, zoho_secrets):
+    from seatlib.zoho import ZohoClient
+
+    with ZohoClient(zoho_settings, zoho_secrets) as client:
+        client.list_users()
+    with pytest.raises(ZohoError, match="closed"):
+        client.list_users()
+
+
+def test_domain_name_is_accepted(make_zoho_client):
+    client = make_zoho_client(domain_name="bi.reseller.example")
+    assert len(client.list_users()) == 8
+    assert client.workspace_admins(WS_BETA)[1] == "users_fallback"
+
+
+# -- OAuth ---------------------------------------------------------------------------------------
+
+def test_one_token_per_client(zoho_sim, zoho_client):
+    zoho_client.list_workspaces()
+    zoho_client.list_users()
+    zoho_client.resources()
+    zoho_client.admins_for([WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA])
+    zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert zoho_sim.stats["tokens_issued"] == 1
+    assert zoho_sim.stats["token_requests"] == 1
+    assert zoho_client.tokens_obtained == 1
+
+
+def test_8535_refreshes_once_then_succeeds(zoho_sim, zoho_client):
+    zoho_client.list_users()
+    fault = zoho_sim.add_fault(r"/users$", "expired_token", times=1)
+    assert len(zoho_client.list_users()) == 8
+    assert fault.fired == 1
+    assert zoho_sim.stats["tokens_issued"] == 2
+
+
+def test_8535_twice_is_a_clear_auth_error(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/users$", "expired_token", times=None)
+    with pytest.raises(ZohoAuthError) as info:
+        zoho_client.list_users()
+    err = info.value
+    assert err.code == 8535 and err.call == "GET /restapi/v2/users" and err.http_status == 401
+    assert "revoked" in str(err) and "data centre" in str(err)
+    assert zoho_sim.stats["tokens_issued"] == 2
+
+
+def test_single_flight_refresh_across_threads(zoho_sim, make_zoho_client):
+    client = make_zoho_client(max_concurrency=4)
+    client.list_users()
+    zoho_sim.invalidate_tokens()  # every thread's next call meets 8535 with the same token
+    zoho_sim.add_fault(r"/admins$", "latency", times=None, seconds=0.05)
+    client.admins_for([WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT])
+    assert zoho_sim.stats["tokens_issued"] == 2
+    assert client.tokens_obtained == 2
+
+
+def test_invalid_code_with_http_200_is_auth_error(zoho_sim, make_zoho_client, zoho_secrets):
+    bad = dataclasses.replace(zoho_secrets, refresh_token="1000.revoked-refresh-token-zz")
+    with pytest.raises(ZohoAuthError) as info:
+        make_zoho_client(secrets=bad).list_users()
+    err = info.value
+    assert err.call == "POST /oauth/v2/token" and err.http_status == 200
+    assert "invalid_code" in str(err) and "ZOHO_REFRESH_TOKEN" in str(err)
+    assert "revoked-refresh-token-zz" not in str(err)
+    assert zoho_sim.stats["token_requests"] == 1  # not retried
+
+
+def test_invalid_client_is_auth_error(make_zoho_client, zoho_secrets):
+    bad = dataclasses.replace(zoho_secrets, client_secret="wrong-secret-value")
+    with pytest.raises(ZohoAuthError, match="invalid_client.*ZOHO_CLIENT_SECRET"):
+        make_zoho_client(secrets=bad).list_users()
+
+
+def test_token_endpoint_access_denied(sim_factory, make_zoho_client):
+    sim = sim_factory(limits=SimLimits(tokens_per_window=2))
+    settings = settings_for(sim)
+    make_zoho_client(settings=settings).list_users()
+    make_zoho_client(settings=settings).list_users()
+    with pytest.raises(ZohoAuthError, match="Access Denied.*10 minutes"):
+        make_zoho_client(settings=settings).list_users()
+    assert sim.stats["token_denied"] == 1
+
+
+def test_client_refuses_an_eleventh_token_in_ten_minutes(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/users$", "expired_token", times=None)
+    # call 1: token, 8535, refresh, 8535 -> auth error (2 tokens); each later call starts with
+    # the last (server-side invalid) token, so refreshes once: 1 token. 9 calls = 10 tokens.
+    for _ in range(9):
+        with pytest.raises(ZohoAuthError, match="revoked"):
+            zoho_client.list_users()
+    with pytest.raises(ZohoAuthError, match="10 access tokens were already requested"):
+        zoho_client.list_users()
+    assert zoho_sim.stats["tokens_issued"] == 10
+    assert zoho_sim.stats["token_denied"] == 0
+
+
+def test_legacy_expires_in_milliseconds(sim_factory, make_zoho_client):
+    sim = sim_factory(legacy_expires_in=True)
+    client = make_zoho_client(settings=settings_for(sim))
+    client.list_users()
+    left = client._token_refresh_at - time.monotonic()
+    assert 3200 < left <= 3300  # 3600 s minus the 5-minute margin, not 3600000 s
+
+
+def test_short_token_lifetime_refreshes_before_expiry(sim_factory, make_zoho_client):
+    sim = sim_factory(limits=SimLimits(token_ttl_s=1))
+    client = make_zoho_client(settings=settings_for(sim))
+    client.list_users()
+    time.sleep(1.0)
+    client.list_users()
+    assert sim.stats["tokens_issued"] == 2
+    assert sim.stats["errors"].get(8535, 0) == 0  # refreshed ahead, never rejected
+
+
+# -- retries and errors --------------------------------------------------------------------------
+
+RETRYABLE_FAULTS = {
+    "6045-429": ("error", {"code": 6045, "status": 429}),
+    "6045-http-200": ("error", {"code": 6045, "status": 200}),
+    "6045-v1-shape": ("error", {"code": 6045, "status": 400, "shape": "v1"}),
+    "7005-500": ("error", {"code": 7005}),
+    "http-503": ("http", {"status": 503}),
+    "http-502": ("http", {"status": 502}),
+    "timeout": ("timeout", {"seconds": 0.8}),
+    "dropped-connection": ("drop", {}),
+    "malformed-json": ("malformed", {}),
+    "latency": ("latency", {"seconds": 0.2}),
+}
+
+
+@pytest.mark.parametrize("name", list(RETRYABLE_FAULTS))
+def test_retryable_faults_recover(zoho_sim, make_zoho_client, name):
+    kind, opts = RETRYABLE_FAULTS[name]
+    client = make_zoho_client(request_timeout_s=0.5)
+    client.list_users()  # token and keep-alive connection in place
+    fault = zoho_sim.add_fault(r"/users$", kind, times=2, **opts)
+    assert len(client.list_users()) == 8
+    assert fault.fired == (1 if kind == "latency" else 2)  # latency is slow, not a failure
+
+
+def test_retry_after_is_honoured(zoho_sim, make_zoho_client):
+    sleeps: list[float] = []
+    client = make_zoho_client(sleep=sleeps.append, retry_budget_s=30)
+    zoho_sim.add_fault(r"/users$", "error", times=1, code=6045, retry_after=7)
+    client.list_users()
+    assert len(sleeps) == 1 and 7 <= sleeps[0] < 7.1
+
+
+def test_retries_stop_at_the_budget(zoho_sim, make_zoho_client):
+    sleeps: list[float] = []
+    client = make_zoho_client(sleep=sleeps.append, retry_budget_s=5.0, backoff_base_s=1.0,
+                              backoff_cap_s=4.0)
+    fault = zoho_sim.add_fault(r"/users$", "http", times=None, status=503)
+    with pytest.raises(ZohoError) as info:
+        client.list_users()
+    err = info.value
+    assert err.http_status == 503 and "gave up after" in str(err)
+    assert sum(sleeps) <= 5.0 and fault.fired == len(sleeps) + 1 >= 2
+
+
+def test_connection_refused_is_translated(make_zoho_client, zoho_sim):
+    client = make_zoho_client(retry_budget_s=0.3)
+    zoho_sim.stop()
+    with pytest.raises(ZohoError) as info:
+        client.list_users()
+    assert "Zoho Accounts could not be reached" in str(info.value)
+    assert not isinstance(info.value.__cause__, requests.RequestException)
+
+
+def test_6043_is_not_retried(zoho_sim, zoho_client):
+    fault = zoho_sim.add_fault(r"/users$", "error", times=None, code=6043)
+    with pytest.raises(ZohoError) as info:
+        zoho_client.list_users()
+    assert info.value.code == 6043 and "tomorrow" in str(info.value)
+    assert fault.fired == 1
+
+
+def test_daily_units_from_the_sim_limit(sim_factory, make_zoho_client):
+    sim = sim_factory(limits=SimLimits(daily_units=3))
+    client = make_zoho_client(settings=settings_for(sim))
+    for _ in range(3):
+        client.list_users()
+    with pytest.raises(ZohoError) as info:
+        client.list_users()
+    assert info.value.code == 6043 and info.value.http_status == 400
+    assert sim.stats["units_exceeded"] == 1
+
+
+@pytest.mark.parametrize("code, words", [(7301, "administrator profile"), (8540, "scope"),
+                                         (8083, "ZOHO_ORG_ID")])
+def test_4xx_errors_carry_a_hint_and_are_not_retried(zoho_sim, zoho_client, code, words):
+    fault = zoho_sim.add_fault(r"/users$", "error", times=None, code=code, status=400)
+    with pytest.raises(ZohoError) as info:
+        zoho_client.list_users()
+    assert info.value.code == code and words in str(info.value)
+    assert info.value.call == "GET /restapi/v2/users"
+    assert fault.fired == 1
+
+
+def test_v1_error_shape_is_parsed(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/users$", "error", code=6021, status=400, shape="v1",
+                       message="Activating Users not allowed since the users count exceeds")
+    with pytest.raises(ZohoError) as info:
+        zoho_client.list_users()
+    assert info.value.code == 6021
+    assert info.value.zoho_message.startswith("Activating Users not allowed")
+
+
+def test_http_200_error_is_parsed(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/resources$", "error", code=7301, status=200,
+                       message="You do not have the permission to do this operation")
+    with pytest.raises(ZohoError) as info:
+        zoho_client.resources()
+    assert (info.value.code, info.value.http_status) == (7301, 200)
+
+
+def test_wrong_org_and_unknown_workspace(zoho_sim, make_zoho_client):
+    client = make_zoho_client(org_id="12345")
+    with pytest.raises(ZohoError) as info:
+        client.list_users()
+    assert info.value.code == 7389 and "ZOHO_ORG_ID" in str(info.value)
+    with pytest.raises(ZohoError) as info:
+        make_zoho_client().workspace_admins("42")
+    assert info.value.code == 7103 and "workspace not found" in str(info.value)
+
+
+def test_secrets_never_in_exception_text_or_logs(zoho_sim, make_zoho_client, zoho_secrets,
+                                                 caplog):
+    client = make_zoho_client(retry_budget_s=0.5)
+    texts = []
+    with caplog.at_level(logging.DEBUG):
+        client.list_users()
+        token = client._token
+        # Zoho echoing secrets back must not leak them either
+        zoho_sim.add_fault(r"/users$", "error", code=7301, status=403,
+                           message=f"token {token} of client {zoho_secrets.client_id} "
+                                   f"secret {zoho_secrets.client_secret}")
+        zoho_sim.add_fault(r"/resources$", "expired_token", times=None)
+        zoho_sim.add_fault(r"/workspaces$", "error", times=1, code=7005,
+                           message=f"internal error for {zoho_secrets.client_secret}")
+        zoho_sim.add_fault(r"/workspaces$", "http", times=None, status=500)
+        for call in (client.list_users, client.resources, client.list_workspaces):
+            with pytest.raises(ZohoError) as info:
+                call()
+            texts.append(str(info.value))
+        for bad in (dataclasses.replace(zoho_secrets, refresh_token="1000.bad-rt-leak-check"),
+                    dataclasses.replace(zoho_secrets, client_secret="bad-secret-leak-check")):
+            with pytest.raises(ZohoAuthError) as info:
+                make_zoho_client(secrets=bad).list_users()
+            texts.append(str(info.value))
+    everything = "\n".join(texts) + caplog.text
+    for secret in (*zoho_secrets.values(), token, "bad-rt-leak-check", "bad-secret-leak-check"):
+        assert secret not in everything
+    assert "***" in texts[0]
+    assert "internal error for ***" in caplog.text  # the retry was logged, scrubbed
+
+
+# -- rate limiter ----------------------------------------------------------------------------------
+
+def test_rate_limiter_keeps_6045_at_zero(sim_factory, make_zoho_client):
+    # A Zoho "minute" of 1.2 s: 60 metadata calls per 1.2 s = 50/s. The client asks 3000/min.
+    sim = sim_factory(limits=SimLimits(time_scale=0.02))
+    client = make_zoho_client(settings=settings_for(sim, calls_per_minute=3000,
+                                                    max_concurrency=4))
+    start = time.monotonic()
+    for _ in range(40):
+        client.list_users()
+    client.admins_for([w.workspace_id for w in client.list_workspaces()] * 1)
+    threads = [threading.Thread(target=lambda: [client.resources() for _ in range(10)])
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    calls = sim.stats["requests_total"] - sim.stats["token_requests"]
+    assert calls > 60  # more than one scaled minute's allowance went through
+    assert sim.stats["rate_limited"] == 0
+    assert time.monotonic() - start >= (calls - 1) * 60 / 3000  # the pacing held
+
+
+def test_without_limiter_6045_happens_and_is_retried(sim_factory, make_zoho_client):
+    sim = sim_factory(limits=SimLimits(time_scale=0.02))
+    client = make_zoho_client(settings=settings_for(sim, calls_per_minute=0))
+    for _ in range(70):
+        client.list_users()
+    assert sim.stats["rate_limited"] >= 1  # the control: the sim limit does bite
+
+
+# -- bulk export -----------------------------------------------------------------------------------
+
+def test_export_job_failure_1003(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/bulk/", "job_fail")
+    with pytest.raises(ZohoError) as info:
+        zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert info.value.code == 1003 and "exportjobs" in info.value.call
+
+
+def test_export_job_that_never_finishes_times_out(zoho_sim, make_zoho_client):
+    client = make_zoho_client(export_timeout_s=1.0)
+    zoho_sim.add_fault(r"/bulk/", "job_stuck")
+    start = time.monotonic()
+    with pytest.raises(ZohoError, match="did not finish within 1 s"):
+        client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert time.monotonic() - start < 3
+
+
+def test_export_job_lost_is_recreated_once(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/exportjobs/\d+$", "job_lost")
+    assert "ana@alpha.example" in zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert zoho_sim.stats["jobs_created"] == 2
+
+
+def test_export_job_lost_twice_fails(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/exportjobs/\d+$", "job_lost", times=2)
+    with pytest.raises(ZohoError, match="vanished twice"):
+        zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+
+
+def test_export_download_expired_is_recreated(zoho_sim, zoho_client):
+    zoho_sim.add_fault(r"/exportjobs/\d+/data$", "error", code=7404)
+    assert "dan@delta.example" in zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert zoho_sim.stats["jobs_created"] == 2
+
+
+def test_export_expiry_in_the_sim(sim_factory, make_zoho_client):
+    sim = sim_factory(limits=SimLimits(job_seconds=0.05, job_expiry_s=0.0))
+    with pytest.raises(ZohoError, match="vanished twice"):
+        make_zoho_client(settings=settings_for(sim)).export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert sim.stats["jobs_created"] == 2
+
+
+def test_export_sql_error(zoho_client):
+    with pytest.raises(ZohoError) as info:
+        zoho_client.export_sql(WS_AUDIT, 'SELECT "Nope" FROM "Access Log"')
+    assert info.value.code == 7403 and "no such column" in info.value.zoho_message
+    assert "Nope" in info.value.zoho_message
+    assert "access_log_table" in str(info.value)
+
+
+def test_export_waits_while_five_jobs_run(sim_factory, make_zoho_client, zoho_secrets):
+    sim = sim_factory(limits=SimLimits(job_seconds=0.6, max_concurrent_jobs=1))
+    client = make_zoho_client(settings=settings_for(sim))
+    client.list_users()
+    # another job occupies the organisation's only slot
+    token = client._token
+    requests.get(f"{sim.url}/restapi/v2/bulk/workspaces/{WS_AUDIT}/data",
+                 params={"CONFIG": '{"sqlQuery":"select 1","responseFormat":"csv"}'},
+                 headers={"Authorization": f"Zoho-oauthtoken {token}",
+                          "ZANALYTICS-ORGID": ORG_ID}, timeout=5).raise_for_status()
+    assert "bob@beta.example" in client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert sim.stats["job_limit_hits"] >= 1
