@@ -113,6 +113,20 @@ def _setup_logging(log_file: Path) -> None:
         root.addHandler(handler)
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over Unix sockets instead of TCP on loopback:
+    nothing listens on a port, and ipykernel's "running over TCP without encryption" warning
+    goes away. The socket files live beside the connection file and are removed at shutdown."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
 def execute_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell."""
     import papermill as pm
@@ -121,7 +135,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     started = time.monotonic()
     pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,
                         kernel_name="python3", cwd=str(cfg.REPO_ROOT), progress_bar=False,
-                        log_output=False)
+                        log_output=False, kernel_manager_class=_ipc_kernel_manager())
     log.info("%s done in %.1f s -> %s", name, time.monotonic() - started, out)
     return out
 
