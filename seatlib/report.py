@@ -163,8 +163,11 @@ def status_figure(history: pd.DataFrame) -> go.Figure:
     x = pd.to_datetime(counts.index.astype(str))
     fig = go.Figure()
     for s in STATUSES:
-        fig.add_trace(go.Bar(x=x, y=counts[s], name=s, marker_color=STATUS_COLORS[s]))
-    fig.update_layout(barmode="stack", title="Clients by status over time", xaxis_title="day",
+        # released clients are the long tail of history: hidden until clicked in the legend
+        fig.add_trace(go.Bar(x=x, y=counts[s], name=s, marker_color=STATUS_COLORS[s],
+                             visible="legendonly" if s == "released" else True))
+    fig.update_layout(barmode="stack", title="Clients by status over time "
+                      "(released: click the legend to show)", xaxis_title="day",
                       yaxis_title="clients", legend_orientation="h")
     return fig
 
@@ -187,10 +190,21 @@ def last_access_figure(latest: pd.DataFrame, inactive_days: int) -> go.Figure:
     return fig
 
 
+def for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """Text for people: times to the minute in UTC, empty cells instead of <NA>."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.strftime("%Y-%m-%d %H:%M UTC")
+        out[col] = s.astype("string").fillna("")
+    return out
+
+
 def _table(df: pd.DataFrame, empty: str) -> str:
     if df.empty:
         return f"<p><em>{html.escape(empty)}</em></p>"
-    return df.to_html(index=False, na_rep="", classes="list", border=0, escape=True)
+    return for_display(df).to_html(index=False, classes="list", border=0, escape=True)
 
 
 def write_html(rep: Report, path: Path) -> Path:
