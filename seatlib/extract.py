@@ -65,10 +65,9 @@ def check_day(day: date, *, allow_replay: bool) -> None:
 
 # -- reading each source into its bronze frame ---------------------------------------------------
 
-def read_workspace_admins(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
+def read_workspace_admins(client, workspaces: list) -> pd.DataFrame:
     """Every workspace with its admin e-mails: one row per (workspace, admin); a workspace
     without admins keeps one row with an empty e-mail so it is never lost."""
-    workspaces = client.list_workspaces()
     admins = client.admins_for([w.workspace_id for w in workspaces])
     rows = []
     for w in workspaces:
@@ -95,9 +94,9 @@ def read_seats(client) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=BRONZE["zoho_seats"].names).astype("string")
 
 
-def read_last_access(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
+def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings) -> pd.DataFrame:
     """Latest access per workspace and user, through a bulk SQL export of the audit Access Log."""
-    audit = [w for w in client.list_workspaces() if w.name == settings.audit_workspace]
+    audit = [w for w in workspaces if w.name == settings.audit_workspace]
     if not audit:
         raise DataQualityError(
             f"zoho_last_access: workspace {settings.audit_workspace!r} not found in GET "
@@ -185,12 +184,19 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
         from .zoho import ZohoClient
 
         client = own_client = ZohoClient(settings.zoho, cfg.zoho_secrets(), log=log)
+    workspaces: list = []
+
+    def listed() -> list:  # GET /workspaces once, for both sources that need it
+        if not workspaces:
+            workspaces.extend(client.list_workspaces())
+        return workspaces
+
     try:
         readers = {
-            "zoho_workspace_admins": lambda: read_workspace_admins(client, settings.zoho),
+            "zoho_workspace_admins": lambda: read_workspace_admins(client, listed()),
             "zoho_users": lambda: read_users(client),
             "zoho_seats": lambda: read_seats(client),
-            "zoho_last_access": lambda: read_last_access(client, settings.zoho),
+            "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
             "module_status": lambda: read_module_status(settings, db),
         }
         for source in BRONZE:

@@ -105,8 +105,7 @@ def build_frames(silver: dict[str, pd.DataFrame], day: date,
     module = silver["module_status"][["client_id", "module_active"]]
 
     rows = ws.merge(module, on="client_id", how="outer", indicator=True)
-    rows["matched"] = rows["_merge"].eq("both")
-    rows.loc[rows["client_id"].isna() & rows["_merge"].eq("both"), "matched"] = False
+    rows["matched"] = rows["_merge"].eq("both")  # module has no empty ids: NA never matches
     rows["seats_held"] = rows["seats_held"].fillna(0).astype("Int64")
     rows["seat_held"] = rows["seats_held"] > 0
 
