@@ -82,48 +82,87 @@ class DemoEnvironment:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.sim is not None:
-            self.sim.stop()
-        if self.pg is not None:
-            self.pg.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        try:
+            if self.sim is not None:
+                self.sim.stop()
+            if self.pg is not None:
+                try:
+                    self.pg.stop()
+                except Exception as error:  # noqa: BLE001 - the run's own outcome stands
+                    # A server left running is harmless (the next run reuses it); failing a run
+                    # whose stages all succeeded, or hiding the error of one that failed, is not.
+                    log.warning("demo: could not stop the PostgreSQL in %s (%s: %s); it is left "
+                                "running and the next run reuses it", self.pg.data_dir,
+                                type(error).__name__, error)
+        finally:
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     # -- days -----------------------------------------------------------------------------
     def set_day(self, day: date) -> None:
         """Make Zoho and the company database look as they did when ``day``'s run started."""
         self.sim.set_state(self.world.zoho_state(day))
         seed_company(self.pg.dsn(), self.world.company_rows(day))
-        truth_dir = self.root / "truth"
-        truth_dir.mkdir(parents=True, exist_ok=True)
         truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
-        (truth_dir / f"{day.isoformat()}.json").write_text(
-            json.dumps(truth, indent=1, sort_keys=True, default=str), encoding="utf-8")
+        _write_atomically(self.root / "truth" / f"{day.isoformat()}.json",
+                          json.dumps(truth, indent=1, sort_keys=True, default=str))
 
     def fill_history(self, until: date, days: int) -> list[date]:
-        """Run extract, silver, gold and load in-process for the ``days`` days before ``until``
-        that have no gold yet, each against that day's replayed state. Returns the days run."""
+        """Build the ``days`` days before ``until`` in-process, each against that day's replayed
+        state, unless the day is already complete. Returns the days built or loaded.
+
+        A day is complete when its gold is in the lake *and* its rows are in the warehouse; the
+        capacity file is gold's last daily write and the load commits both tables at once, so a
+        run killed half-way through a day is finished on the next run: a day without gold is
+        built again from the extract, a day with gold but not loaded is only loaded.
+        """
         from . import extract, gold, load, silver
         from .lake import Lake, gold_key
         from .zoho import ZohoClient
 
         lake = Lake(self.settings.lake_url)
-        todo = [until - timedelta(days=n) for n in range(days, 0, -1)]
-        todo = [d for d in todo if not lake.exists(gold_key("seat_capacity", d))]
-        if not todo:
-            return []
-        log.info("demo: filling %d day(s) of history, %s..%s", len(todo), todo[0], todo[-1])
-        with ZohoClient(self.settings.zoho, cfg.zoho_secrets(), log=log) as client:
-            for d in todo:
-                self.set_day(d)
-                extract.run(d, self.settings, allow_replay=True, client=client)
-                frames = silver.build(d, self.settings)
-                gold.build(d, self.settings, frames)
+        wanted = [until - timedelta(days=n) for n in range(days, 0, -1)]
+        loaded = self.loaded_days() if wanted else set()
+        build = [d for d in wanted if not lake.exists(gold_key("seat_capacity", d))]
+        load_only = [d for d in wanted if d not in build and d not in loaded]
+        if load_only:
+            log.info("demo: loading %d day(s) of history that have gold but are not in the "
+                     "warehouse: %s", len(load_only), ", ".join(map(str, load_only)))
+            for d in load_only:
                 load.run(d, self.settings)
-        return todo
+        if build:
+            log.info("demo: filling %d day(s) of history, %s..%s", len(build), build[0], build[-1])
+            with ZohoClient(self.settings.zoho, cfg.zoho_secrets(), log=log) as client:
+                for d in build:
+                    self.set_day(d)
+                    extract.run(d, self.settings, allow_replay=True, client=client)
+                    frames = silver.build(d, self.settings)
+                    gold.build(d, self.settings, frames)
+                    load.run(d, self.settings)
+        return sorted(build + load_only)
+
+    def loaded_days(self) -> set[date]:
+        """The days the demo warehouse holds (empty before the first load)."""
+        from . import warehouse
+
+        table = f"{self.settings.warehouse_schema}.seat_capacity_daily"
+        with warehouse.connect(cfg.DatabaseSettings(dsn=self.pg.dsn())) as wh:
+            present = wh.fetch_frame("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
+            if not bool(present["present"].iloc[0]):
+                return set()
+            days = wh.fetch_frame(f"SELECT DISTINCT snapshot_date AS day FROM {table}")["day"]
+        return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a killed run leaves no half truth file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def seed_company(dsn: str, rows: list[dict]) -> None:

@@ -10,11 +10,13 @@ Layout (keys are relative to the lake's root)::
 
 Every write is whole or nothing: locally a temporary file in the same folder, fsync'd and renamed
 over the target; on S3 a single PUT (S3 never shows a half-written object). A failed write leaves
-the previous object as it was.
+the previous object as it was; the hidden temporary file of a write killed half-way is removed by
+the next write of the same key.
 """
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import tempfile
@@ -104,9 +106,11 @@ class Lake:
             if self._root is not None:
                 target = self._root / key
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX,
+                                           dir=target.parent)
                 try:
                     with os.fdopen(fd, "wb") as fh:
+                        os.fchmod(fh.fileno(), _new_file_mode())  # mkstemp's 0600 would stick
                         fh.write(data)
                         fh.flush()
                         os.fsync(fh.fileno())
@@ -114,6 +118,7 @@ class Lake:
                 except BaseException:
                     Path(tmp).unlink(missing_ok=True)
                     raise
+                _remove_leftovers(target)
             else:
                 self._client().put_object(Bucket=self._bucket, Key=self._s3_key(key), Body=data)
         except Exception as exc:
@@ -179,6 +184,39 @@ class Lake:
             return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
         except Exception as exc:
             raise LakeError(f"{self.uri(key)} is not a readable Parquet file: {exc}") from None
+
+
+_TMP_SUFFIX = ".tmp"
+
+
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process umask.
+
+    Linux shows the umask in ``/proc/self/status``; elsewhere it can only be read by setting it
+    (and at once setting it back), which another thread might briefly see.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary files that killed writes of ``target`` left beside it.
+
+    A process killed between ``mkstemp`` and ``rename`` leaves a hidden ``.<name>.<random>.tmp``
+    (never the target itself half-written). The next whole write of the same key removes them,
+    so a re-run after a kill leaves the folder as a clean run does. Runs do not overlap (the
+    runner's lock), so no other writer's file is in flight here.
+    """
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*{_TMP_SUFFIX}"):
+        stale.unlink(missing_ok=True)
 
 
 def _is_s3_missing(exc: Exception) -> bool:

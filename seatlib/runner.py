@@ -7,8 +7,15 @@
 
 Each stage notebook runs in its own kernel and is saved as ``runs/<date>/NN_stage.ipynb``; the
 first failing stage stops the run (its notebook, with papermill's error banner, is kept). A lock
-(``runs/.lock``) stops a second run from starting while one runs. Secrets are never parameters:
-kernels inherit them from this process's environment.
+(``runs/.lock``) stops a second run from starting while one runs; the kernel dies with the
+runner, so a killed run leaves nothing running behind it. Secrets are never parameters: kernels
+inherit them from this process's environment.
+
+Extract only runs for today (UTC): Zoho keeps no past state, so a past ``--date`` with the
+extract stage is refused at once (exit 2) unless ``--demo``, whose simulator replays past days.
+``--backfill`` rebuilds the later stages of past days from their bronze; days without bronze are
+skipped with a warning and do not fail the back-fill (it fails when a day fails, or when no day
+of the range has bronze).
 
 Exit codes: 0 success, 1 a stage failed, 2 bad usage or configuration, 3 another run in progress.
 """
@@ -20,10 +27,12 @@ import contextlib
 import fcntl
 import logging
 import os
+import signal
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 from . import config as cfg
 from .errors import ConfigError, RunInProgressError, SeatlibError
@@ -43,8 +52,13 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 NOTEBOOKS_DIR = cfg.REPO_ROOT / "notebooks"
 
+#: Each kernel's IPC sockets live in ``<tmp>/seatlib-kernel-<runner pid>-<random>/``.
+_KERNEL_DIR_PREFIX = "seatlib-kernel-"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line; argparse exits with 2 (and a message) on bad usage."""
     p = argparse.ArgumentParser(prog="run_daily.sh", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="exit codes: 0 success, 1 stage failed, 2 bad usage or "
@@ -100,6 +114,7 @@ def run_lock(runs_dir: Path):
 
 
 def _setup_logging(log_file: Path) -> None:
+    """Send seatlib's log to stderr and (appending) to ``log_file``, secrets redacted."""
     root = logging.getLogger("seatlib")
     root.setLevel(logging.INFO)
     root.propagate = False
@@ -113,18 +128,101 @@ def _setup_logging(log_file: Path) -> None:
         root.addHandler(handler)
 
 
+def _die_with_runner() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a kernel die with the runner (Linux), else None.
+
+    jupyter_client starts each kernel in a session of its own, so a runner killed with its
+    process group (cron's timeout, an OOM kill, ``kill -9``) would leave the kernel running:
+    ipykernel notices its parent is gone only at its next once-a-second poll, and meanwhile the
+    kernel may still write the lake or commit a load while the next run starts. Asking the
+    kernel for SIGKILL on the runner's death (``PR_SET_PDEATHSIG``) keeps "one run at a time"
+    true for the kernels too. ``prctl`` is looked up here, before the fork, so the child only
+    makes one C call. (The signal follows the *thread* that started the kernel; papermill starts
+    it from the calling thread, which outlives the kernel.)
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    runner_pid = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != runner_pid:  # the runner died between fork and prctl
+            os._exit(1)
+
+    return preexec
+
+
 def _ipc_kernel_manager():
     """A kernel manager that talks to the kernel over Unix sockets instead of TCP on loopback:
     nothing listens on a port, and ipykernel's "running over TCP without encryption" warning
-    goes away. The socket files live beside the connection file and are removed at shutdown."""
+    goes away.
+
+    The sockets live in a private temporary folder per kernel, removed at shutdown.
+    jupyter_client's default for IPC is ``kernel-ipc-<n>`` in the current directory, shared by
+    every kernel started from it: two runs at once (a test suite beside a run, a back-fill beside
+    a notebook) can pick the same names, and a kernel then gets the other's messages ("Invalid
+    Signature", "Kernel didn't respond"); killed kernels also leave their sockets in the
+    repository. On Linux the kernel is also tied to the runner's life (:func:`_die_with_runner`).
+    """
+    import shutil
+    import tempfile
+
     from jupyter_client.manager import AsyncKernelManager
+
+    _remove_stale_kernel_dirs()
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.transport = "ipc"
+            self._ipc_dir = tempfile.mkdtemp(prefix=f"{_KERNEL_DIR_PREFIX}{os.getpid()}-")
+            self.ip = os.path.join(self._ipc_dir, "ipc")  # sockets ipc-1, ipc-2, ... in it
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            preexec = _die_with_runner()
+            if preexec is not None:
+                kw.setdefault("preexec_fn", preexec)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     return IPCKernelManager
+
+
+def _remove_stale_kernel_dirs() -> None:
+    """Remove the socket folders of kernels whose runner is gone (a killed run leaves its own).
+
+    A folder is named ``seatlib-kernel-<runner pid>-<random>``; it is kept while a process with
+    that pid exists, which errs on the side of keeping.
+    """
+    import shutil
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{_KERNEL_DIR_PREFIX}*-*"):
+        pid = folder.name[len(_KERNEL_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (ours or not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def execute_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
@@ -142,7 +240,20 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
 
 def run_stages(day: date, stages: list[str], settings: cfg.Settings, config_path: str, *,
                demo: bool, allow_drop: bool) -> int:
+    """Run the named stages for ``day`` in pipeline order, each notebook in its own kernel.
+
+    Args:
+        stages: stage names of :data:`STAGES`; the others are skipped.
+        config_path: the settings file the notebooks load (never a secret).
+        demo: let extract replay a past day (the demo simulator only).
+        allow_drop: the operator's override of the empty/drop guards.
+
+    Returns:
+        EXIT_OK, or EXIT_STAGE_FAILED at the first failing stage (its notebook is kept and the
+        later stages do not run).
+    """
     out_dir = Path(settings.runs_dir) / day.isoformat()
+    out_dir.mkdir(parents=True, exist_ok=True)  # papermill does not; a back-filled day has none
     params = {"run_date": day.isoformat(), "config_path": config_path,
               "allow_replay": demo, "allow_drop": allow_drop}
     for stage, notebook in STAGES:
@@ -161,24 +272,58 @@ def run_stages(day: date, stages: list[str], settings: cfg.Settings, config_path
 
 
 def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool) -> int:
+    """Rebuild silver, gold, load and report for each day of ``start..end`` from its bronze.
+
+    Zoho cannot be asked about a past day, so extract never runs: a day whose bronze is
+    incomplete is skipped and named in the log, and the report of every later day lists it as
+    missing from the history. Days are independent (each layer is a function of the day and the
+    layer below), so a failed day does not stop the ones after it.
+
+    Returns:
+        EXIT_OK when every day that has bronze was rebuilt (days without bronze only warn: a gap
+        Zoho cannot fill is not a failure of the days around it); EXIT_STAGE_FAILED when a day
+        failed, or when no day of the range had bronze to rebuild from.
+    """
     from .contracts import SOURCES
     from .lake import Lake, bronze_key
 
     lake = Lake(settings.lake_url)
-    day, rc, missing = start, EXIT_OK, []
+    rebuilt: list[date] = []
+    failed: list[date] = []
+    missing: list[date] = []
+    day = start
     while day <= end:
-        if all(lake.exists(bronze_key(s, day)) for s in SOURCES):
-            rc = max(rc, run_stages(day, ["silver", "gold", "load", "report"], settings,
-                                    config_path, demo=demo, allow_drop=False))
-        else:
+        absent = [s for s in SOURCES if not lake.exists(bronze_key(s, day))]
+        if absent:
             missing.append(day)
-            log.warning("backfill: no complete bronze for %s; skipped (Zoho cannot be asked "
-                        "about a past day)", day)
+            log.warning("backfill: %s skipped: no bronze for %s in %s (Zoho answers only for "
+                        "today, so a past day cannot be extracted again)", day,
+                        ", ".join(absent), lake.url)
+        elif run_stages(day, ["silver", "gold", "load", "report"], settings, config_path,
+                        demo=demo, allow_drop=False) == EXIT_OK:
+            rebuilt.append(day)
+        else:
+            failed.append(day)
         day += timedelta(days=1)
+
+    log.info("backfill %s..%s: %d day(s) rebuilt, %d failed, %d without bronze", start, end,
+             len(rebuilt), len(failed), len(missing))
     if missing:
-        log.warning("backfill: %d day(s) without bronze: %s", len(missing),
-                    ", ".join(d.isoformat() for d in missing))
-    return rc
+        log.warning("backfill: %d day(s) without bronze stay missing from the history: %s",
+                    len(missing), _days(missing))
+    if failed:
+        log.error("backfill: %d day(s) failed (see their notebooks in %s): %s", len(failed),
+                  settings.runs_dir, _days(failed))
+        return EXIT_STAGE_FAILED
+    if not rebuilt:
+        log.error("backfill: no day of %s..%s has bronze in %s; nothing was rebuilt", start, end,
+                  lake.url)
+        return EXIT_STAGE_FAILED
+    return EXIT_OK
+
+
+def _days(days: list[date]) -> str:
+    return ", ".join(d.isoformat() for d in days)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    stages = args.stage or [s for s, _ in STAGES]
+    if not args.backfill and not args.demo and "extract" in stages:
+        from .extract import check_day
+
+        try:  # refuse now, with the way out, rather than from inside the first notebook
+            check_day(day, allow_replay=False)
+        except ConfigError as exc:
+            print(f"run_daily: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
     runs_dir = Path(settings.runs_dir)
     log_day = args.backfill[1] if args.backfill else day
     try:
@@ -214,7 +368,6 @@ def main(argv: list[str] | None = None) -> int:
                 if args.backfill:
                     rc = backfill(*args.backfill, settings, config_path, demo=args.demo)
                 else:
-                    stages = args.stage or [s for s, _ in STAGES]
                     rc = run_stages(day, stages, settings, config_path, demo=args.demo,
                                     allow_drop=args.allow_drop)
             log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
