@@ -88,9 +88,25 @@ def read_users(client) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=BRONZE["zoho_users"].names)
 
 
-def read_seats(client) -> pd.DataFrame:
-    rows = [{"resource_name": r.name, "allocated": r.allocated, "used": r.used,
-             "remaining": "" if r.remaining is None else r.remaining} for r in client.resources()]
+def read_seats(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
+    """Seat usage per resource (GET /restapi/v2/resources). The seat line ([zoho]
+    seat_resource) must carry whole numbers; another line without them is left out."""
+    rows = []
+    for r in client.resources():
+        if r.allocated is None or r.used is None:
+            if r.name == settings.seat_resource:
+                raise DataQualityError(
+                    f"zoho_seats: GET /restapi/v2/resources gave {r.name!r} without whole numbers "
+                    f"for allocated/used (allocated={r.allocated}, used={r.used}); nothing was "
+                    f"written. Check the answer's resourceUsage, or [zoho] seat_resource")
+            log.warning("zoho_seats: resource %r has no whole allocated/used; left out", r.name)
+            continue
+        rows.append({"resource_name": r.name, "allocated": str(r.allocated), "used": str(r.used),
+                     "remaining": "" if r.remaining is None else str(r.remaining)})
+    if not any(row["resource_name"] == settings.seat_resource for row in rows):
+        raise DataQualityError(
+            f"zoho_seats: GET /restapi/v2/resources has no {settings.seat_resource!r} line; "
+            f"nothing was written. Set [zoho] seat_resource to the seat resource's name")
     return pd.DataFrame(rows, columns=BRONZE["zoho_seats"].names).astype("string")
 
 
@@ -132,9 +148,9 @@ def _previous_rows(lake: Lake, source: str, day: date) -> tuple[date, int] | Non
     return prev, len(df)
 
 
-def _land(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Settings,
-          result: ExtractResult, started: float, allow_drop: bool) -> None:
-    """Guard a complete source frame, then write it whole."""
+def _guard(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Settings,
+           result: ExtractResult, allow_drop: bool) -> None:
+    """Check a complete source frame against its contract and the previous day's volume."""
     where = f"extract of {day}"
     contract = BRONZE[source]
     typed = coerce(df, contract, where)  # columns and types, before anything is written
@@ -146,10 +162,15 @@ def _land(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Se
             bad = flag_bad_emails(df, col, source)
             if bad:
                 result.bad_emails[source] = bad
+
+
+def _write(lake: Lake, source: str, day: date, df: pd.DataFrame, result: ExtractResult,
+           seconds: float) -> None:
+    """Write one guarded source frame whole."""
     key = bronze_key(source, day)
     lake.write_csv(key, df)
     result.rows[source] = len(df)
-    result.seconds[source] = time.monotonic() - started
+    result.seconds[source] = seconds
     result.files[source] = lake.uri(key)
     log.info("%s: %d rows -> %s (%.1f s)", source, len(df), lake.uri(key), result.seconds[source])
 
@@ -168,8 +189,10 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
         db: database settings (default: from the environment).
 
     Raises:
-        ConfigError, ZohoError, WarehouseError, DataQualityError, LakeError: nothing is written
-        for the source that failed; sources already landed this run are complete files.
+        ConfigError, ZohoError, WarehouseError, DataQualityError: nothing is written; every
+        source is read and guarded before the first file is replaced, so the day's previous
+        bronze stays exactly as it was.
+        LakeError: a write failed; each file is either the previous one or the new one whole.
     """
     check_day(day, allow_replay=allow_replay)
     lake = Lake(settings.lake_url)
@@ -195,10 +218,11 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
         readers = {
             "zoho_workspace_admins": lambda: read_workspace_admins(client, listed()),
             "zoho_users": lambda: read_users(client),
-            "zoho_seats": lambda: read_seats(client),
+            "zoho_seats": lambda: read_seats(client, settings.zoho),
             "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
             "module_status": lambda: read_module_status(settings, db),
         }
+        frames: list[tuple[str, pd.DataFrame, float]] = []
         for source in BRONZE:
             if source not in wanted:
                 continue
@@ -210,7 +234,13 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
                 raise type(exc)(exc.call, exc.code, exc.zoho_message,
                                 f"{exc.hint} [while extracting {source} for {day}]".strip(),
                                 exc.http_status) from None
-            _land(lake, source, day, df, settings, result, started, allow_drop)
+            _guard(lake, source, day, df, settings, result, allow_drop)
+            frames.append((source, df, time.monotonic() - started))
+        # Every source was read and passed its guards: only now is anything replaced, so a
+        # failure above (a Zoho error, an empty or shrunken source) leaves the day's previous
+        # bronze untouched instead of half today's, half an earlier run's.
+        for source, df, seconds in frames:
+            _write(lake, source, day, df, result, seconds)
     finally:
         if own_client is not None:
             own_client.close()

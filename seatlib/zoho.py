@@ -5,9 +5,10 @@ It turns Zoho's JSON into typed records (:class:`Workspace`, :class:`User`, :cla
 :class:`~seatlib.errors.ZohoAuthError`) naming the call, Zoho's code and message, and what to do.
 The rules come from ``/work/shared/zoho-api.md`` (section numbers below refer to it):
 
-* OAuth (§2.1): one access token per client, refreshed 5 minutes before it expires, refreshes
-  serialised (single flight). A call answered 8535 refreshes once and retries; 8535 again means
-  the refresh token was revoked or belongs to another data centre. A token answer without
+* OAuth (§2.1): one access token per process and refresh token, shared by its clients,
+  refreshed 5 minutes before it expires, refreshes serialised (single flight). A call answered
+  8535 refreshes once and retries; 8535 again on a token of its own means the refresh token was
+  revoked or belongs to another data centre. A token answer without
   ``access_token`` is a failure whatever its HTTP status; ``expires_in`` above 100000 is in
   milliseconds (legacy). At most 10 token requests per 10 minutes per refresh token in this
   process: the 11th raises instead of getting the account blocked.
@@ -20,18 +21,28 @@ The rules come from ``/work/shared/zoho-api.md`` (section numbers below refer to
   honoured) within ``retry_budget_s`` per call; 6043 and other 4xx are not.
 * Rate (§7): a limiter shared by all threads spaces calls ``60 / calls_per_minute`` seconds apart
   (plus 2 %), so the client stays under Zoho's 60/min METADATA limit instead of meeting 6045.
+* Tolerance: where the docs leave room, any reading a server written from them might choose is
+  accepted: numbers as strings or JSON numbers, ``status`` as booleans or "true"/"false", HTTP 204
+  for an empty list, ``workspaceAdmins`` in several shapes, ``jobCode`` as string, number or
+  absent, an export with ``;`` or tab separators or any Content-Type, ``ZOHO_API_URL`` /
+  ``ZOHO_ACCOUNTS_URL`` with the documented paths pasted in or mounted under a path, a token
+  endpoint reading only the query string. ``downloadUrl`` is never followed to another host.
 
-Secrets and tokens never appear in messages or logs.
+Secrets and tokens never appear in seatlib's messages or logs. (Only against a token endpoint
+that reads its parameters from the query string alone do the OAuth credentials travel in a URL,
+as Zoho's own SDK always sends them; urllib3 would show that URL in a DEBUG log.)
 """
 
 from __future__ import annotations
 
+import csv
 import email.utils
 import hashlib
+import io
 import json
 import logging
-import math
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -39,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -58,8 +70,17 @@ TOKEN_REFRESH_MARGIN_S = 300.0
 #: The limiter spaces calls 2 % wider than calls_per_minute asks: arrival jitter at Zoho's end
 #: would otherwise let 61 calls land in one minute now and then.
 RATE_SAFETY = 1.02
+#: Progress of long loops (admins_for): nothing is logged before PROGRESS_FIRST_S (a fast run,
+#: e.g. the demo's 300 workspaces in half a second, logs only its final line); after that a line
+#: every PROGRESS_EVERY_S seconds or PROGRESS_EVERY_SHARE of the work, whichever comes later, so
+#: a 17-minute run logs about ten lines. Read at call time (tests shorten them).
+PROGRESS_FIRST_S = 5.0
 PROGRESS_EVERY_S = 30.0
+PROGRESS_EVERY_SHARE = 0.10
 
+#: The start of a Zoho JSON answer (v2 or v1): a download beginning like this that is not valid
+#: JSON is a cut-off answer, not a file, and is fetched again.
+_ENVELOPE_START = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"(?:status|response|data)"\s*:')
 RETRYABLE_CODES = frozenset({6045, 7005, 10001})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 #: Codes the simulator uses where Zoho's docs are silent (see seatlib.sim.server).
@@ -68,6 +89,14 @@ EXPORT_EXPIRED_CODE = 7404
 
 JOB_NOT_INITIATED, JOB_IN_PROGRESS, JOB_ERROR, JOB_COMPLETED, JOB_NOT_FOUND = (
     "1001", "1002", "1003", "1004", "1005")
+#: jobStatus texts (§5.2), for an answer whose jobCode is missing.
+_JOB_CODE_BY_STATUS = {"JOB NOT INITIATED": JOB_NOT_INITIATED, "JOB IN PROGRESS": JOB_IN_PROGRESS,
+                       "ERROR OCCURRED": JOB_ERROR, "JOB COMPLETED": JOB_COMPLETED,
+                       "JOB NOT FOUND": JOB_NOT_FOUND}
+#: CSV options of the export CONFIG (§5.1), spelt out rather than left to defaults the docs do
+#: not state: comma (0), double quotes (1), a header row.
+EXPORT_CSV_CONFIG: dict[str, Any] = {"responseFormat": "csv", "delimiter": 0, "quoted": 1,
+                                     "includeHeader": True}
 
 _REVOKED_HINT = ("the access token was rejected right after a refresh: the refresh token was "
                  "revoked, or it belongs to another data centre (check ZOHO_DATA_CENTER / "
@@ -109,6 +138,8 @@ HINTS: dict[int, str] = {
           "ZohoAnalytics.data.read (or ZohoAnalytics.fullaccess.all)",
 }
 _STATUS_HINTS = {414: "the request URI is too long: shorten the SQL or the CONFIG"}
+#: OAuth errors meaning the server did not find the grant's parameters (see _request_token).
+_GRANT_UNSEEN = frozenset({"invalid_request", "unsupported_grant_type"})
 _OAUTH_HINTS = {
     "invalid_code": "the refresh token is expired, revoked or from another data centre: generate "
                     "a new one (ZOHO_REFRESH_TOKEN) or check ZOHO_DATA_CENTER / ZOHO_ACCOUNTS_URL",
@@ -187,12 +218,22 @@ def ms_to_utc(value: Any) -> datetime | None:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """An integer from Zoho's numbers-as-strings (``"15"``), a JSON number (``15`` or ``15.0``)
+    or a float-looking string (``"15.0"``); None when empty or not a whole number."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = str(value).strip()
     try:
-        return int(str(value).strip())
+        return int(text)
     except ValueError:
+        pass
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
         return None
+    return int(number) if number.is_integer() else None
 
 
 def _bool(value: Any) -> bool:
@@ -223,6 +264,49 @@ class _Budget:
         if seconds > 0:
             self._sleep(seconds)
             self._slept += seconds
+
+
+class _Progress:
+    """Counts finished items of a long loop and logs done/total, rate and ETA now and then.
+
+    Only the thread that owns the loop calls :meth:`step` and :meth:`finish`.
+    """
+
+    def __init__(self, what: str, total: int, log: logging.Logger):
+        self.what = what
+        self.total = total
+        self.done = 0
+        self._log = log
+        self._start = time.monotonic()
+        self._last_at: float | None = None  # when the last progress line was logged
+        self._last_done = 0
+
+    def step(self) -> None:
+        """One more item finished; log a progress line if one is due."""
+        self.done += 1
+        if self.done >= self.total:
+            return  # finish() says the last word
+        now = time.monotonic()
+        elapsed = now - self._start
+        if self._last_at is None:
+            due = elapsed >= PROGRESS_FIRST_S
+        else:
+            due = (now - self._last_at >= PROGRESS_EVERY_S
+                   and self.done - self._last_done >= PROGRESS_EVERY_SHARE * self.total)
+        if not due:
+            return
+        self._last_at, self._last_done = now, self.done
+        rate = self.done / max(elapsed, 1e-9)
+        eta = (self.total - self.done) / rate
+        self._log.info("zoho: %s %d/%d (%d%%) in %s, %.1f/s, ETA %s", self.what, self.done,
+                       self.total, 100 * self.done // self.total, _duration(elapsed), rate,
+                       _duration(eta))
+
+    def finish(self) -> None:
+        """The closing line, always logged: ``<what>: N/N in X s``."""
+        elapsed = time.monotonic() - self._start
+        self._log.info("zoho: %s: %d/%d in %.1f s (%.1f/s)", self.what, self.done, self.total,
+                       elapsed, self.done / max(elapsed, 1e-9))
 
 
 class _RateLimiter:
@@ -278,6 +362,50 @@ class _TokenLedger:
 
 
 _LEDGER = _TokenLedger()
+
+
+class _TokenStore:
+    """Access tokens shared by the clients of this process, per (accounts URL, refresh token).
+
+    Zoho grants 10 new access tokens per refresh token in 10 minutes and keeps 10 active ones
+    (§2.1), and its docs advise caching the token. A second client in the same process (a
+    back-fill loop, a test suite, a harness running the extract many times) therefore reuses a
+    token the first one got instead of asking for another. Refreshes are single flight per key,
+    across clients as well as across one client's threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}  # key -> (token, refresh at, monotonic)
+        self._flights: dict[str, threading.Lock] = {}
+
+    def flight(self, key: str) -> threading.Lock:
+        """The lock that serialises refreshes for ``key``."""
+        with self._lock:
+            return self._flights.setdefault(key, threading.Lock())
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        """The shared token and when to refresh it, if it is not due yet."""
+        with self._lock:
+            entry = self._tokens.get(key)
+        return entry if entry is not None and time.monotonic() < entry[1] else None
+
+    def put(self, key: str, token: str, refresh_at: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, refresh_at)
+
+    def discard(self, key: str, token: str) -> None:
+        """Forget ``token`` (Zoho rejected it, or it is due): nobody may adopt it any more."""
+        with self._lock:
+            if self._tokens.get(key, ("",))[0] == token:
+                del self._tokens[key]
+
+
+_TOKENS = _TokenStore()
+
+
+class _NoContent(dict):
+    """The ``data`` of an HTTP 204 answer: no body, so every list in it is empty."""
 
 
 @dataclass
@@ -350,8 +478,9 @@ class ZohoClient:
         self._backoff_cap = backoff_cap_s
         default_api, default_accounts = DATA_CENTERS.get(settings.data_center,
                                                          DATA_CENTERS["com"])
-        self._api_url = (settings.api_url or default_api).rstrip("/")
-        self._accounts_url = (settings.accounts_url or default_accounts).rstrip("/")
+        self._api_url = _base_url(settings.api_url or default_api, ("/restapi/v2", "/restapi"))
+        self._accounts_url = _base_url(settings.accounts_url or default_accounts,
+                                       (TOKEN_PATH, "/oauth/v2", "/oauth"))
         self._timeout = (min(10.0, settings.request_timeout_s), settings.request_timeout_s)
         self._limiter = _RateLimiter(settings.calls_per_minute, sleep)
         self._random = random.Random()
@@ -361,14 +490,17 @@ class ZohoClient:
         self._token: str | None = None
         self._token_refresh_at = 0.0
         self._old_tokens: list[str] = []  # kept only to scrub them from messages
-        self._token_lock = threading.Lock()
+        self._adopted: set[str] = set()  # tokens taken over from another client (_TOKENS)
+        self._token_in_query = False  # see _request_token
         self._org: str | None = settings.org_id or None
         self._org_lock = threading.Lock()
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
         self._closed = False
-        self.tokens_obtained = 0  #: access tokens this client got (one per run is the goal)
+        #: access tokens this client requested from Zoho (one per run is the goal; a token
+        #: reused from another client of the process does not count)
+        self.tokens_obtained = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
@@ -408,11 +540,16 @@ class ZohoClient:
         first, each id once."""
         call = "GET /restapi/v2/workspaces"
         data = self._get("/workspaces")
+        keys: tuple[tuple[str, bool], ...] = (("ownedWorkspaces", True),
+                                              ("sharedWorkspaces", False))
         if "ownedWorkspaces" not in data and "sharedWorkspaces" not in data:
-            raise self._error(ZohoError, call, None, "answer has neither ownedWorkspaces nor "
-                              "sharedWorkspaces", "the API changed; update seatlib.zoho")
+            if isinstance(data.get("workspaces"), list):
+                keys = (("workspaces", True),)  # the shape of /workspaces/owned
+            elif not isinstance(data, _NoContent):
+                raise self._error(ZohoError, call, None, "answer has neither ownedWorkspaces "
+                                  "nor sharedWorkspaces", "the API changed; update seatlib.zoho")
         seen: dict[str, Workspace] = {}
-        for key, owned in (("ownedWorkspaces", True), ("sharedWorkspaces", False)):
+        for key, owned in keys:
             for w in self._list(data, key, call, required=False):
                 ws_id = self._id(w, "workspaceId", call)
                 if ws_id not in seen:
@@ -438,20 +575,7 @@ class ZohoClient:
             Zoho's order, each once (compared case-insensitively).
         """
         data = self._get(f"/workspaces/{workspace_id}/admins", config=self._domain_config())
-        emails: list[str] = []
-        # Zoho's shape is [{"adminMembers": [...]}]; an empty list, an empty adminMembers,
-        # a missing key and bare strings are all accepted.
-        entries = data.get("workspaceAdmins") or []
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if isinstance(entry, str):
-                emails.append(entry)
-            elif isinstance(entry, dict):
-                for member in entry.get("adminMembers") or []:
-                    if isinstance(member, str):
-                        emails.append(member)
-                    elif isinstance(member, dict) and member.get("emailId"):
-                        emails.append(str(member["emailId"]))
-        emails = _unique(emails)
+        emails = _unique(_admin_emails(data.get("workspaceAdmins", data.get("adminMembers"))))
         if emails:
             return emails, "admins"
         fallback = _unique(u.email for u in self.workspace_users(workspace_id)
@@ -465,8 +589,13 @@ class ZohoClient:
                    ) -> dict[str, tuple[list[str], str]]:
         """:meth:`workspace_admins` for many workspaces, ``settings.max_concurrency`` at a time.
 
-        All threads share the rate limiter. Progress (done/total, rate, ETA) is logged every 10 %
-        or 30 s, and ``progress(done, total)`` is called after each workspace.
+        All threads share the rate limiter, so at the default 60 calls a minute a thousand
+        workspaces take about 17 minutes. Progress is logged only when the work is slow enough
+        to matter (see :class:`_Progress`): done/total, rate and ETA from
+        :data:`PROGRESS_FIRST_S` seconds on, then every :data:`PROGRESS_EVERY_S` seconds or
+        :data:`PROGRESS_EVERY_SHARE` of the work, whichever comes later; and always one final
+        line ``workspace admins: N/N in X s``. ``progress(done, total)`` is called after each
+        workspace.
 
         Raises:
             ZohoError: the first failure; the workspaces not started yet are abandoned.
@@ -476,27 +605,19 @@ class ZohoClient:
         results: dict[str, tuple[list[str], str]] = {}
         if not ids:
             return results
-        step = max(1, math.ceil(total / 10))
-        start = last_log = time.monotonic()
-        done = 0
+        meter = _Progress("workspace admins", total, self._log)
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_concurrency, total),
                                   thread_name_prefix="zoho-admins")
         try:
             futures = {pool.submit(self.workspace_admins, ws_id): ws_id for ws_id in ids}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
-                done += 1
+                meter.step()
                 if progress is not None:
-                    progress(done, total)
-                now = time.monotonic()
-                if done == total or done % step == 0 or now - last_log >= PROGRESS_EVERY_S:
-                    last_log = now
-                    rate = done / max(now - start, 1e-9)
-                    eta = (total - done) / rate if rate else float("inf")
-                    self._log.info("zoho: workspace admins %d/%d (%d%%), %.1f/s, ETA %s",
-                                   done, total, 100 * done // total, rate, _duration(eta))
+                    progress(meter.done, total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        meter.finish()
         return {ws_id: results[ws_id] for ws_id in ids}
 
     def list_users(self) -> list[User]:
@@ -524,7 +645,8 @@ class ZohoClient:
         Creates the job (waiting while the organisation already runs 5), polls it with growing
         pauses up to ``settings.export_poll_s``, downloads the file. A job Zoho lost (1005) or
         whose file expired is created once more. Everything is bounded by
-        ``settings.export_timeout_s``.
+        ``settings.export_timeout_s``. The CSV is asked for with commas, double quotes and a
+        header; a file that still arrives with ``;`` or tab separators is rewritten with commas.
 
         Raises:
             ZohoError: the SQL was rejected (7403), the job failed (1003), vanished twice, or
@@ -535,11 +657,12 @@ class ZohoClient:
         recreate_left = 1
         while True:
             job_id = self._create_export_job(base, sql, budget)
-            if self._wait_export_job(base, job_id, budget):
-                content = self._download_export(base, job_id, budget)
+            job = self._wait_export_job(base, job_id, budget)
+            if job is not None:
+                content = self._download_export(base, job_id, job, budget)
                 if content is not None:
                     try:
-                        return content.decode("utf-8-sig")
+                        return _comma_csv(content.decode("utf-8-sig"))
                     except UnicodeDecodeError as exc:
                         raise self._error(ZohoError, f"GET {API}{base}/exportjobs/{job_id}/data",
                                           None, f"the export is not UTF-8 ({exc.reason})",
@@ -558,7 +681,7 @@ class ZohoClient:
         wait = min(1.0, self.settings.export_poll_s)
         while True:
             try:
-                data = self._get(f"{base}/data", config={"sqlQuery": sql, "responseFormat": "csv"},
+                data = self._get(f"{base}/data", config=dict(EXPORT_CSV_CONFIG, sqlQuery=sql),
                                  budget_s=max(0.0, min(self.settings.retry_budget_s,
                                                        budget.remaining())))
             except ZohoError as exc:
@@ -575,13 +698,14 @@ class ZohoClient:
                 wait = min(wait * 2, max(self.settings.export_poll_s, 1.0))
                 continue
             job_id = data.get("jobId")
-            if not job_id:
+            if job_id in (None, ""):
                 raise self._error(ZohoError, call, None, "answer has no jobId",
                                   "the API changed; update seatlib.zoho")
             return str(job_id)
 
-    def _wait_export_job(self, base: str, job_id: str, budget: _Budget) -> bool:
-        """Poll until the job completes (True) or vanishes (False: not found or expired)."""
+    def _wait_export_job(self, base: str, job_id: str, budget: _Budget) -> dict[str, Any] | None:
+        """Poll until the job completes (its ``data``) or vanishes (None: not found or
+        expired)."""
         path = f"{base}/exportjobs/{job_id}"
         call = f"GET {API}{path}"
         pause = min(0.2, self.settings.export_poll_s)
@@ -595,24 +719,38 @@ class ZohoClient:
             pause = min(pause * 1.6, self.settings.export_poll_s)
             data = self._get(path, budget_s=max(0.0, min(self.settings.retry_budget_s,
                                                          budget.remaining())))
-            code = str(data.get("jobCode") or "")
-            status = str(data.get("jobStatus") or code)
+            code, status = _job_code(data)
             if code == JOB_COMPLETED:
                 # expiryTime is not checked against the local clock (skew would re-create jobs
                 # for nothing); an expired file fails the download, which re-creates the job
-                return True
+                return data
             if code == JOB_NOT_FOUND:
-                return False
+                return None
             if code == JOB_ERROR:
                 raise self._error(ZohoError, call, 1003, status, HINTS[1003])
             if code not in (JOB_NOT_INITIATED, JOB_IN_PROGRESS):
                 raise self._error(ZohoError, call, None, f"unknown jobCode {code!r} ({status})",
                                   "the API changed; update seatlib.zoho")
 
-    def _download_export(self, base: str, job_id: str, budget: _Budget) -> bytes | None:
-        """The export file, or None if it expired in the meantime."""
+    def _download_export(self, base: str, job_id: str, job: dict[str, Any],
+                         budget: _Budget) -> bytes | None:
+        """The export file, or None if it expired in the meantime.
+
+        The documented path is built on the configured API URL, as Zoho's own SDK does;
+        ``downloadUrl`` is not followed. It names the same file, and when it names another host
+        (the documentation's ``analyticsapi.zoho.com`` echoed by a stand-in, or a proxy's
+        inside address) following it would send the access token where it was never meant to
+        go. Such a URL is only logged.
+        """
+        path = f"{base}/exportjobs/{job_id}/data"
+        download_url = job.get("downloadUrl")
+        if (isinstance(download_url, str) and download_url.strip()
+                and download_url.strip() != self._api_url + API + path):
+            self._log.info("zoho: export job %s gives a downloadUrl on %s; downloading from "
+                           "%s%s instead", job_id, _origin(download_url.strip()), self._api_url,
+                           API + path)
         try:
-            return self._get(f"{base}/exportjobs/{job_id}/data", raw=True,
+            return self._get(path, raw=True,
                              budget_s=max(0.0, min(self.settings.retry_budget_s,
                                                    budget.remaining())))
         except ZohoError as exc:
@@ -624,7 +762,7 @@ class ZohoClient:
     def _list(self, data: dict[str, Any], key: str, call: str, *,
               required: bool = True) -> list[dict[str, Any]]:
         value = data.get(key)
-        if value is None and not required:
+        if value is None and (not required or isinstance(data, _NoContent)):
             return []
         if not isinstance(value, list):
             raise self._error(ZohoError, call, None, f"answer has no list {key!r}",
@@ -674,7 +812,7 @@ class ZohoClient:
         budget = _Budget(self.settings.retry_budget_s if budget_s is None else budget_s,
                          self._sleep)
         attempt = 0
-        refreshed = False
+        refreshed = forced = False
         while True:
             self._limiter.acquire()
             token = self._access_token()
@@ -700,10 +838,14 @@ class ZohoClient:
                 failure = result
 
             if failure.code == 8535 or (failure.status == 401 and failure.code is None):
-                if not refreshed:
-                    refreshed = True  # the token expired or was evicted: one fresh one
+                if not refreshed or (token in self._adopted and not forced):
+                    # the token expired or was evicted: one fresh one. A token taken over from
+                    # another client may have gone stale with it, so rejecting one of those
+                    # earns a token of this client's own before the refresh token is blamed.
+                    forced = refreshed
+                    refreshed = True
                     self._log.info("zoho: %s answered 8535 (token rejected); refreshing", call)
-                    self._refresh(stale=token)
+                    self._refresh(stale=token, reuse=not forced)
                     continue
                 raise self._error(ZohoAuthError, call, failure.code, failure.message,
                                   _REVOKED_HINT, failure.status)
@@ -731,14 +873,17 @@ class ZohoClient:
         status = resp.status_code
         content = resp.content
         if status == 204:
-            return {}
+            # No Content: Zoho uses it for mutations; a server answering a GET for an empty list
+            # this way means "nothing", which the list readers turn into []. (An empty *200* is
+            # not trusted that way: it is treated as a cut-off answer and fetched again.)
+            return b"" if raw else _NoContent()
         looks_json = content.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b"{", b"["))
         if raw and status == 200 and not looks_json:
             return content
         try:
             body = json.loads(content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
-            if raw and status == 200:
+            if raw and status == 200 and not _ENVELOPE_START.match(content):
                 return content  # a file that merely starts with "{" or "["
             # A garbled or truncated body (proxy page, cut connection) is worth another try
             # on 200 and 5xx; a 4xx page is not.
@@ -789,25 +934,53 @@ class ZohoClient:
             return token
         return self._refresh(stale=token)
 
-    def _refresh(self, stale: str | None) -> str:
-        """A fresh access token; single flight: a thread arriving while another refreshes gets
-        that thread's token instead of asking Zoho again."""
-        with self._token_lock:
+    def _refresh(self, stale: str | None, *, reuse: bool = True) -> str:
+        """A usable access token in place of ``stale`` (rejected, due, or None).
+
+        Single flight: a thread (of this or another client of the process) arriving while
+        another refreshes gets that one's token instead of asking Zoho again. With ``reuse``, a
+        token another client of the process already holds is taken over before asking Zoho.
+        """
+        with _TOKENS.flight(self._ledger_key):
             if (self._token is not None and self._token != stale
                     and time.monotonic() < self._token_refresh_at):
-                return self._token
+                return self._token  # another thread of this client refreshed meanwhile
+            if stale is not None:
+                _TOKENS.discard(self._ledger_key, stale)
+            shared = _TOKENS.get(self._ledger_key) if reuse else None
+            if shared is not None and shared[0] != stale:
+                self._set_token(*shared)
+                self._adopted.add(shared[0])
+                self._log.info("zoho: reusing this process's access token (valid %.0f s more)",
+                               shared[1] - time.monotonic())
+                return shared[0]
             token, lifetime = self._request_token()
-            if self._token is not None:
-                self._old_tokens.append(self._token)
-            self._token = token
-            self._token_refresh_at = time.monotonic() + lifetime - min(
-                TOKEN_REFRESH_MARGIN_S, lifetime * 0.1)
+            refresh_at = time.monotonic() + lifetime - min(TOKEN_REFRESH_MARGIN_S,
+                                                           lifetime * 0.1)
+            self._set_token(token, refresh_at)
+            _TOKENS.put(self._ledger_key, token, refresh_at)
             self.tokens_obtained += 1
             self._log.info("zoho: obtained an access token (valid %.0f s)", lifetime)
             return token
 
+    def _set_token(self, token: str, refresh_at: float) -> None:
+        if self._token is not None and self._token != token:
+            self._old_tokens.append(self._token)  # still scrubbed from messages
+        self._token = token
+        self._token_refresh_at = refresh_at
+
     def _request_token(self) -> tuple[str, float]:
-        """POST the refresh-token grant (form body, so no secret lands in a URL or log)."""
+        """POST the refresh-token grant.
+
+        The parameters go in the form body, so that no secret lands in a URL or an access log.
+        Zoho accepts them there or in the query string (D15), and its own SDK uses the query
+        string. A server that shows it did not see the grant at all (``invalid_request``,
+        ``unsupported_grant_type``, or a bare HTTP 400/405/415/422: one that reads only the
+        query string) is asked once more with the query string, which is then kept for this
+        client's later refreshes. A refusal of the credentials themselves (``invalid_code``,
+        ``invalid_client``) is final and never repeated in a URL. Throttling ("Access Denied",
+        HTTP 429) is never retried either: each try would extend Zoho's 10-minute block.
+        """
         call = f"POST {TOKEN_PATH}"
         form = {"refresh_token": self._secrets.refresh_token,
                 "client_id": self._secrets.client_id,
@@ -816,9 +989,10 @@ class ZohoClient:
         budget = _Budget(self.settings.retry_budget_s, self._sleep)
         attempt = 0
         failure: _Failure | None = None
+        switched: ZohoAuthError | None = None  # the body's refusal, once the query is tried
         while True:
             wait = _LEDGER.reserve(self._ledger_key)
-            if wait is not None and attempt > 0:  # the real problem is the failures before
+            if wait is not None and failure is not None:  # the real problem is the failures
                 raise self._error(ZohoAuthError, call, None, failure.message,
                                   f"Zoho Accounts failed {attempt} time(s) and the "
                                   f"{TOKEN_LIMIT}-tokens-per-10-minutes allowance is used up: "
@@ -831,36 +1005,54 @@ class ZohoClient:
                     f"{TOKEN_WINDOW_S / 60:.0f} minutes",
                     f"refused to ask for another, as Zoho would block token creation for 10 "
                     f"minutes; retry in {wait:.0f} s and find what keeps requesting tokens")
+            in_query = self._token_in_query
             try:
-                resp = self._session().post(self._accounts_url + TOKEN_PATH, data=form,
+                resp = self._session().post(self._accounts_url + TOKEN_PATH,
+                                            params=form if in_query else None,
+                                            data=None if in_query else form,
                                             timeout=self._timeout)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 failure = _Failure(None, None, f"connection failed ({_root_cause(exc)})", True)
             else:
+                status = resp.status_code
                 try:
                     body = json.loads(resp.content.decode("utf-8-sig"))
                 except (UnicodeDecodeError, ValueError):
                     body = None
-                if isinstance(body, dict) and body.get("access_token"):
+                if not isinstance(body, dict):
+                    body = {}
+                if body.get("access_token"):
                     return str(body["access_token"]), _token_lifetime(body)
-                if isinstance(body, dict) and (body.get("error") or body.get("error_description")):
-                    error = str(body.get("error") or "")
-                    description = str(body.get("error_description") or "")
-                    message = f"{error}: {description}" if description else error
-                    hint = _OAUTH_HINTS.get(error.lower(), "")
-                    if not hint and "too many requests" in description.lower():
-                        hint = _OAUTH_HINTS["access denied"]
-                    raise self._error(ZohoAuthError, call, None, message,
-                                      hint or "Zoho refused the refresh token",
-                                      resp.status_code)
-                retry = body is None and (resp.status_code in RETRYABLE_STATUS
-                                          or resp.status_code >= 500)
-                if not retry:
+                error = str(body.get("error") or "").strip()
+                description = str(body.get("error_description") or "").strip()
+                message = ": ".join(p for p in (error, description) if p)
+                throttled = (status == 429 or error.lower() == "access denied"
+                             or "too many requests" in description.lower())
+                if throttled:
                     raise self._error(ZohoAuthError, call, None,
-                                      "the answer has no access_token",
-                                      "check ZOHO_ACCOUNTS_URL / ZOHO_DATA_CENTER",
-                                      resp.status_code)
-                failure = _Failure(None, resp.status_code, "accounts server error", True)
+                                      message or f"HTTP {status}", _OAUTH_HINTS["access denied"],
+                                      status)
+                if status >= 500:  # whatever the body says: worth another try
+                    failure = _Failure(None, status, message or "accounts server error", True)
+                else:
+                    refusal = self._error(
+                        ZohoAuthError, call, None, message or "the answer has no access_token",
+                        _OAUTH_HINTS.get(error.lower(), "") or (
+                            "Zoho refused the refresh token" if message else
+                            "check ZOHO_ACCOUNTS_URL / ZOHO_DATA_CENTER"), status)
+                    unseen = (error.lower() in _GRANT_UNSEEN if error
+                              else not message and status in (400, 405, 415, 422))
+                    if not in_query and unseen:
+                        self._log.info("zoho: %s refused the parameters in the form body (%s); "
+                                       "asking again with them in the query string", call,
+                                       self._scrub(message or f"HTTP {status}"))
+                        self._token_in_query = True
+                        switched = refusal
+                        continue
+                    if in_query and switched is not None:
+                        self._token_in_query = False  # the query string fared no better
+                        raise refusal if message else switched
+                    raise refusal
             attempt += 1
             delay = self._random.uniform(0, min(self._backoff_cap,
                                                 self._backoff_base * 2 ** (attempt - 1)))
@@ -918,6 +1110,62 @@ def _token_lifetime(body: dict[str, Any]) -> float:
     return 3600.0  # Zoho's documented lifetime
 
 
+def _job_code(data: dict[str, Any]) -> tuple[str, str]:
+    """(jobCode, jobStatus) of an export-job answer. The code is a string in Zoho's docs; a
+    number is accepted, and a missing code is read from the status text."""
+    status = str(data.get("jobStatus") or "").strip()
+    number = _int_or_none(data.get("jobCode"))
+    code = str(number) if number is not None else str(data.get("jobCode") or "").strip()
+    if not code:
+        code = _JOB_CODE_BY_STATUS.get(status.upper(), "")
+    return code, status or code
+
+
+def _comma_csv(text: str) -> str:
+    """``text`` with commas between fields. A file whose header row has no comma but has
+    semicolons or tabs (a server that ignored ``delimiter``) is rewritten; anything else is
+    returned as it is."""
+    newline = text.find("\n")
+    header = text if newline < 0 else text[:newline]
+    if "," in header:
+        return text
+    delimiter = next((d for d in (";", "\t") if d in header), None)
+    if delimiter is None:
+        return text  # one column, or no header at all
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return out.getvalue()
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what a log line may show of it."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "another host"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+
+
+def _base_url(url: str, suffixes: tuple[str, ...]) -> str:
+    """``url`` as a base to append documented paths to.
+
+    Operators paste what they find: ``https://analyticsapi.zoho.eu/restapi/v2`` or the whole
+    token endpoint ``https://accounts.zoho.eu/oauth/v2/token``; those suffixes are dropped, since
+    the client appends them itself. Any other path (a proxy or a stand-in mounted under
+    ``/zoho``) is kept. A bare host gets ``https://``.
+    """
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    url = url.rstrip("/")
+    for suffix in suffixes:
+        if url.lower().endswith(suffix):
+            return url[: -len(suffix)].rstrip("/")
+    return url
+
+
 def _root_cause(exc: BaseException) -> str:
     """The innermost exception's type, e.g. RemoteDisconnected; never its text (URLs)."""
     seen = exc
@@ -929,6 +1177,28 @@ def _root_cause(exc: BaseException) -> str:
             break
         seen = inner
     return type(seen).__name__
+
+
+def _admin_emails(value: Any) -> list[str]:
+    """The e-mails in a ``workspaceAdmins`` value, whatever its shape.
+
+    Zoho documents ``[{"adminMembers": ["a@x", ...]}]`` (S1). Accepted as well, since the docs
+    never show an empty or a richer answer: ``[]``, ``[{"adminMembers": []}]``, a missing key, a
+    bare object instead of a list, bare strings, members as ``{"emailId": ...}`` objects, entries
+    that are themselves ``{"emailId": ...}``, and comma-separated strings.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, dict):
+        if "adminMembers" in value:
+            return _admin_emails(value["adminMembers"])
+        email = value.get("emailId") or value.get("email") or value.get("emailAddress")
+        return _admin_emails(email) if isinstance(email, str) else []
+    if isinstance(value, (list, tuple)):
+        return [email for item in value for email in _admin_emails(item)]
+    return []
 
 
 def _unique(emails: Iterable[str]) -> list[str]:

@@ -267,11 +267,6 @@ def test_a_broken_bronze_file_stops_silver_with_silver_untouched(stand, case):
 
 # -- a failed extract and the bronze of an earlier run of the same day ---------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "seatlib/extract.py writes each source as soon as it passed its guards, so a guard that "
-    "trips on a later source (module_status) leaves the day's bronze a mix of two runs; "
-    "extract.run must read and guard every source first, then write them all (as silver.build "
-    "does)"))
 def test_a_failed_extract_leaves_the_previous_run_of_the_day_whole(stand):
     state = stand.env.world.zoho_state(DAY)
     serve(stand, users=state.users + (SimUser("late.joiner@example.com", active=False),))

@@ -515,6 +515,87 @@ def test_bad_fault_arguments(zoho_sim):
         zoho_sim.add_fault("x", "error")
 
 
+# -- answers other servers written from the docs may give (quirks) -------------------------------
+
+def test_quirks_change_the_shapes(sim_with):
+    sim, api = sim_with(quirks={"numbers_as_numbers", "booleans_as_strings", "empty_as_204",
+                                "job_code_numeric", "csv_semicolon", "octet_stream",
+                                "camel_workspace_count", "workspace_admins_objects"},
+                        limits=SimLimits(job_seconds=0.05))
+    usage = api.get("/resources").json()["data"]["resourceDetails"][0]["resourceUsage"]
+    assert usage == {"allocated": 70, "used": 5, "remaining": 65, "remarks": ""}
+    assert {u["status"] for u in api.get("/users").json()["data"]["users"]} == {"true", "false"}
+    owned = api.get("/workspaces").json()["data"]["ownedWorkspaces"]
+    assert isinstance(owned[0]["createdTime"], int)
+    org = api.get("/orgs", org=False).json()["data"]["orgs"][0]
+    assert "numberOfWorkspaces" in org and "numberOfworkspaces" not in org
+    empty = api.get(f"/workspaces/{WS_BETA}/admins")
+    assert empty.status_code == 204 and empty.content == b""
+    assert api.get(f"/workspaces/{WS_ALPHA}/admins").json()["data"] == {
+        "workspaceAdmins": [{"emailId": "ana@alpha.example"}]}
+    job = api.get(f"/bulk/workspaces/{WS_AUDIT}/data",
+                  config={"sqlQuery": SQL, "responseFormat": "csv", "delimiter": 0}
+                  ).json()["data"]["jobId"]
+    deadline = time.monotonic() + 5
+    while (data := api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}").json()["data"]
+           )["jobCode"] != 1004:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert isinstance(data["expiryTime"], int)
+    file = api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}/data")
+    assert file.headers["Content-Type"] == "application/octet-stream"
+    assert file.content.startswith(b"Workspace Name;Accessed By;Last Access\r\n")
+
+
+def test_quirk_without_job_code(sim_with):
+    sim, api = sim_with(quirks={"no_job_code"})
+    data = api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/123").json()["data"]
+    assert data == {"jobId": "123", "jobStatus": "JOB NOT FOUND"}
+
+
+def test_bad_simulator_options(zoho_secrets):
+    common = dict(client_id="a", client_secret="b", refresh_token="c")
+    for bad in ({"quirks": {"nope"}}, {"token_params": "header"}, {"base_path": "zoho"},
+                {"empty_admins_shape": "odd"}):
+        with pytest.raises(ValueError):
+            ZohoSimulator(**common, **bad)
+
+
+@pytest.mark.parametrize("where", ["form", "query"])
+def test_token_params_read_from_one_place_only(sim_with, zoho_secrets, where):
+    sim, api = sim_with(token_params="both")  # Api takes its token from the form body...
+    sim.token_params = where  # ...then the switch applies from the next token call on
+    params = {"grant_type": "refresh_token", "client_id": zoho_secrets.client_id,
+              "client_secret": zoho_secrets.client_secret,
+              "refresh_token": zoho_secrets.refresh_token}
+    url = f"{sim.url}/oauth/v2/token"
+    by_form = requests.post(url, data=params, timeout=5).json()
+    by_query = requests.post(url, params=params, timeout=5).json()
+    good, bad = (by_form, by_query) if where == "form" else (by_query, by_form)
+    assert "access_token" in good
+    assert bad == {"error": "unsupported_grant_type"}
+
+
+def test_base_path_mounts_everything_under_it(sim_with, zoho_secrets):
+    sim, api = sim_with(base_path="/zoho/")
+    assert sim.url == f"http://127.0.0.1:{sim.port}/zoho"
+    assert api.get("/users").status_code == 200  # Api builds on sim.url
+    outside = requests.get(f"http://127.0.0.1:{sim.port}/restapi/v2/users", timeout=5,
+                           headers={"Authorization": f"Zoho-oauthtoken {api.token}",
+                                    "ZANALYTICS-ORGID": ORG_ID})
+    assert outside.status_code == 404 and error_of(outside) == 9404
+
+
+def test_download_url_base(sim_with):
+    sim, api = sim_with(download_url_base="https://analyticsapi.zoho.com",
+                        limits=SimLimits(job_seconds=0.05))
+    job = api.get(f"/bulk/workspaces/{WS_AUDIT}/data",
+                  config={"sqlQuery": SQL, "responseFormat": "csv"}).json()["data"]["jobId"]
+    data = wait_for_job(api, WS_AUDIT, job)
+    assert data["downloadUrl"] == (f"https://analyticsapi.zoho.com/restapi/v2/bulk/workspaces/"
+                                   f"{WS_AUDIT}/exportjobs/{job}/data")
+
+
 # -- server plumbing -----------------------------------------------------------------------------
 
 def test_stats_and_keep_alive(zoho_sim, api):

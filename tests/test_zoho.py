@@ -118,8 +118,42 @@ def test_admins_for_many_workspaces_bounded_concurrency(sim_factory, make_zoho_c
     assert result["1767024000000090003"] == ([], "none")
     assert seen[-1] == (45, 45) and len(seen) == 45
     assert 1 < sim.stats["max_in_flight"] <= 3
-    assert "workspace admins 45/45 (100%)" in caplog.text
-    assert caplog.text.count("workspace admins") >= 5  # about every 10 %
+    # fast work logs no progress, only the closing line
+    assert caplog.text.count("workspace admins") == 1
+    assert "zoho: workspace admins: 45/45 in " in caplog.text
+
+
+def test_admins_for_progress_lines_with_eta_when_slow(sim_factory, make_zoho_client, caplog,
+                                                      monkeypatch):
+    """Progress appears only after PROGRESS_FIRST_S, then every PROGRESS_EVERY_S or
+    PROGRESS_EVERY_SHARE of the work (whichever comes later), each line with an ETA; the
+    closing line always. The thresholds are shortened, the workspaces paced by latency."""
+    import seatlib.zoho as zoho
+
+    monkeypatch.setattr(zoho, "PROGRESS_FIRST_S", 0.15)
+    monkeypatch.setattr(zoho, "PROGRESS_EVERY_S", 0.05)
+    monkeypatch.setattr(zoho, "PROGRESS_EVERY_SHARE", 0.25)
+    state = build_zoho_state()
+    extra = tuple(SimWorkspace(str(1767024000000090000 + n), f"{2000 + n} - Client {n}",
+                               1735689600000, "bi@reseller.example",
+                               admins=(f"admin{n}@client.example",)) for n in range(35))
+    sim = sim_factory(dataclasses.replace(state, workspaces=state.workspaces + extra),
+                      limits=SimLimits(enabled=False))
+    sim.add_fault(r"/admins$", "latency", times=None, seconds=0.02)
+    client = make_zoho_client(settings=settings_for(sim, max_concurrency=1))
+    ids = [w.workspace_id for w in client.list_workspaces()]
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        client.admins_for(ids)
+    lines = [r.getMessage() for r in caplog.records if "workspace admins" in r.getMessage()]
+    progress, final = lines[:-1], lines[-1]
+    assert final.startswith("zoho: workspace admins: 40/40 in ")
+    # ~40 x 25 ms = 1 s: the first line after 0.15 s (not at the first workspace), then one
+    # per quarter of the work at most
+    assert 1 <= len(progress) <= 4
+    assert all("ETA" in line and "/40 (" in line for line in progress)
+    done = [int(line.split()[3].split("/")[0]) for line in progress]
+    assert done[0] >= 4
+    assert all(b - a >= 10 for a, b in zip(done, done[1:]))
 
 
 def test_admins_for_raises_the_first_error(zoho_sim, zoho_client):
@@ -254,10 +288,34 @@ def test_token_endpoint_access_denied(sim_factory, make_zoho_client):
     sim = sim_factory(limits=SimLimits(tokens_per_window=2))
     settings = settings_for(sim)
     make_zoho_client(settings=settings).list_users()
+    sim.invalidate_tokens()  # else the next clients would reuse the first one's token
     make_zoho_client(settings=settings).list_users()
+    sim.invalidate_tokens()
     with pytest.raises(ZohoAuthError, match="Access Denied.*10 minutes"):
         make_zoho_client(settings=settings).list_users()
     assert sim.stats["token_denied"] == 1
+
+
+def test_clients_of_one_process_share_the_access_token(zoho_sim, make_zoho_client):
+    first, second = make_zoho_client(), make_zoho_client()
+    first.list_users()
+    second.list_users()
+    second.resources()
+    assert zoho_sim.stats["token_requests"] == 1
+    assert (first.tokens_obtained, second.tokens_obtained) == (1, 0)
+
+
+def test_a_shared_token_gone_stale_earns_a_fresh_one(zoho_sim, make_zoho_client):
+    a, b = make_zoho_client(), make_zoho_client()
+    a.list_users()
+    b.list_users()  # b holds a's token
+    zoho_sim.invalidate_tokens()
+    a.list_users()  # a refreshes; the process's token is now a's second one
+    zoho_sim.invalidate_tokens()
+    # b meets 8535, takes over a's second token, meets 8535 again: that is not the refresh
+    # token's fault, so b asks for a token of its own instead of reporting it revoked
+    assert len(b.list_users()) == 8
+    assert zoho_sim.stats["tokens_issued"] == 3 and b.tokens_obtained == 1
 
 
 def test_client_refuses_an_eleventh_token_in_ten_minutes(zoho_sim, zoho_client):
@@ -528,3 +586,153 @@ def test_export_waits_while_five_jobs_run(sim_factory, make_zoho_client, zoho_se
                           "ZANALYTICS-ORGID": ORG_ID}, timeout=5).raise_for_status()
     assert "bob@beta.example" in client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
     assert sim.stats["job_limit_hits"] >= 1
+
+
+# -- tolerance toward other servers written from the same documentation ----------------------------
+# The docs leave room (numbers as strings or numbers, 204 for nothing, jobCode's type, where the
+# token call's parameters go, ...). Each quirk makes the simulator answer the other way; the
+# client must read the same facts.
+
+def _facts(client) -> dict:
+    """Everything the extract reads, in a comparable form."""
+    workspaces = client.list_workspaces()
+    text = client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    return {
+        "orgs": client.list_orgs(),
+        "workspaces": workspaces,
+        "admins": client.admins_for([w.workspace_id for w in workspaces]),
+        "users": client.list_users(),
+        "resources": client.resources(),
+        "export": (lambda rows: [rows[0]] + sorted(rows[1:]))(
+            [tuple(r) for r in csv.reader(io.StringIO(text))]),
+    }
+
+
+@pytest.mark.parametrize("quirk", ["numbers_as_numbers", "booleans_as_strings", "empty_as_204",
+                                   "job_code_numeric", "no_job_code", "csv_semicolon",
+                                   "octet_stream", "camel_workspace_count",
+                                   "workspace_admins_objects"])
+def test_quirks_give_the_same_facts(sim_factory, make_zoho_client, quirk):
+    plain = _facts(make_zoho_client(settings=settings_for(sim_factory())))
+    sim = sim_factory(quirks={quirk})
+    assert _facts(make_zoho_client(settings=settings_for(sim))) == plain
+    assert plain["export"][0] == ("workspace_name", "user_email", "last_access_at")
+    assert plain["admins"][WS_BETA] == (["bob@beta.example"], "users_fallback")
+
+
+def test_204_for_an_empty_workspace_is_an_empty_list(sim_factory, make_zoho_client):
+    state = build_zoho_state()
+    bare = SimWorkspace("1767024000000060099", "1099 - Bare", 1735689600000, "x@y.example")
+    sim = sim_factory(dataclasses.replace(state, workspaces=state.workspaces + (bare,)),
+                      quirks={"empty_as_204"})
+    client = make_zoho_client(settings=settings_for(sim))
+    assert client.workspace_users(bare.workspace_id) == []
+    assert client.workspace_admins(bare.workspace_id) == ([], "none")
+
+
+@pytest.mark.parametrize("api_suffix, accounts_suffix", [
+    ("/restapi/v2", "/oauth/v2/token"), ("/restapi/v2/", "/oauth/v2/"), ("/", "")])
+def test_urls_with_the_documented_paths_pasted_in(zoho_sim, make_zoho_client, api_suffix,
+                                                  accounts_suffix):
+    client = make_zoho_client(api_url=zoho_sim.url + api_suffix,
+                              accounts_url=zoho_sim.url + accounts_suffix)
+    assert len(client.list_users()) == 8
+    assert zoho_sim.stats["errors"] == {}
+
+
+def test_a_server_mounted_under_a_path(sim_factory, make_zoho_client, zoho_secrets):
+    sim = sim_factory(base_path="/zoho-standin")
+    assert sim.url.endswith("/zoho-standin")
+    client = make_zoho_client(settings=settings_for(sim))
+    assert len(client.list_users()) == 8
+    assert "ana@alpha.example" in client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    # the simulator really serves nothing outside its mount point
+    outside = requests.post(f"http://127.0.0.1:{sim.port}/oauth/v2/token", timeout=5,
+                            data={"grant_type": "refresh_token"})
+    assert outside.status_code == 404
+
+
+def test_base_url_normalisation():
+    from seatlib.zoho import _base_url
+
+    api = ("/restapi/v2", "/restapi")
+    assert _base_url("analyticsapi.zoho.eu", api) == "https://analyticsapi.zoho.eu"
+    assert _base_url(" https://analyticsapi.zoho.eu/RESTAPI/v2/ ", api) == \
+        "https://analyticsapi.zoho.eu"
+    assert _base_url("http://proxy:8080/zoho/restapi", api) == "http://proxy:8080/zoho"
+    assert _base_url("http://proxy:8080/zoho", api) == "http://proxy:8080/zoho"
+
+
+@pytest.mark.parametrize("where", ["both", "form", "query"])
+def test_token_parameters_where_the_server_reads_them(sim_factory, make_zoho_client, caplog,
+                                                      where):
+    sim = sim_factory(token_params=where)
+    client = make_zoho_client(settings=settings_for(sim))
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        assert len(client.list_users()) == 8
+        sim.invalidate_tokens()  # a later refresh goes straight to what worked
+        assert len(client.list_users()) == 8
+    assert client.tokens_obtained == 2
+    # the form body first; only a server that did not see it at all is asked in the query string
+    assert sim.stats["token_requests"] == (3 if where == "query" else 2)
+    assert ("in the query string" in caplog.text) == (where == "query")
+
+
+def test_credentials_refused_are_not_resent_in_the_query_string(sim_factory, make_zoho_client,
+                                                                zoho_secrets):
+    sim = sim_factory(token_params="form")
+    bad = dataclasses.replace(zoho_secrets, client_secret="wrong-secret")
+    with pytest.raises(ZohoAuthError, match="invalid_client"):
+        make_zoho_client(settings=settings_for(sim), secrets=bad).list_users()
+    assert sim.stats["token_requests"] == 1
+
+
+def test_token_endpoint_5xx_with_a_json_body_is_retried(zoho_sim, zoho_client):
+    fault = zoho_sim.add_fault(r"^/oauth/v2/token$", "http", times=2, status=503,
+                               body='{"error":"server_error"}')
+    assert len(zoho_client.list_users()) == 8
+    assert fault.fired == 2
+
+
+def test_token_endpoint_429_is_not_retried(zoho_sim, zoho_client):
+    fault = zoho_sim.add_fault(r"^/oauth/v2/token$", "http", times=None, status=429, body="")
+    with pytest.raises(ZohoAuthError) as info:
+        zoho_client.list_users()
+    assert "blocks new access tokens for 10 minutes" in str(info.value)
+    assert fault.fired == 1
+
+
+def test_download_url_on_another_host_is_not_followed(sim_factory, make_zoho_client, caplog):
+    # e.g. a stand-in echoing the documentation's example host
+    sim = sim_factory(download_url_base="https://analyticsapi.zoho.com")
+    client = make_zoho_client(settings=settings_for(sim))
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        assert "ana@alpha.example" in client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert "downloadUrl on https://analyticsapi.zoho.com" in caplog.text
+    assert sim.stats["requests"][
+        "GET /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data"] == 1
+
+
+def test_a_cut_off_answer_instead_of_the_export_file_is_fetched_again(zoho_sim, zoho_client):
+    fault = zoho_sim.add_fault(r"/exportjobs/\d+/data$", "malformed")
+    text = zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert text.startswith("workspace_name,") and fault.fired == 1
+
+
+def test_value_readers():
+    from seatlib.zoho import _admin_emails, _comma_csv, _int_or_none, _job_code
+
+    assert [_int_or_none(v) for v in ("15", 15, 15.0, "15.0", " 7 ", "", None, "n/a", 1.5,
+                                      True, "1548914379156")] == \
+        [15, 15, 15, 15, 7, None, None, None, None, None, 1548914379156]
+    assert _admin_emails([{"adminMembers": ["a@x.io", {"emailId": "b@x.io"}]}, "c@x.io",
+                          {"emailId": "d@x.io"}, "e@x.io, f@x.io", None, 3]) == \
+        ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io"]
+    assert _admin_emails({"adminMembers": []}) == [] and _admin_emails(None) == []
+    assert _job_code({"jobCode": 1004, "jobStatus": "JOB COMPLETED"}) == ("1004", "JOB COMPLETED")
+    assert _job_code({"jobStatus": "job in progress"}) == ("1002", "job in progress")
+    assert _job_code({"jobCode": "1003"}) == ("1003", "1003")
+    assert _comma_csv('a;b\r\n"x,1";2\r\n') == 'a,b\n"x,1",2\n'
+    assert _comma_csv("a\tb\n1\t2\n") == "a,b\n1,2\n"
+    assert _comma_csv("a,b\n1;2\n") == "a,b\n1;2\n"  # already commas: untouched
+    assert _comma_csv("only\n1\n") == "only\n1\n"

@@ -48,6 +48,10 @@ Choices where the spec is silent (the client must cope with them; keep them in s
   after expiry polls answer 1005 and downloads 7404. An unknown job id polls as 1005.
 * A bug inside the simulator answers 7005 (HTTP 500) and is logged, like Zoho's internal error.
 
+Other servers written from the same documentation may choose differently where it leaves room;
+``quirks`` (see :data:`QUIRKS`), ``token_params``, ``base_path`` and ``download_url_base`` make the
+simulator answer like them, so the client's tolerance is tested over HTTP too.
+
 Run ``python -m seatlib.sim.server --port 8899`` for a server with a small built-in state to curl.
 """
 
@@ -94,6 +98,20 @@ CODE_UNKNOWN_URL = 9404
 #: Export job codes and statuses (§5.2).
 JOB_STATUS = {"1001": "JOB NOT INITIATED", "1002": "JOB IN PROGRESS", "1003": "ERROR OCCURRED",
               "1004": "JOB COMPLETED", "1005": "JOB NOT FOUND"}
+
+#: Answers the documentation allows (or does not rule out) that differ from the simulator's
+#: defaults; switched on per simulator with ``quirks=``:
+QUIRKS: dict[str, str] = {
+    "numbers_as_numbers": "/resources usage values, createdTime and expiryTime as JSON numbers",
+    "booleans_as_strings": 'user "status" as the strings "true" / "false"',
+    "empty_as_204": "an empty admins or users list answers HTTP 204 No Content, no body",
+    "job_code_numeric": "export jobCode as a JSON number (1004, not \"1004\")",
+    "no_job_code": "export job answers carry jobStatus only, no jobCode",
+    "csv_semicolon": "export files use ';' whatever CONFIG's delimiter says",
+    "octet_stream": "export files come as application/octet-stream, without a BOM",
+    "camel_workspace_count": "GET /orgs spells numberOfWorkspaces (Airbyte's spelling)",
+    "workspace_admins_objects": 'admins as [{"emailId": ...}] instead of adminMembers',
+}
 
 FAULT_KINDS = frozenset({"error", "http", "latency", "timeout", "drop", "malformed",
                          "expired_token", "job_fail", "job_stuck", "job_lost"})
@@ -209,9 +227,12 @@ class _Request:
     form: dict[str, list[str]]
     headers: Message
 
-    def param(self, name: str) -> str | None:
-        """A parameter from the form body or, failing that, the query string."""
-        for source in (self.form, self.query):
+    def param(self, name: str, where: str = "both") -> str | None:
+        """A parameter from the form body or, failing that, the query string (``where``:
+        ``"both"``, ``"form"`` or ``"query"``)."""
+        sources = {"both": (self.form, self.query), "form": (self.form,),
+                   "query": (self.query,)}[where]
+        for source in sources:
             if name in source:
                 return source[name][0]
         return None
@@ -338,10 +359,11 @@ def _ms(value: int | float) -> str:
     return str(int(value))
 
 
-def _summary(ws: SimWorkspace, org_id: str) -> dict[str, Any]:
+def _summary(ws: SimWorkspace, org_id: str, numbers: bool = False) -> dict[str, Any]:
     return {"workspaceId": ws.workspace_id, "workspaceName": ws.name, "workspaceDesc": "",
-            "orgId": org_id, "createdTime": _ms(ws.created_ms), "createdBy": ws.created_by,
-            "isDefault": False}
+            "orgId": org_id,
+            "createdTime": int(ws.created_ms) if numbers else _ms(ws.created_ms),
+            "createdBy": ws.created_by, "isDefault": False}
 
 
 class _Server(ThreadingHTTPServer):
@@ -405,14 +427,31 @@ class ZohoSimulator:
         legacy_expires_in: answer the token call in the legacy shape
             ``{"expires_in_sec": 3600, "expires_in": 3600000}`` (milliseconds).
         audit_workspace: name of the workspace holding the Access Log table.
+        quirks: names from :data:`QUIRKS`: answer like another server written from the docs.
+        token_params: where the token call reads its parameters: ``"both"`` (Zoho, D15),
+            ``"query"`` or ``"form"`` only.
+        base_path: serve everything under this path (``"/zoho"``: ``/zoho/restapi/v2/...``),
+            like a stand-in behind a proxy; other paths answer 404.
+        download_url_base: what ``downloadUrl`` of a finished export job starts with (default
+            the simulator's own URL; e.g. ``"https://analyticsapi.zoho.com"`` as in the docs).
     """
 
     def __init__(self, state: ZohoState | None = None, *, client_id: str, client_secret: str,
                  refresh_token: str, host: str = "127.0.0.1", port: int = 0,
                  limits: SimLimits | None = None, empty_admins_shape: str = "list",
-                 legacy_expires_in: bool = False, audit_workspace: str = AUDIT_WORKSPACE):
+                 legacy_expires_in: bool = False, audit_workspace: str = AUDIT_WORKSPACE,
+                 quirks: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+                 token_params: str = "both", base_path: str = "",
+                 download_url_base: str | None = None):
         if empty_admins_shape not in ("list", "members", "missing"):
             raise ValueError("empty_admins_shape must be 'list', 'members' or 'missing'")
+        unknown = set(quirks) - set(QUIRKS)
+        if unknown:
+            raise ValueError(f"unknown quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
+        if token_params not in ("both", "query", "form"):
+            raise ValueError("token_params must be 'both', 'query' or 'form'")
+        if base_path and not base_path.startswith("/"):
+            raise ValueError("base_path must start with '/'")
         self._state = state if state is not None else sample_state()
         self._client_id = client_id
         self._client_secret = client_secret
@@ -423,6 +462,10 @@ class ZohoSimulator:
         self.empty_admins_shape = empty_admins_shape
         self.legacy_expires_in = legacy_expires_in
         self.audit_workspace = audit_workspace
+        self.quirks = frozenset(quirks)
+        self.token_params = token_params
+        self.base_path = base_path.rstrip("/")
+        self.download_url_base = download_url_base
         self.api_domain = "https://www.zohoapis.com"  # what Zoho sends; not the Analytics host
 
         self._lock = threading.RLock()
@@ -482,11 +525,11 @@ class ZohoSimulator:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``: the accounts URL and the API URL at once (still the
-        last address after :meth:`stop`)."""
+        """``http://127.0.0.1:PORT`` (plus ``base_path``): the accounts URL and the API URL at
+        once (still the last address after :meth:`stop`)."""
         if self._server is None and self._port == 0:
             raise RuntimeError("the simulator has not been started")
-        return f"http://{self._host}:{self._port}"
+        return f"http://{self._host}:{self._port}{self.base_path}"
 
     @property
     def port(self) -> int:
@@ -594,7 +637,12 @@ class ZohoSimulator:
         form: dict[str, list[str]] = {}
         if "x-www-form-urlencoded" in (handler.headers.get("Content-Type") or ""):
             form = parse_qs(raw_body.decode("utf-8", "replace"), keep_blank_values=True)
-        req = _Request(handler.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+        path = parts.path
+        if self.base_path:
+            # outside the mount point nothing is served (the 404 comes from _dispatch)
+            path = (path[len(self.base_path):] if path.startswith(self.base_path + "/")
+                    else "/outside-base-path" + path)
+        req = _Request(handler.command, path, parse_qs(parts.query, keep_blank_values=True),
                        form, handler.headers)
 
         with self._lock:
@@ -616,7 +664,8 @@ class ZohoSimulator:
     def _send(self, handler: _Handler, response: _Response) -> None:
         try:
             handler.send_response(response.status)
-            handler.send_header("Content-Type", response.content_type)
+            if response.content_type:  # a 204 has no body to describe
+                handler.send_header("Content-Type", response.content_type)
             handler.send_header("Content-Length", str(len(response.body)))
             for key, value in response.headers.items():
                 handler.send_header(key, value)
@@ -720,8 +769,9 @@ class ZohoSimulator:
     # -- OAuth ----------------------------------------------------------------------------
     def _token_call(self, req: _Request) -> _Response:
         """POST /oauth/v2/token: the refresh-token grant (§2.1). Errors come with HTTP 200."""
-        client_id = req.param("client_id")
-        client_secret = req.param("client_secret")
+        where = self.token_params
+        client_id = req.param("client_id", where)
+        client_secret = req.param("client_secret", where)
         basic = req.headers.get("Authorization") or ""
         if basic.startswith("Basic ") and client_id is None:  # D15: client credentials in Basic
             try:
@@ -732,13 +782,13 @@ class ZohoSimulator:
         now = time.monotonic()
         with self._lock:
             self._stats["token_requests"] += 1
-            if req.param("grant_type") != "refresh_token":
+            if req.param("grant_type", where) != "refresh_token":
                 self._stats["token_errors"] += 1
                 return _json(200, {"error": "unsupported_grant_type"})
             if client_id != self._client_id or client_secret != self._client_secret:
                 self._stats["token_errors"] += 1
                 return _json(200, {"error": "invalid_client"})
-            if req.param("refresh_token") != self._refresh_token:
+            if req.param("refresh_token", where) != self._refresh_token:
                 self._stats["token_errors"] += 1
                 return _json(200, {"error": "invalid_code"})
             limits = self.limits
@@ -856,6 +906,16 @@ class ZohoSimulator:
         elif org != state.org_id:
             raise _fail(7389)
 
+    @property
+    def _numbers(self) -> bool:
+        return "numbers_as_numbers" in self.quirks
+
+    def _status(self, active: bool) -> bool | str:
+        """A user's ``status``: a JSON boolean (S1), or a string with ``booleans_as_strings``."""
+        if "booleans_as_strings" in self.quirks:
+            return "true" if active else "false"
+        return bool(active)
+
     @staticmethod
     def _workspace(state: ZohoState, ws_id: str) -> SimWorkspace | None:
         for ws in state.workspaces:
@@ -885,36 +945,42 @@ class ZohoSimulator:
             "orgId": state.org_id, "orgName": state.org_name, "orgDesc": "",
             "createdBy": state.owner_email, "createdByZuId": "671546307",
             "planName": state.plan_name, "isDefault": True,
-            "numberOfworkspaces": sum(1 for w in state.workspaces if w.owned),
+            ("numberOfWorkspaces" if "camel_workspace_count" in self.quirks
+             else "numberOfworkspaces"): sum(1 for w in state.workspaces if w.owned),
             "role": "Account Admin"}]})
 
     def _get_workspaces(self, req: _Request, match: re.Match[str],
                         state: ZohoState) -> _Response:
         return _ok("Get all workspaces", {
-            "ownedWorkspaces": [_summary(w, state.org_id) for w in state.workspaces if w.owned],
-            "sharedWorkspaces": [_summary(w, state.org_id) for w in state.workspaces
-                                 if not w.owned]})
+            "ownedWorkspaces": self._summaries(state, owned=True),
+            "sharedWorkspaces": self._summaries(state, owned=False)})
 
     def _get_owned(self, req: _Request, match: re.Match[str], state: ZohoState) -> _Response:
-        return _ok("Get owned workspaces", {
-            "workspaces": [_summary(w, state.org_id) for w in state.workspaces if w.owned]})
+        return _ok("Get owned workspaces", {"workspaces": self._summaries(state, owned=True)})
 
     def _get_shared(self, req: _Request, match: re.Match[str], state: ZohoState) -> _Response:
-        return _ok("Get shared workspaces", {
-            "workspaces": [_summary(w, state.org_id) for w in state.workspaces if not w.owned]})
+        return _ok("Get shared workspaces", {"workspaces": self._summaries(state, owned=False)})
+
+    def _summaries(self, state: ZohoState, *, owned: bool) -> list[dict[str, Any]]:
+        return [_summary(w, state.org_id, self._numbers) for w in state.workspaces
+                if w.owned == owned]
 
     def _get_workspace(self, req: _Request, match: re.Match[str],
                        state: ZohoState) -> _Response:
         ws = self._workspace(state, match["ws"])
-        summary = _summary(ws, state.org_id)
+        summary = _summary(ws, state.org_id, self._numbers)
         summary.pop("isDefault")
         return _ok("Get workspace details", {"workspaces": summary})  # an object, not a list
 
     def _get_admins(self, req: _Request, match: re.Match[str], state: ZohoState) -> _Response:
         self._config(req, required=False)  # accepts (and ignores) domainName
         ws = self._workspace(state, match["ws"])
-        if ws.admins:
-            data: dict[str, Any] = {"workspaceAdmins": [{"adminMembers": list(ws.admins)}]}
+        if ws.admins and "workspace_admins_objects" in self.quirks:
+            data: dict[str, Any] = {"workspaceAdmins": [{"emailId": a} for a in ws.admins]}
+        elif ws.admins:
+            data = {"workspaceAdmins": [{"adminMembers": list(ws.admins)}]}
+        elif "empty_as_204" in self.quirks:
+            return _Response(204, b"", "")
         elif self.empty_admins_shape == "members":
             data = {"workspaceAdmins": [{"adminMembers": []}]}
         elif self.empty_admins_shape == "missing":
@@ -927,8 +993,10 @@ class ZohoSimulator:
                              state: ZohoState) -> _Response:
         self._config(req, required=False)
         ws = self._workspace(state, match["ws"])
+        if not ws.users and "empty_as_204" in self.quirks:
+            return _Response(204, b"", "")
         return _ok("Get workspace users", {"users": [
-            {"emailId": email, "status": bool(active), "role": role}
+            {"emailId": email, "status": self._status(active), "role": role}
             for email, role, active in ws.users]})
 
     def _get_views(self, req: _Request, match: re.Match[str], state: ZohoState) -> _Response:
@@ -947,15 +1015,19 @@ class ZohoSimulator:
     def _get_users(self, req: _Request, match: re.Match[str], state: ZohoState) -> _Response:
         self._config(req, required=False)
         return _ok("Get users", {"users": [
-            {"emailId": u.email, "status": bool(u.active), "role": u.role} for u in state.users]})
+            {"emailId": u.email, "status": self._status(u.active), "role": u.role}
+            for u in state.users]})
 
     def _get_resources(self, req: _Request, match: re.Match[str],
                        state: ZohoState) -> _Response:
         ro_used = sum(1 for u in state.users if u.active and u.role == "Viewer")
 
-        def usage(allocated: int, used: int) -> dict[str, str]:
-            return {"allocated": str(allocated), "used": str(used),
-                    "remaining": str(max(allocated - used, 0)), "remarks": ""}
+        def usage(allocated: int, used: int) -> dict[str, Any]:
+            values = {"allocated": allocated, "used": used,
+                      "remaining": max(allocated - used, 0)}
+            if "numbers_as_numbers" not in self.quirks:  # Zoho's examples: strings (S1)
+                values = {k: str(v) for k, v in values.items()}
+            return {**values, "remarks": ""}
 
         return _ok("Get resource details", {"resourceDetails": [
             {"resourceName": "users",
@@ -989,7 +1061,8 @@ class ZohoSimulator:
                               f"(only csv)")
         ws = self._workspace(state, match["ws"])
         columns, rows = self._run_sql(state, ws, sql)
-        csv_bytes = _to_csv(columns, rows, config)
+        csv_config = dict(config, delimiter=2) if "csv_semicolon" in self.quirks else config
+        csv_bytes = _to_csv(columns, rows, csv_config, bom="octet_stream" not in self.quirks)
         now = time.monotonic()
         limits = self.limits
         with self._lock:
@@ -1059,15 +1132,24 @@ class ZohoSimulator:
                                                 only=frozenset({"job_lost"})):
             job.lost = True
         if job is None or job.code(now) == "1005":
-            return _ok("Fetch export job info", {"jobId": job_id, "jobCode": "1005",
-                                                 "jobStatus": JOB_STATUS["1005"]})
+            return _ok("Fetch export job info", self._job_codes(
+                {"jobId": job_id, "jobCode": "1005", "jobStatus": JOB_STATUS["1005"]}))
         code = job.code(now)
-        data = {"jobId": job_id, "jobCode": code, "jobStatus": JOB_STATUS[code]}
+        data: dict[str, Any] = {"jobId": job_id, "jobCode": code, "jobStatus": JOB_STATUS[code]}
         if code == "1004":
-            data["downloadUrl"] = (f"{self.url}/restapi/v2/bulk/workspaces/{job.workspace_id}"
+            base = self.download_url_base or self.url
+            data["downloadUrl"] = (f"{base}/restapi/v2/bulk/workspaces/{job.workspace_id}"
                                    f"/exportjobs/{job_id}/data")
-            data["expiryTime"] = _ms(job.expiry_ms)
-        return _ok("Fetch export job info", data)
+            data["expiryTime"] = job.expiry_ms if self._numbers else _ms(job.expiry_ms)
+        return _ok("Fetch export job info", self._job_codes(data))
+
+    def _job_codes(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``jobCode`` as the quirks want it: a string (S1), a number, or absent."""
+        if "no_job_code" in self.quirks:
+            data.pop("jobCode")
+        elif "job_code_numeric" in self.quirks:
+            data["jobCode"] = int(data["jobCode"])
+        return data
 
     def _download_export(self, req: _Request, match: re.Match[str],
                          state: ZohoState) -> _Response:
@@ -1081,7 +1163,9 @@ class ZohoSimulator:
         if code != "1004":
             raise _fail(CODE_EXPORT_NOT_READY,
                         f"The export job is not completed (jobCode {code}, {JOB_STATUS[code]})")
-        return _Response(200, job.csv_bytes, "text/csv;charset=UTF-8",
+        ctype = ("application/octet-stream" if "octet_stream" in self.quirks
+                 else "text/csv;charset=UTF-8")
+        return _Response(200, job.csv_bytes, ctype,
                          {"Content-Disposition": f'attachment; filename="{job.job_id}.csv"'})
 
 
@@ -1121,7 +1205,8 @@ def _access_row(row: AccessRow) -> tuple[str, ...]:
             row.view_name, row.view_type, row.ip_address, row.user_agent)
 
 
-def _to_csv(columns: list[str], rows: list[tuple[Any, ...]], config: dict[str, Any]) -> bytes:
+def _to_csv(columns: list[str], rows: list[tuple[Any, ...]], config: dict[str, Any], *,
+            bom: bool = True) -> bytes:
     """Rows as Zoho's CSV export: UTF-8 with a BOM, honouring the CSV options of §5.1."""
     delimiter = {0: ",", 1: "\t", 2: ";", 3: " "}.get(config.get("delimiter", 0), ",")
     line_end = {0: "\r\n", 1: "\n", 2: "\r"}.get(config.get("recordDelimiter", 0), "\r\n")
@@ -1131,7 +1216,7 @@ def _to_csv(columns: list[str], rows: list[tuple[Any, ...]], config: dict[str, A
     if config.get("includeHeader", True):
         writer.writerow(columns)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
 
 
 # -- a small built-in state for the CLI and quick experiments -------------------------------------

@@ -1,0 +1,199 @@
+"""Benchmark: the extract stage over 1,000 workspaces against the Zoho simulator, limits on.
+
+What it measures: the API calls (by endpoint) and the wall time of ``seatlib.extract.run`` for the
+four Zoho sources, against the floor that Zoho's per-minute limits set (calls / limit), and the
+number of 6045 answers (must be 0: the client's limiter, not the server, paces the run).
+
+How: the organisation is the demo world's (``World(42)``) on a day when it has grown past 1,000
+workspaces, cut to exactly ``--workspaces``. The simulator enforces Zoho's limits (60 METADATA,
+40 BULK, 100 overall calls a minute; 10 tokens per 10 minutes; 5 export jobs) on a clock scaled
+by ``--time-scale``: 1/60 makes a "minute" last one second, so the 17-minute run takes about
+17 seconds. The client's ``calls_per_minute`` is scaled to the same clock (60 a scaled minute =
+3,600 a real minute at 1/60), and so are the export job's duration and the client's poll
+interval. ``--time-scale 1`` runs in real time (about 18 minutes).
+
+Run from the repository root::
+
+    /usr/bin/time -v .venv/bin/python bench/bench_extract.py            # scaled, ~20 s
+    .venv/bin/python bench/bench_extract.py --time-scale 1              # real time, ~18 min
+
+The figures go to stdout as markdown (and to ``--json FILE``); the log (progress lines with
+ETA) goes to stderr. Results are recorded in ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from seatlib import __version__, extract  # noqa: E402
+from seatlib.config import Settings, ZohoSecrets, ZohoSettings  # noqa: E402
+from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator  # noqa: E402
+from seatlib.sim.state import ZohoState  # noqa: E402
+from seatlib.sim.world import World  # noqa: E402
+from seatlib.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
+
+#: The demo world has 1,002 workspaces on this day (it grows by ~100 clients a year).
+DAY = date(2034, 9, 1)
+METADATA_LIMIT, BULK_LIMIT, OVERALL_LIMIT = 60, 40, 100  # Zoho's calls per minute (§7)
+EXPORT_JOB_S = 10.0  # how long the audit export job takes, in (scaled) seconds
+EXPORT_POLL_S = 4.0  # the client's longest pause between polls, in (scaled) seconds
+
+
+def build_state(workspaces: int) -> ZohoState:
+    """The world's organisation on :data:`DAY`, cut to ``workspaces`` (the audit one kept)."""
+    full = World(42).zoho_state(DAY)
+    if len(full.workspaces) < workspaces:
+        raise SystemExit(f"the world has only {len(full.workspaces)} workspaces on {DAY}")
+    audit = [w for w in full.workspaces if w.name == AUDIT_WORKSPACE]
+    others = [w for w in full.workspaces if w.name != AUDIT_WORKSPACE][:workspaces - len(audit)]
+    keep = {w.workspace_id for w in audit + others}
+    chosen = tuple(w for w in full.workspaces if w.workspace_id in keep)
+    names = {w.name for w in chosen}
+    return dataclasses.replace(full, workspaces=chosen, access_log=tuple(
+        r for r in full.access_log if r.workspace_name in names))
+
+
+def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = True) -> dict:
+    """One extract; returns the figures. ``limiter=False`` switches the client's rate limiter
+    off, to show what it saves."""
+    started_build = time.monotonic()
+    state = build_state(workspaces)
+    build_s = time.monotonic() - started_build
+    secrets = ZohoSecrets(client_id="1000.BENCH", client_secret="bench-secret",
+                          refresh_token=f"1000.bench-{uuid.uuid4().hex[:12]}")
+    limits = SimLimits(enabled=True, time_scale=time_scale, metadata_per_minute=METADATA_LIMIT,
+                       bulk_per_minute=BULK_LIMIT, overall_per_minute=OVERALL_LIMIT,
+                       job_seconds=EXPORT_JOB_S * time_scale)
+    sim = ZohoSimulator(state, client_id=secrets.client_id, client_secret=secrets.client_secret,
+                        refresh_token=secrets.refresh_token, limits=limits).start()
+    # the client's limit is per real minute: 60 per scaled minute is 60 / time_scale per real one
+    calls_per_minute = round(METADATA_LIMIT / time_scale) if limiter else 0
+    zoho = ZohoSettings(api_url=sim.url, accounts_url=sim.url, org_id=state.org_id,
+                        calls_per_minute=calls_per_minute, max_concurrency=concurrency,
+                        export_poll_s=max(0.05, EXPORT_POLL_S * time_scale))
+    with tempfile.TemporaryDirectory(prefix="bench-lake-") as lake:
+        settings = Settings(lake_url=lake, zoho=zoho)
+        cpu0 = time.process_time()
+        t0 = time.monotonic()
+        try:
+            with ZohoClient(zoho, secrets) as client:
+                result = extract.run(DAY, settings, sources=extract.ZOHO_SOURCES,
+                                     allow_replay=True, client=client)
+                tokens = client.tokens_obtained
+        finally:
+            wall = time.monotonic() - t0
+            cpu = time.process_time() - cpu0
+            stats = sim.stats
+            sim.stop()
+
+    by_endpoint = dict(sorted(stats["requests"].items(), key=lambda kv: -kv[1]))
+    api_calls = {k: v for k, v in by_endpoint.items() if k.startswith("GET /restapi/")}
+    refused = stats["errors"].get(6045, 0)  # every 6045 answer (the counters include them)
+    bulk = sum(v for k, v in api_calls.items() if "/bulk/" in k)
+    metadata = sum(api_calls.values()) - bulk - refused  # 6045s are all METADATA calls here
+    total = metadata + bulk
+    minute_s = 60.0 * time_scale  # one (scaled) minute in real seconds
+    floor_min = max(metadata / METADATA_LIMIT, bulk / BULK_LIMIT, total / OVERALL_LIMIT)
+    return {
+        "workspaces": len(state.workspaces),
+        "workspaces_without_admins": sum(1 for w in state.workspaces if not w.admins),
+        "access_log_rows": len(state.access_log),
+        "time_scale": time_scale,
+        "client_calls_per_minute": calls_per_minute,
+        "max_concurrency": concurrency,
+        "calls_by_endpoint": by_endpoint,
+        "api_calls": total,  # answered, i.e. without the ones refused with 6045
+        "metadata_calls": metadata,
+        "bulk_calls": bulk,
+        "token_requests": stats["token_requests"],
+        "tokens_obtained": tokens,
+        "answers_6045": refused,
+        "errors": stats["errors"],
+        "export_jobs": stats["jobs_created"],
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "wall_scaled_min": round(wall / minute_s, 2),
+        "floor_scaled_min": round(floor_min, 2),
+        "floor_s": round(floor_min * minute_s, 2),
+        "ratio_to_floor": round(wall / (floor_min * minute_s), 3),
+        "client_pacing_s": (round((total - 1) * 60.0 / calls_per_minute * RATE_SAFETY, 2)
+                            if calls_per_minute else None),
+        "rows": result.rows,
+        "state_build_s": round(build_s, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "python": platform.python_version(),
+        "seatlib": __version__,
+        "cpus": os.cpu_count(),
+    }
+
+
+def markdown(r: dict) -> str:
+    pacing = (f"client calls_per_minute {r['client_calls_per_minute']} per real minute "
+              f"(= {METADATA_LIMIT} per scaled minute)" if r["client_calls_per_minute"]
+              else "client rate limiter OFF")
+    own_pacing = (f"{r['client_pacing_s']} s" if r["client_pacing_s"] is not None
+                  else "n/a (limiter off)")
+    lines = [
+        f"- workspaces: {r['workspaces']} ({r['workspaces_without_admins']} with an empty "
+        f"/admins, so also /users); Access Log rows: {r['access_log_rows']}",
+        f"- clock: time_scale {r['time_scale']:g} (a minute lasts {60 * r['time_scale']:g} s); "
+        f"{pacing}, max_concurrency {r['max_concurrency']}",
+        f"- API calls answered: **{r['api_calls']}** ({r['metadata_calls']} METADATA, "
+        f"{r['bulk_calls']} BULK) + {r['token_requests']} token request(s); "
+        f"tokens obtained: **{r['tokens_obtained']}**",
+        f"- 6045 answers: **{r['answers_6045']}** (each a call refused and repeated); "
+        f"all error answers: {r['errors'] or 'none'}",
+        f"- wall time: **{r['wall_s']} s = {r['wall_scaled_min']} scaled minutes**; "
+        f"floor set by the limits: {r['floor_s']} s = {r['floor_scaled_min']} scaled minutes "
+        f"(max of METADATA/{METADATA_LIMIT}, BULK/{BULK_LIMIT}, all/{OVERALL_LIMIT}); "
+        f"**ratio to floor {r['ratio_to_floor']}**",
+        f"- the client's own pacing (calls - 1) x interval x {RATE_SAFETY}: {own_pacing}; "
+        f"CPU time {r['cpu_s']} s; peak RSS (getrusage) {r['peak_rss_mb']} MB",
+        f"- bronze rows: {r['rows']}",
+        "",
+        "| endpoint | calls |",
+        "|---|---:|",
+    ]
+    lines += [f"| `{k}` | {v} |" for k, v in r["calls_by_endpoint"].items()]
+    if r["answers_6045"]:
+        lines.append(f"\n(the endpoint counts include the {r['answers_6045']} calls refused "
+                     f"with 6045)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspaces", type=int, default=1000)
+    parser.add_argument("--time-scale", type=float, default=1 / 60,
+                        help="real seconds per simulated second (default 1/60: a minute is 1 s)")
+    parser.add_argument("--concurrency", type=int, default=ZohoSettings.max_concurrency)
+    parser.add_argument("--no-limiter", action="store_true",
+                        help="switch the client's rate limiter off (expect 6045 answers)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("seatlib").setLevel(logging.INFO)
+    figures = run(args.workspaces, args.time_scale, args.concurrency, not args.no_limiter)
+    print(markdown(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    return 0 if figures["answers_6045"] == 0 or args.no_limiter else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

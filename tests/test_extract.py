@@ -1,0 +1,176 @@
+"""The extract stage end to end over real HTTP: :func:`seatlib.extract.run` with a real
+:class:`~seatlib.zoho.ZohoClient` against the simulator serving the demo world's organisation
+(``World(42).zoho_state(DAY)``: 300 workspaces, 302 users, ~13,500 Access Log rows), into a
+temporary lake. Only the Zoho sources run, so no database is needed.
+
+Bronze is checked against the state the simulator served, computed here independently: every
+workspace with its admins (and the ``/workspaces/{id}/users`` fallback where ``/admins`` is
+empty), the users, the seats, and the latest access per (workspace, user) of the Access Log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import pytest
+
+from seatlib import extract
+from seatlib.config import Settings, ZohoSecrets, ZohoSettings
+from seatlib.errors import ConfigError
+from seatlib.lake import Lake, bronze_key
+from seatlib.sim.server import ACCESSED_TIME_FORMAT, AUDIT_WORKSPACE, SimLimits, ZohoSimulator
+from seatlib.sim.state import ZohoState
+from seatlib.sim.world import World
+from seatlib.zoho import ZohoClient
+
+DAY = date(2026, 11, 29)
+
+
+def _secrets() -> ZohoSecrets:
+    # a refresh token of its own: the client's 10-tokens-per-10-minutes ledger is keyed by it
+    return ZohoSecrets(client_id="1000.EXTRACTTEST", client_secret="extract-test-secret",
+                       refresh_token=f"1000.extract-{uuid.uuid4().hex[:12]}")
+
+
+def _settings(sim: ZohoSimulator, lake_url: str, org_id: str) -> Settings:
+    return Settings(lake_url=lake_url, zoho=ZohoSettings(
+        api_url=sim.url, accounts_url=sim.url, org_id=org_id, calls_per_minute=0,
+        max_concurrency=4, request_timeout_s=5.0, retry_budget_s=5.0, export_timeout_s=20.0,
+        export_poll_s=0.1))
+
+
+@dataclasses.dataclass
+class Extracted:
+    state: ZohoState
+    sim: ZohoSimulator
+    settings: Settings
+    secrets: ZohoSecrets
+    result: extract.ExtractResult
+
+    def bronze(self, source: str, day: date = DAY) -> pd.DataFrame:
+        return Lake(self.settings.lake_url).read_csv(bronze_key(source, day), dtype=str,
+                                                     keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> Extracted:
+    """One fault-free extract of the four Zoho sources for DAY (limits off: the rate limiter
+    has its own tests and the benchmark)."""
+    state = World(42).zoho_state(DAY)
+    secrets = _secrets()
+    sim = ZohoSimulator(state, client_id=secrets.client_id, client_secret=secrets.client_secret,
+                        refresh_token=secrets.refresh_token,
+                        limits=SimLimits(enabled=False, job_seconds=0.2)).start()
+    settings = _settings(sim, str(tmp_path_factory.mktemp("extract") / "lake"), state.org_id)
+    try:
+        with ZohoClient(settings.zoho, secrets, backoff_base_s=0.01) as client:
+            result = extract.run(DAY, settings, sources=extract.ZOHO_SOURCES, allow_replay=True,
+                                 client=client)
+        yield Extracted(state, sim, settings, secrets, result)
+    finally:
+        sim.stop()
+
+
+def _unique_ci(emails) -> list[str]:
+    """First spelling of each address, compared case-insensitively (as the client keeps them)."""
+    seen: dict[str, str] = {}
+    for email in emails:
+        seen.setdefault(email.strip().lower(), email.strip())
+    return list(seen.values())
+
+
+def test_every_workspace_with_its_admins(extracted):
+    df = extracted.bronze("zoho_workspace_admins")
+    state = extracted.state
+    assert set(df["workspace_id"]) == {w.workspace_id for w in state.workspaces}
+    sources = defaultdict(int)
+    for ws in state.workspaces:
+        rows = df[df["workspace_id"] == ws.workspace_id]
+        if ws.admins:
+            want, source = _unique_ci(ws.admins), "admins"
+        else:  # /admins is empty: the workspace users with role "Workspace Admin"
+            want = _unique_ci(e for e, role, _ in ws.users if role == "Workspace Admin")
+            source = "users_fallback" if want else "none"
+        sources[source] += 1
+        assert rows["admin_email"].tolist() == (want or [""]), ws.name
+        assert set(rows["admin_source"]) == {source}, ws.name
+        assert set(rows["workspace_name"]) == {ws.name}
+        assert set(rows["created_time_ms"]) == {str(ws.created_ms)}
+        assert set(rows["created_by"]) == {ws.created_by}
+    # the world has all three cases; the audit workspace is the one without any admin
+    assert sources["users_fallback"] >= 5 and sources["admins"] >= 250
+    assert df.loc[df["admin_source"] == "none", "workspace_name"].tolist() == [AUDIT_WORKSPACE]
+
+
+def test_users(extracted):
+    df = extracted.bronze("zoho_users")
+    want = [(u.email, "true" if u.active else "false", u.role) for u in extracted.state.users]
+    assert list(df.itertuples(index=False, name=None)) == want
+    assert len(want) > 300
+
+
+def test_seats(extracted):
+    state = extracted.state
+    df = extracted.bronze("zoho_seats").set_index("resource_name")
+    ro_used = sum(1 for u in state.users if u.active and u.role == "Viewer")
+    assert df.loc["users"].tolist() == [str(state.seats_allocated), str(state.seats_used),
+                                        str(max(state.seats_allocated - state.seats_used, 0))]
+    assert df.loc["roUsers"].tolist() == [str(state.ro_seats_allocated), str(ro_used),
+                                          str(state.ro_seats_allocated - ro_used)]
+
+
+def test_last_access_is_the_latest_per_workspace_and_user(extracted):
+    latest: dict[tuple[str, str], datetime] = {}
+    for row in extracted.state.access_log:
+        key = (row.workspace_name, row.accessed_by)
+        latest[key] = max(latest.get(key, row.accessed_at), row.accessed_at)
+    want = {(ws, user, at.astimezone(timezone.utc).strftime(ACCESSED_TIME_FORMAT))
+            for (ws, user), at in latest.items()}
+    df = extracted.bronze("zoho_last_access")
+    assert list(df.columns) == ["workspace_name", "user_email", "last_access_at"]
+    got = set(df.itertuples(index=False, name=None))
+    assert len(got) == len(df) == len(want) > 400
+    assert got == want
+
+
+def test_result_and_calls(extracted):
+    result, state, stats = extracted.result, extracted.state, extracted.sim.stats
+    assert set(result.rows) == set(extract.ZOHO_SOURCES)
+    assert result.rows["zoho_users"] == len(state.users)
+    requests = stats["requests"]
+    assert requests["GET /restapi/v2/workspaces/{ws}/admins"] == len(state.workspaces)
+    # the fallback asks /users only of the workspaces whose /admins was empty
+    assert requests["GET /restapi/v2/workspaces/{ws}/users"] == sum(
+        1 for w in state.workspaces if not w.admins)
+    assert stats["tokens_issued"] == 1 and stats["errors"] == {}
+
+
+def test_a_past_day_is_refused_without_allow_replay(extracted):
+    before = extracted.sim.stats["requests_total"]
+    past = date(2026, 11, 1)
+    with pytest.raises(ConfigError) as info:
+        extract.run(past, extracted.settings, sources=extract.ZOHO_SOURCES)
+    text = str(info.value)
+    assert f"cannot extract {past}" in text and "Zoho answers only for today" in text
+    assert "--backfill" in text  # what to do instead
+    assert extracted.sim.stats["requests_total"] == before  # refused before any call
+    assert not Lake(extracted.settings.lake_url).list(f"bronze/zoho_users/{past}")
+
+
+def test_today_needs_no_replay_and_the_stage_builds_its_own_client(extracted, tmp_path,
+                                                                   monkeypatch):
+    """Without ``client=``, the stage builds one from the settings and ZOHO_* secrets."""
+    secrets = extracted.secrets
+    monkeypatch.setenv("ZOHO_CLIENT_ID", secrets.client_id)
+    monkeypatch.setenv("ZOHO_CLIENT_SECRET", secrets.client_secret)
+    monkeypatch.setenv("ZOHO_REFRESH_TOKEN", secrets.refresh_token)
+    monkeypatch.delenv("SEATLIB_SECRETS_ID", raising=False)
+    settings = dataclasses.replace(extracted.settings, lake_url=str(tmp_path / "lake"))
+    today = datetime.now(timezone.utc).date()
+    result = extract.run(today, settings, sources=("zoho_seats",))
+    assert result.rows == {"zoho_seats": 2}
+    assert Lake(settings.lake_url).exists(bronze_key("zoho_seats", today))
