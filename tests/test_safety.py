@@ -316,14 +316,13 @@ def _kill_in_history(settings: cfg.Settings, start: Callable[[], Run]) -> None:
 
 
 def _kill_in_extract(settings: cfg.Settings, start: Callable[[], Run]) -> None:
-    """Kill the extract while it waits for the company database (the Zoho sources are landed,
-    module_status is not)."""
+    """Kill the extract while it waits for the company database: the Zoho sources are read,
+    nothing of the day is written yet (every source is guarded before any file is replaced)."""
     run = start()
     wait_until("the extract stage", log_has(settings, DAY, f"stage extract for {DAY}"), run)
     with table_locked(settings, "app.clients", "ACCESS EXCLUSIVE") as conn:
         wait_until("the extract to wait for app.clients", blocked_on_lock(conn, "app.clients"), run)
-        assert Path(settings.lake_url, bronze_key("zoho_last_access", DAY)).exists()
-        assert not Path(settings.lake_url, bronze_key("module_status", DAY)).exists()
+        assert not any(Path(settings.lake_url, bronze_key(s, DAY)).exists() for s in SOURCES)
         assert_no_survivors(run.kill())
 
 
