@@ -123,6 +123,44 @@ def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings) -> pd
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         df = pd.DataFrame(columns=BRONZE["zoho_last_access"].names)
+    return normalize_access_export(df, settings)
+
+
+#: What each column of the access export may be called: our SQL aliases them, but an engine
+#: that ignores aliases names them after the expression or the table's own column.
+_ACCESS_COLUMNS = {
+    "workspace_name": ("workspace_name", "workspace name"),
+    "user_email": ("user_email", "accessed by"),
+    "last_access_at": ("last_access_at", 'max("accessed time")', "max(accessed time)",
+                       "last access", "accessed time"),
+}
+
+
+def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings) -> pd.DataFrame:
+    """Our column names, and one row per (workspace, user) with its latest access.
+
+    The documented SQL export already answers that; this only guards against an engine that kept
+    the expressions' names or ignored the GROUP BY (then the raw log rows are reduced here, by
+    parsed time). Anything else is left for the contract check to name.
+    """
+    names = {str(c).strip().lower(): c for c in df.columns}
+    rename = {}
+    for ours, candidates in _ACCESS_COLUMNS.items():
+        found = next((names[c] for c in candidates if c in names), None)
+        if found is not None:
+            rename[found] = ours
+    if len(set(rename.values())) < len(_ACCESS_COLUMNS):
+        return df  # the contract check names what is missing
+    df = df.rename(columns=rename)[list(_ACCESS_COLUMNS)]
+    key = ["workspace_name", "user_email"]
+    if df.duplicated(key).any():
+        from .silver import parse_access_time
+
+        log.warning("zoho_last_access: the export has several rows per workspace and user "
+                    "(GROUP BY ignored?); keeping each one's latest")
+        when = parse_access_time(df["last_access_at"], settings.audit_timezone, "access export")
+        df = df.loc[when.sort_values(kind="stable").index].drop_duplicates(key, keep="last")
+        df = df.sort_values(key, kind="stable").reset_index(drop=True)
     return df
 
 

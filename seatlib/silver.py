@@ -20,8 +20,11 @@ from .lake import Lake, bronze_key, silver_key
 log = logging.getLogger(__name__)
 
 # Formats seen or plausible for the audit log's "Accessed Time" (zoho-api.md §9: UNVERIFIED).
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d %b %Y %H:%M:%S",
-                 "%b %d, %Y %I:%M %p", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M")
+# Day-first where ambiguous (dd/MM/yyyy): the reseller's org is Brazilian.
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
+                 "%d %b %Y %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%d %b %Y %I:%M:%S %p",
+                 "%b %d, %Y %I:%M %p", "%b %d, %Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S",
+                 "%d/%m/%Y %H:%M")
 
 
 def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:

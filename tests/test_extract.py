@@ -174,3 +174,31 @@ def test_today_needs_no_replay_and_the_stage_builds_its_own_client(extracted, tm
     result = extract.run(today, settings, sources=("zoho_seats",))
     assert result.rows == {"zoho_seats": 2}
     assert Lake(settings.lake_url).exists(bronze_key("zoho_seats", today))
+
+
+def test_access_export_in_another_engines_shape_is_normalised():
+    """An export that kept the table's column names and ignored the GROUP BY still lands as one
+    row per workspace and user with the latest access."""
+    import pandas as pd
+
+    from seatlib.config import ZohoSettings
+    from seatlib.extract import normalize_access_export
+
+    raw = pd.DataFrame({"Workspace Name": ["1 - A", "1 - A", "2 - B"],
+                        "Accessed By": ["x@a.com", "x@a.com", "y@b.com"],
+                        "Accessed Time": ["2026-11-28 10:00:00", "2026-11-28 09:00:00",
+                                          "2026-11-27 08:00:00"]})
+    out = normalize_access_export(raw, ZohoSettings())
+    assert out.to_dict("records") == [
+        {"workspace_name": "1 - A", "user_email": "x@a.com", "last_access_at": "2026-11-28 10:00:00"},
+        {"workspace_name": "2 - B", "user_email": "y@b.com", "last_access_at": "2026-11-27 08:00:00"}]
+
+
+def test_access_export_missing_a_column_is_left_for_the_contract_to_name():
+    import pandas as pd
+
+    from seatlib.config import ZohoSettings
+    from seatlib.extract import normalize_access_export
+
+    raw = pd.DataFrame({"workspace_name": ["1 - A"], "user_email": ["x@a.com"]})
+    assert list(normalize_access_export(raw, ZohoSettings()).columns) == ["workspace_name", "user_email"]
