@@ -682,8 +682,7 @@ class ZohoClient:
         while True:
             try:
                 data = self._get(f"{base}/data", config=dict(EXPORT_CSV_CONFIG, sqlQuery=sql),
-                                 budget_s=max(0.0, min(self.settings.retry_budget_s,
-                                                       budget.remaining())))
+                                 budget_s=self._call_budget(budget))
             except ZohoError as exc:
                 busy = exc.code == EXPORT_JOB_LIMIT_CODE or "concurrent" in exc.zoho_message.lower()
                 if not busy:
@@ -717,8 +716,7 @@ class ZohoClient:
                                   f"raise [zoho] export_timeout_s or try later")
             budget.sleep(pause)
             pause = min(pause * 1.6, self.settings.export_poll_s)
-            data = self._get(path, budget_s=max(0.0, min(self.settings.retry_budget_s,
-                                                         budget.remaining())))
+            data = self._get(path, budget_s=self._call_budget(budget))
             code, status = _job_code(data)
             if code == JOB_COMPLETED:
                 # expiryTime is not checked against the local clock (skew would re-create jobs
@@ -751,8 +749,7 @@ class ZohoClient:
                            API + path)
         try:
             return self._get(path, raw=True,
-                             budget_s=max(0.0, min(self.settings.retry_budget_s,
-                                                   budget.remaining())))
+                             budget_s=self._call_budget(budget))
         except ZohoError as exc:
             if exc.code == EXPORT_EXPIRED_CODE or "expired" in exc.zoho_message.lower():
                 return None
@@ -853,8 +850,7 @@ class ZohoClient:
                 raise self._error(ZohoError, call, failure.code, failure.message,
                                   self._hint(failure), failure.status)
             attempt += 1
-            delay = self._random.uniform(0, min(self._backoff_cap,
-                                                self._backoff_base * 2 ** (attempt - 1)))
+            delay = self._backoff(attempt)
             if failure.retry_after is not None:  # Zoho said when; spread threads a little
                 delay = failure.retry_after + self._random.uniform(0, 0.1 * self._backoff_base)
             if budget.elapsed() + delay > budget.seconds:
@@ -864,9 +860,22 @@ class ZohoClient:
                                   f"attempt(s) in {budget.elapsed():.1f} s "
                                   f"([zoho] retry_budget_s = {budget.seconds:g})",
                                   failure.status)
-            self._log.warning("zoho: %s failed (%s); retry %d in %.2f s", call,
-                              self._scrub(self._describe(failure)), attempt, delay)
-            budget.sleep(delay)
+            self._wait_to_retry(call, failure, attempt, delay, budget)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+        return self._random.uniform(0, min(self._backoff_cap,
+                                           self._backoff_base * 2 ** (attempt - 1)))
+
+    def _wait_to_retry(self, call: str, failure: _Failure, attempt: int, delay: float,
+                       budget: _Budget) -> None:
+        self._log.warning("zoho: %s failed (%s); retry %d in %.2f s", call,
+                          self._scrub(self._describe(failure)), attempt, delay)
+        budget.sleep(delay)
+
+    def _call_budget(self, budget: _Budget) -> float:
+        """The retry budget of one call made inside a larger one (an export job's)."""
+        return max(0.0, min(self.settings.retry_budget_s, budget.remaining()))
 
     def _interpret(self, resp: requests.Response, raw: bool) -> Any:
         """The answer's ``data`` (or bytes if ``raw``), or a :class:`_Failure`."""
@@ -1054,16 +1063,13 @@ class ZohoClient:
                         raise refusal if message else switched
                     raise refusal
             attempt += 1
-            delay = self._random.uniform(0, min(self._backoff_cap,
-                                                self._backoff_base * 2 ** (attempt - 1)))
+            delay = self._backoff(attempt)
             if budget.elapsed() + delay > budget.seconds:
                 raise self._error(ZohoAuthError, call, None, failure.message,
                                   f"Zoho Accounts could not be reached after {attempt} "
                                   f"attempt(s): check the network and ZOHO_ACCOUNTS_URL",
                                   failure.status)
-            self._log.warning("zoho: %s failed (%s); retry %d in %.2f s", call,
-                              self._scrub(self._describe(failure)), attempt, delay)
-            budget.sleep(delay)
+            self._wait_to_retry(call, failure, attempt, delay, budget)
 
     def _org_id(self) -> str:
         if self._org:
