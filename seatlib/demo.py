@@ -107,8 +107,12 @@ class DemoEnvironment:
         self.sim.set_state(self.world.zoho_state(day))
         seed_company(self.pg.dsn(), self.world.company_rows(day))
         truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
-        _write_atomically(self.root / "truth" / f"{day.isoformat()}.json",
-                          json.dumps(truth, indent=1, sort_keys=True, default=str))
+        # whole or nothing, as every lake file: a killed run leaves no half truth file
+        from .lake import Lake
+
+        Lake(str(self.root)).write_bytes(
+            f"truth/{day.isoformat()}.json",
+            json.dumps(truth, indent=1, sort_keys=True, default=str).encode("utf-8"))
 
     def fill_history(self, until: date, days: int) -> list[date]:
         """Build the ``days`` days before ``until`` in-process, each against that day's replayed
@@ -155,14 +159,6 @@ class DemoEnvironment:
                 return set()
             days = wh.fetch_frame(f"SELECT DISTINCT snapshot_date AS day FROM {table}")["day"]
         return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing (a killed run leaves no half truth file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def seed_company(dsn: str, rows: list[dict]) -> None:

@@ -180,8 +180,12 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _contract(table: str):
+    return {GOLD_STATUS.name: GOLD_STATUS, GOLD_CAPACITY.name: GOLD_CAPACITY}[table]
+
+
 def read_day(lake: Lake, table: str, day: date) -> pd.DataFrame:
-    contract = GOLD_STATUS if table == GOLD_STATUS.name else GOLD_CAPACITY
+    contract = _contract(table)
     key = gold_key(table, day)
     df = lake.read_csv(key, dtype=str, keep_default_na=False)
     return coerce(df, contract, lake.uri(key))
@@ -191,7 +195,7 @@ def read_history(settings: cfg.Settings, table: str = GOLD_STATUS.name,
                  until: date | None = None) -> pd.DataFrame:
     """Every gold day of a table up to ``until`` (inclusive), typed, oldest first."""
     lake = Lake(settings.lake_url)
-    contract = GOLD_STATUS if table == GOLD_STATUS.name else GOLD_CAPACITY
+    contract = _contract(table)
     days = [d for d in days_in(lake, f"gold/{table}/") if until is None or d <= until]
     frames = [read_day(lake, table, d) for d in days]
     if not frames:

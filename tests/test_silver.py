@@ -32,6 +32,10 @@ BRONZE = {
 }
 
 
+def silver_files(lake: Lake) -> dict[str, bytes]:
+    return {k: lake.read_bytes(k) for k in lake.list("silver/")}
+
+
 def write_bronze(lake: Lake, overrides: dict | None = None) -> None:
     for source, text in {**BRONZE, **(overrides or {})}.items():
         lake.write_bytes(bronze_key(source, DAY), text.encode())
@@ -62,9 +66,9 @@ def test_rebuild_is_byte_identical(tmp_path):
     lake = Lake(s.lake_url)
     write_bronze(lake)
     silver.build(DAY, s)
-    first = {k: lake.read_bytes(k) for k in lake.list("silver/")}
+    first = silver_files(lake)
     silver.build(DAY, s)
-    assert {k: lake.read_bytes(k) for k in lake.list("silver/")} == first
+    assert silver_files(lake) == first
 
 
 def test_missing_column_names_source_column_and_file_and_writes_nothing(tmp_path):
@@ -102,11 +106,11 @@ def test_previous_silver_survives_a_bad_rebuild(tmp_path):
     lake = Lake(s.lake_url)
     write_bronze(lake)
     silver.build(DAY, s)
-    before = {k: lake.read_bytes(k) for k in lake.list("silver/")}
+    before = silver_files(lake)
     write_bronze(lake, {"zoho_seats": "resource_name,allocated\nusers,70\n"})
     with pytest.raises(DataQualityError):
         silver.build(DAY, s)
-    assert {k: lake.read_bytes(k) for k in lake.list("silver/")} == before
+    assert silver_files(lake) == before
 
 
 @pytest.mark.parametrize("text,expected", [
