@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterable
 
 _SECRET_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "REDSHIFT_PASSWORD",
                 "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -26,11 +27,20 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self._secrets:
             msg = record.getMessage()
-            if any(s in msg for s in self._secrets):
-                for s in self._secrets:
-                    msg = msg.replace(s, "***")
-                record.msg, record.args = msg, None
+            clean = scrub(msg, self._secrets)
+            if clean != msg:
+                record.msg, record.args = clean, None
         return True
+
+
+def scrub(text: str, secrets: "Iterable[str | None]", *, min_length: int = 4) -> str:
+    """``text`` with every secret of at least ``min_length`` characters replaced by ``***``.
+
+    Longer secrets go first, so a secret that contains another is hidden whole.
+    """
+    for secret in sorted({s for s in secrets if s and len(s) >= min_length}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def setup(level: int = logging.INFO, stream=None) -> logging.Logger:
