@@ -7,8 +7,11 @@
   day's state.
 * Lake: the folder ``var/demo/lake`` (``[lake] url`` of ``config/demo.toml``), same layout as on S3.
 
-Stage kernels are separate processes: they reach these services through the same environment
-variables production uses (``ZOHO_API_URL``, ``SEATLIB_DATABASE_URL``, ...), set here.
+The demo differs from production only in how its :class:`seatlib.systems.Systems` is built:
+in-process (the history fill) it is built from the stand-ins directly; stage kernels are
+separate processes, so the runner hands them the same environment variables production uses
+(``ZOHO_API_URL``, ``SEATLIB_DATABASE_URL``, ...; :attr:`DemoEnvironment.kernel_env`), pointing
+at the stand-ins. This process's own environment is never edited.
 The simulator's truth for each day (expected statuses and seat counts) is written to
 ``var/demo/truth/<day>.json`` so tests and people can check gold against it.
 """
@@ -22,6 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import config as cfg
+from .lake import Lake
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +54,16 @@ class DemoEnvironment:
         self.settings = settings
         self.pg = None
         self.sim = None
-        self._saved_env: dict[str, str | None] = {}
+        self.kernel_env: dict[str, str] = {}  # what stage kernels add to their environment
+        self.systems: Systems | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> "DemoEnvironment":
-        from . import pg
+        from .sim import postgres
         from .sim.server import SimLimits, ZohoSimulator
 
         self.root.mkdir(parents=True, exist_ok=True)
-        self.pg = pg.start_postgres(self.root / "pg")
+        self.pg = postgres.start_postgres(self.root / "pg")
         self.sim = ZohoSimulator(client_id=self.world.demo_client_id,
                                  client_secret=self.world.demo_client_secret,
                                  refresh_token=self.world.demo_refresh_token,
@@ -72,34 +78,30 @@ class DemoEnvironment:
             "ZOHO_REFRESH_TOKEN": self.world.demo_refresh_token,
             "SEATLIB_DATABASE_URL": self.pg.dsn(),
         }
-        for key, value in env.items():
-            self._saved_env[key] = os.environ.get(key)
-            os.environ[key] = value
+        self.kernel_env = env
         # re-read: the file's Zoho hosts give way to the simulator's
-        self.settings = cfg.load_settings(self._settings.source)
+        self.settings = cfg.load_settings(self._settings.source, env={**os.environ, **env})
+        self.systems = Systems.of(
+            self.settings,
+            zoho_secrets=cfg.ZohoSecrets(env["ZOHO_CLIENT_ID"], env["ZOHO_CLIENT_SECRET"],
+                                         env["ZOHO_REFRESH_TOKEN"]),
+            database=cfg.DatabaseSettings(dsn=env["SEATLIB_DATABASE_URL"]))
         log.info("demo: Zoho simulator at %s, PostgreSQL in %s, lake %s", self.sim.url,
                  self.root / "pg", self.settings.lake_url)
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
-            if self.sim is not None:
-                self.sim.stop()
-            if self.pg is not None:
-                try:
-                    self.pg.stop()
-                except Exception as error:  # noqa: BLE001 - the run's own outcome stands
-                    # A server left running is harmless (the next run reuses it); failing a run
-                    # whose stages all succeeded, or hiding the error of one that failed, is not.
-                    log.warning("demo: could not stop the PostgreSQL in %s (%s: %s); it is left "
-                                "running and the next run reuses it", self.pg.data_dir,
-                                type(error).__name__, error)
-        finally:
-            for key, value in self._saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        if self.sim is not None:
+            self.sim.stop()
+        if self.pg is not None:
+            try:
+                self.pg.stop()
+            except Exception as error:  # noqa: BLE001 - the run's own outcome stands
+                # A server left running is harmless (the next run reuses it); failing a run
+                # whose stages all succeeded, or hiding the error of one that failed, is not.
+                log.warning("demo: could not stop the PostgreSQL in %s (%s: %s); it is left "
+                            "running and the next run reuses it", self.pg.data_dir,
+                            type(error).__name__, error)
 
     # -- days -----------------------------------------------------------------------------
     def set_day(self, day: date) -> None:
@@ -108,8 +110,6 @@ class DemoEnvironment:
         seed_company(self.pg.dsn(), self.world.company_rows(day))
         truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
         # whole or nothing, as every lake file: a killed run leaves no half truth file
-        from .lake import Lake
-
         Lake(str(self.root)).write_bytes(
             f"truth/{day.isoformat()}.json",
             json.dumps(truth, indent=1, sort_keys=True, default=str).encode("utf-8"))
@@ -123,11 +123,12 @@ class DemoEnvironment:
         run killed half-way through a day is finished on the next run: a day without gold is
         built again from the extract, a day with gold but not loaded is only loaded.
         """
-        from . import extract, gold, load, silver
-        from .lake import Lake, gold_key
-        from .zoho import ZohoClient
+        from .lake import gold_key
+        from .stages import STAGES, StageOptions
 
-        lake = Lake(self.settings.lake_url)
+        lake = self.systems.lake
+        by_name = {s.name: s for s in STAGES}
+        replay = StageOptions(allow_replay=True)
         wanted = [until - timedelta(days=n) for n in range(days, 0, -1)]
         loaded = self.loaded_days() if wanted else set()
         build = [d for d in wanted if not lake.exists(gold_key("seat_capacity", d))]
@@ -136,24 +137,20 @@ class DemoEnvironment:
             log.info("demo: loading %d day(s) of history that have gold but are not in the "
                      "warehouse: %s", len(load_only), ", ".join(map(str, load_only)))
             for d in load_only:
-                load.run(d, self.settings)
+                by_name["load"].run(d, self.systems, replay)
         if build:
             log.info("demo: filling %d day(s) of history, %s..%s", len(build), build[0], build[-1])
-            with ZohoClient(self.settings.zoho, cfg.zoho_secrets(), log=log) as client:
-                for d in build:
-                    self.set_day(d)
-                    extract.run(d, self.settings, allow_replay=True, client=client)
-                    frames = silver.build(d, self.settings)
-                    gold.build(d, self.settings, frames)
-                    load.run(d, self.settings)
+            for d in build:
+                self.set_day(d)
+                for stage in STAGES:
+                    if stage.name != "report":  # the report is of the run's own day only
+                        stage.run(d, self.systems, replay)
         return sorted(build + load_only)
 
     def loaded_days(self) -> set[date]:
         """The days the demo warehouse holds (empty before the first load)."""
-        from . import warehouse
-
         table = f"{self.settings.warehouse_schema}.seat_capacity_daily"
-        with warehouse.connect(cfg.DatabaseSettings(dsn=self.pg.dsn())) as wh:
+        with self.systems.warehouse() as wh:
             present = wh.fetch_frame("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
             if not bool(present["present"].iloc[0]):
                 return set()

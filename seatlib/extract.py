@@ -10,6 +10,7 @@ simulator, which can replay past days (``allow_replay``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -23,6 +24,8 @@ from .contracts import BRONZE, check_unique, coerce
 from .errors import ConfigError, DataQualityError, ZohoError
 from .guards import check_volume, flag_bad_emails
 from .lake import Lake, bronze_key, days_in
+from .stages import StageOptions
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +167,9 @@ def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings) -> pd.
     return df
 
 
-def read_module_status(settings: cfg.Settings, db: cfg.DatabaseSettings | None = None) -> pd.DataFrame:
+def read_module_status(systems: Systems) -> pd.DataFrame:
     """The company database's answer to the configured module-status query."""
-    from . import warehouse
-
-    with warehouse.connect(db or cfg.database_settings()) as wh:
-        df = wh.query_module_status(settings.module_status_query)
+    df = systems.company().module_status(systems.settings.module_status_query)
     out = pd.DataFrame({"client_id": df["client_id"].astype("Int64").astype("string"),
                         "module_active": df["module_active"].map({True: "true", False: "false"})})
     return out.astype("string")
@@ -187,19 +187,20 @@ def _previous_rows(lake: Lake, source: str, day: date) -> tuple[date, int] | Non
 
 
 def _guard(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Settings,
-           result: ExtractResult, allow_drop: bool) -> None:
-    """Check a complete source frame against its contract and the previous day's volume."""
+           allow_drop: bool) -> list[str]:
+    """Check a complete source frame against its contract and the previous day's volume;
+    returns the malformed e-mail addresses it holds (kept: they may still hold a seat)."""
     where = f"extract of {day}"
     contract = BRONZE[source]
     typed = coerce(df, contract, where)  # columns and types, before anything is written
     check_unique(typed, contract, where)
     check_volume(source, len(df), _previous_rows(lake, source, day),
                  max_drop_share=settings.max_drop_share, allow_drop=allow_drop, where=where)
+    bad: list[str] = []
     for col in ("admin_email", "email", "user_email"):
         if col in df.columns:
-            bad = flag_bad_emails(df, col, source)
-            if bad:
-                result.bad_emails[source] = bad
+            bad = flag_bad_emails(df, col, source) or bad
+    return bad
 
 
 def _write(lake: Lake, source: str, day: date, df: pd.DataFrame, result: ExtractResult,
@@ -213,18 +214,15 @@ def _write(lake: Lake, source: str, day: date, df: pd.DataFrame, result: Extract
     log.info("%s: %d rows -> %s (%.1f s)", source, len(df), lake.uri(key), result.seconds[source])
 
 
-def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = None,
-        allow_replay: bool = False, allow_drop: bool = False, client=None,
-        db: cfg.DatabaseSettings | None = None) -> ExtractResult:
+def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
+        sources: tuple[str, ...] | None = None) -> ExtractResult:
     """Extract every source for ``day`` into bronze.
 
     Args:
+        systems: where Zoho, the company database and the lake are.
+        options: ``allow_replay`` allows a past ``day`` (the demo simulator only);
+            ``allow_drop`` lets an empty or shrunken extract through (the operator's override).
         sources: a subset of :data:`seatlib.contracts.SOURCES` (default: all).
-        allow_replay: allow a past ``day`` (the demo simulator only).
-        allow_drop: let an empty or shrunken extract through (the operator's override).
-        client: an open :class:`seatlib.zoho.ZohoClient` (default: one built from settings
-            and the environment's secrets).
-        db: database settings (default: from the environment).
 
     Raises:
         ConfigError, ZohoError, WarehouseError, DataQualityError: nothing is written; every
@@ -232,19 +230,30 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
         bronze stays exactly as it was.
         LakeError: a write failed; each file is either the previous one or the new one whole.
     """
-    check_day(day, allow_replay=allow_replay)
-    lake = Lake(settings.lake_url)
+    check_day(day, allow_replay=options.allow_replay)
     wanted = tuple(sources or BRONZE)
     unknown = set(wanted) - set(BRONZE)
     if unknown:
         raise ConfigError(f"unknown source(s) {sorted(unknown)}; known: {list(BRONZE)}")
+    with contextlib.ExitStack() as stack:
+        client = (stack.enter_context(systems.zoho())
+                  if any(s in ZOHO_SOURCES for s in wanted) else None)
+        frames = _read_all(day, systems, client, wanted, options)
+    # Every source was read and passed its guards: only now is anything replaced, so a
+    # failure above (a Zoho error, an empty or shrunken source) leaves the day's previous
+    # bronze untouched instead of half today's, half an earlier run's.
     result = ExtractResult(day)
+    for source, df, seconds, bad in frames:
+        if bad:
+            result.bad_emails[source] = bad
+        _write(systems.lake, source, day, df, result, seconds)
+    return result
 
-    own_client = None
-    if client is None and any(s in ZOHO_SOURCES for s in wanted):
-        from .zoho import ZohoClient
 
-        client = own_client = ZohoClient(settings.zoho, cfg.zoho_secrets(), log=log)
+def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
+              options: StageOptions) -> list[tuple[str, pd.DataFrame, float, list[str]]]:
+    """Read and guard every wanted source, in contract order; nothing is written here."""
+    settings = systems.settings
     workspaces: list = []
 
     def listed() -> list:  # GET /workspaces once, for both sources that need it
@@ -252,34 +261,25 @@ def run(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] | None = 
             workspaces.extend(client.list_workspaces())
         return workspaces
 
-    try:
-        readers = {
-            "zoho_workspace_admins": lambda: read_workspace_admins(client, listed()),
-            "zoho_users": lambda: read_users(client),
-            "zoho_seats": lambda: read_seats(client, settings.zoho),
-            "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
-            "module_status": lambda: read_module_status(settings, db),
-        }
-        frames: list[tuple[str, pd.DataFrame, float]] = []
-        for source in BRONZE:
-            if source not in wanted:
-                continue
-            started = time.monotonic()
-            log.info("%s: reading", source)
-            try:
-                df = readers[source]()
-            except ZohoError as exc:
-                raise type(exc)(exc.call, exc.code, exc.zoho_message,
-                                f"{exc.hint} [while extracting {source} for {day}]".strip(),
-                                exc.http_status) from None
-            _guard(lake, source, day, df, settings, result, allow_drop)
-            frames.append((source, df, time.monotonic() - started))
-        # Every source was read and passed its guards: only now is anything replaced, so a
-        # failure above (a Zoho error, an empty or shrunken source) leaves the day's previous
-        # bronze untouched instead of half today's, half an earlier run's.
-        for source, df, seconds in frames:
-            _write(lake, source, day, df, result, seconds)
-    finally:
-        if own_client is not None:
-            own_client.close()
-    return result
+    readers = {
+        "zoho_workspace_admins": lambda: read_workspace_admins(client, listed()),
+        "zoho_users": lambda: read_users(client),
+        "zoho_seats": lambda: read_seats(client, settings.zoho),
+        "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
+        "module_status": lambda: read_module_status(systems),
+    }
+    frames = []
+    for source in BRONZE:
+        if source not in wanted:
+            continue
+        started = time.monotonic()
+        log.info("%s: reading", source)
+        try:
+            df = readers[source]()
+        except ZohoError as exc:
+            raise type(exc)(exc.call, exc.code, exc.zoho_message,
+                            f"{exc.hint} [while extracting {source} for {day}]".strip(),
+                            exc.http_status) from None
+        bad = _guard(systems.lake, source, day, df, settings, options.allow_drop)
+        frames.append((source, df, time.monotonic() - started, bad))
+    return frames

@@ -34,6 +34,8 @@ from . import config as cfg
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, check_unique, coerce
 from .errors import DataQualityError
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
+from .stages import StageOptions
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +193,9 @@ def read_day(lake: Lake, table: str, day: date) -> pd.DataFrame:
     return coerce(df, contract, lake.uri(key))
 
 
-def read_history(settings: cfg.Settings, table: str = GOLD_STATUS.name,
+def read_history(lake: Lake, table: str = GOLD_STATUS.name,
                  until: date | None = None) -> pd.DataFrame:
     """Every gold day of a table up to ``until`` (inclusive), typed, oldest first."""
-    lake = Lake(settings.lake_url)
     contract = _contract(table)
     days = [d for d in days_in(lake, f"gold/{table}/") if until is None or d <= until]
     frames = [read_day(lake, table, d) for d in days]
@@ -203,14 +204,14 @@ def read_history(settings: cfg.Settings, table: str = GOLD_STATUS.name,
     return pd.concat(frames, ignore_index=True)
 
 
-def build(day: date, settings: cfg.Settings, silver_frames: dict[str, pd.DataFrame] | None = None
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(day: date, systems: Systems, options: StageOptions = StageOptions()
+        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rebuild gold for ``day`` from that day's silver and write it (and the latest file)."""
     from . import silver as silver_stage
 
-    lake = Lake(settings.lake_url)
-    frames = silver_frames or silver_stage.read(day, settings)
-    status, capacity = build_frames(frames, day, settings)
+    lake = systems.lake
+    frames = silver_stage.read(lake, day)
+    status, capacity = build_frames(frames, day, systems.settings)
     status_csv = to_csv_bytes(status)
     lake.write_bytes(gold_key(GOLD_STATUS.name, day), status_csv)
     lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))

@@ -11,10 +11,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from . import config as cfg
 from . import gold
 from .contracts import GOLD_CAPACITY, GOLD_STATUS
-from .lake import Lake, gold_key
+from .lake import gold_key
+from .stages import StageOptions
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,19 @@ class LoadResult:
     warehouse_rows_for_day: int
 
 
-def run(day: date, settings: cfg.Settings, db: cfg.DatabaseSettings | None = None) -> LoadResult:
+def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> LoadResult:
     """Load ``day`` from gold into the warehouse, replacing that day only."""
-    from . import warehouse
-
-    lake = Lake(settings.lake_url)
+    lake = systems.lake
     status = gold.read_day(lake, GOLD_STATUS.name, day)
     capacity = gold.read_day(lake, GOLD_CAPACITY.name, day)
-    db = db or cfg.database_settings()
+    db = systems.database
     copy_from = None
     if lake.is_s3 and db.driver == "redshift" and db.iam_role:
         copy_from = {"status": lake.uri(gold_key(GOLD_STATUS.name, day)),
                      "capacity": lake.uri(gold_key(GOLD_CAPACITY.name, day)),
                      "iam_role": db.iam_role}
-    schema = settings.warehouse_schema
-    with warehouse.connect(db) as wh:
+    schema = systems.settings.warehouse_schema
+    with systems.warehouse() as wh:
         wh.ensure_schema(schema)
         wh.load_day(schema, day, status, capacity, copy_from=copy_from)
         n = wh.fetch_frame(

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 _SECRET_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "REDSHIFT_PASSWORD",
                 "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -43,17 +44,28 @@ def scrub(text: str, secrets: "Iterable[str | None]", *, min_length: int = 4) ->
     return text
 
 
-def setup(level: int = logging.INFO, stream=None) -> logging.Logger:
-    """Send seatlib's log to ``stream`` (stdout by default, so notebooks keep it in their output)."""
+def setup(level: int = logging.INFO, stream=None, *, log_file: Path | None = None
+          ) -> logging.Logger:
+    """Send seatlib's log to ``stream`` (stdout by default, so notebooks keep it in their
+    output) and, when given, append it to ``log_file``; secrets redacted in both.
+
+    Calling it again replaces the handlers an earlier call added (a notebook re-run, a runner
+    that moves to another day's log file).
+    """
     logger = logging.getLogger("seatlib")
     logger.setLevel(level)
     for handler in list(logger.handlers):
         if getattr(handler, "_seatlib", False):
             logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S"))
-    handler.addFilter(RedactSecrets())
-    handler._seatlib = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
+            handler.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stdout)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S"))
+        handler.addFilter(RedactSecrets())
+        handler._seatlib = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
     logger.propagate = False
     return logger

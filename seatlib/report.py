@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import config as cfg
 from . import gold
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
+from .stages import StageOptions
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,15 @@ def missing_days(days: list[date], until: date) -> list[date]:
     return out
 
 
-def build(day: date, settings: cfg.Settings) -> Report:
+def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> Report:
     """Read the gold history up to ``day`` and build the report's figures."""
-    history = gold.read_history(settings, GOLD_STATUS.name, until=day)
-    capacity = gold.read_history(settings, GOLD_CAPACITY.name, until=day)
+    settings = systems.settings
+    history = gold.read_history(systems.lake, GOLD_STATUS.name, until=day)
+    capacity = gold.read_history(systems.lake, GOLD_CAPACITY.name, until=day)
     if capacity.empty or capacity["snapshot_date"].iloc[-1] != day:
         from .errors import LakeError
 
-        raise LakeError(f"no gold for {day} in {settings.lake_url}: run the gold stage first")
+        raise LakeError(f"no gold for {day} in {systems.lake.url}: run the gold stage first")
     latest = history[history["snapshot_date"] == day].reset_index(drop=True)
     gaps = missing_days(list(capacity["snapshot_date"]), day)
     rep = Report(day, latest, capacity, history,
@@ -255,12 +257,13 @@ class ClientHistory:
     figure: go.Figure
 
 
-def client_history(settings: cfg.Settings, client_id: int) -> ClientHistory:
+def client_history(systems: Systems, client_id: int) -> ClientHistory:
     """One client's history across days (gold) and its latest day's raw facts (silver)."""
     from . import silver
     from .errors import DataQualityError
 
-    history = gold.read_history(settings, GOLD_STATUS.name)
+    settings = systems.settings
+    history = gold.read_history(systems.lake, GOLD_STATUS.name)
     rows = history[history["client_id"] == client_id].reset_index(drop=True)
     if rows.empty:
         known = history["client_id"].dropna().unique()
@@ -276,7 +279,7 @@ def client_history(settings: cfg.Settings, client_id: int) -> ClientHistory:
                                      zip(changes["snapshot_date"], changes["status"]))],
     })
     last = rows["snapshot_date"].iloc[-1]
-    frames = silver.read(last, settings)
+    frames = silver.read(systems.lake, last)
     names = set(rows["workspace_name"].dropna())
     admins = frames["zoho_workspace_admins"]
     admins = admins[admins["workspace_name"].isin(names)]

@@ -32,24 +32,17 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from . import config as cfg
 from .errors import ConfigError, RunInProgressError, SeatlibError
-from .log import FORMAT, RedactSecrets
+from . import log as seatlog
+from .stages import NAMES, REBUILD, STAGES
 
 log = logging.getLogger("seatlib.runner")
 
 EXIT_OK, EXIT_STAGE_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
-#: (stage name, notebook) in run order.
-STAGES: tuple[tuple[str, str], ...] = (
-    ("extract", "01_extract"),
-    ("silver", "02_silver"),
-    ("gold", "03_gold"),
-    ("load", "04_load"),
-    ("report", "05_report"),
-)
 NOTEBOOKS_DIR = cfg.REPO_ROOT / "notebooks"
 
 #: Each kernel's IPC sockets live in ``<tmp>/seatlib-kernel-<runner pid>-<random>/``.
@@ -67,8 +60,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="UTC day to process (default: today, UTC)")
     p.add_argument("--demo", action="store_true",
                    help="run on the embedded defaults: Zoho simulator, local lake, embedded PostgreSQL")
-    p.add_argument("--stage", nargs="+", choices=[s for s, _ in STAGES], metavar="NAME",
-                   help=f"run only these stages, in pipeline order ({', '.join(s for s, _ in STAGES)})")
+    p.add_argument("--stage", nargs="+", choices=NAMES, metavar="NAME",
+                   help=f"run only these stages, in pipeline order ({', '.join(NAMES)})")
     p.add_argument("--backfill", nargs=2, type=_day, metavar=("FROM", "TO"),
                    help="rebuild silver, gold, load and report for FROM..TO from the bronze "
                         "already in the lake (no extract); days without bronze are reported")
@@ -113,21 +106,6 @@ def run_lock(runs_dir: Path):
         fh.close()  # closing releases the lock, also when the process is killed
 
 
-def _setup_logging(log_file: Path) -> None:
-    """Send seatlib's log to stderr and (appending) to ``log_file``, secrets redacted."""
-    root = logging.getLogger("seatlib")
-    root.setLevel(logging.INFO)
-    root.propagate = False
-    for h in list(root.handlers):
-        root.removeHandler(h)
-    fmt = logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S")
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(log_file)):
-        handler.setFormatter(fmt)
-        handler.addFilter(RedactSecrets())
-        root.addHandler(handler)
-
-
 def _die_with_runner() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes a kernel die with the runner (Linux), else None.
 
@@ -158,7 +136,7 @@ def _die_with_runner() -> Callable[[], None] | None:
     return preexec
 
 
-def _ipc_kernel_manager():
+def _ipc_kernel_manager(env: Mapping[str, str] | None = None):
     """A kernel manager that talks to the kernel over Unix sockets instead of TCP on loopback:
     nothing listens on a port, and ipykernel's "running over TCP without encryption" warning
     goes away.
@@ -169,6 +147,9 @@ def _ipc_kernel_manager():
     a notebook) can pick the same names, and a kernel then gets the other's messages ("Invalid
     Signature", "Kernel didn't respond"); killed kernels also leave their sockets in the
     repository. On Linux the kernel is also tied to the runner's life (:func:`_die_with_runner`).
+
+    ``env`` is added to the environment the kernel inherits (the demo's stand-ins' addresses);
+    this process's own environment is left as it is.
     """
     import shutil
     import tempfile
@@ -188,6 +169,8 @@ def _ipc_kernel_manager():
             preexec = _die_with_runner()
             if preexec is not None:
                 kw.setdefault("preexec_fn", preexec)
+            if env:
+                kw["env"] = {**kw.get("env", os.environ), **env}
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -225,21 +208,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def execute_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
-    """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell."""
+def execute_notebook(name: str, out_dir: Path, parameters: dict,
+                     env: Mapping[str, str] | None = None) -> Path:
+    """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell.
+
+    ``env`` is added to the kernel's environment (never a parameter: papermill saves those)."""
     import papermill as pm
 
     out = out_dir / f"{name}.ipynb"
     started = time.monotonic()
     pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,
                         kernel_name="python3", cwd=str(cfg.REPO_ROOT), progress_bar=False,
-                        log_output=False, kernel_manager_class=_ipc_kernel_manager())
+                        log_output=False, kernel_manager_class=_ipc_kernel_manager(env))
     log.info("%s done in %.1f s -> %s", name, time.monotonic() - started, out)
     return out
 
 
-def run_stages(day: date, stages: list[str], settings: cfg.Settings, config_path: str, *,
-               demo: bool, allow_drop: bool) -> int:
+def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_path: str, *,
+               demo: bool, allow_drop: bool, env: Mapping[str, str] | None = None) -> int:
     """Run the named stages for ``day`` in pipeline order, each notebook in its own kernel.
 
     Args:
@@ -247,6 +233,7 @@ def run_stages(day: date, stages: list[str], settings: cfg.Settings, config_path
         config_path: the settings file the notebooks load (never a secret).
         demo: let extract replay a past day (the demo simulator only).
         allow_drop: the operator's override of the empty/drop guards.
+        env: added to each kernel's environment (the demo's stand-ins), never a parameter.
 
     Returns:
         EXIT_OK, or EXIT_STAGE_FAILED at the first failing stage (its notebook is kept and the
@@ -256,22 +243,24 @@ def run_stages(day: date, stages: list[str], settings: cfg.Settings, config_path
     out_dir.mkdir(parents=True, exist_ok=True)  # papermill does not; a back-filled day has none
     params = {"run_date": day.isoformat(), "config_path": config_path,
               "allow_replay": demo, "allow_drop": allow_drop}
-    for stage, notebook in STAGES:
-        if stage not in stages:
+    for stage in STAGES:
+        if stage.name not in stages:
             continue
-        log.info("stage %s for %s", stage, day)
+        notebook = stage.notebook
+        log.info("stage %s for %s", stage.name, day)
         try:
-            execute_notebook(notebook, out_dir, params)
+            execute_notebook(notebook, out_dir, params, env)
         except Exception as exc:  # papermill raises PapermillExecutionError; kernels can die too
             reason = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:]
             ename = getattr(exc, "ename", type(exc).__name__)
-            log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage, day, ename,
+            log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage.name, day, ename,
                       reason, out_dir / f"{notebook}.ipynb")
             return EXIT_STAGE_FAILED
     return EXIT_OK
 
 
-def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool) -> int:
+def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool,
+             env: Mapping[str, str] | None = None) -> int:
     """Rebuild silver, gold, load and report for each day of ``start..end`` from its bronze.
 
     Zoho cannot be asked about a past day, so extract never runs: a day whose bronze is
@@ -299,8 +288,8 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
             log.warning("backfill: %s skipped: no bronze for %s in %s (Zoho answers only for "
                         "today, so a past day cannot be extracted again)", day,
                         ", ".join(absent), lake.url)
-        elif run_stages(day, ["silver", "gold", "load", "report"], settings, config_path,
-                        demo=demo, allow_drop=False) == EXIT_OK:
+        elif run_stages(day, REBUILD, settings, config_path, demo=demo, allow_drop=False,
+                        env=env) == EXIT_OK:
             rebuilt.append(day)
         else:
             failed.append(day)
@@ -339,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    stages = args.stage or [s for s, _ in STAGES]
+    stages = args.stage or list(NAMES)
     if not args.backfill and not args.demo and "extract" in stages:
         from .extract import check_day
 
@@ -352,24 +341,27 @@ def main(argv: list[str] | None = None) -> int:
     log_day = args.backfill[1] if args.backfill else day
     try:
         with run_lock(runs_dir):
-            _setup_logging(runs_dir / log_day.isoformat() / "run.log")
+            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log")
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)
             started = time.monotonic()
             with contextlib.ExitStack() as stack:
+                kernel_env: dict[str, str] = {}
                 if args.demo:
                     from . import demo
 
-                    env = stack.enter_context(demo.DemoEnvironment(settings))
+                    stand_ins = stack.enter_context(demo.DemoEnvironment(settings))
+                    kernel_env = stand_ins.kernel_env
                     if not args.backfill:
-                        env.fill_history(day, settings.demo_history_days)
-                        env.set_day(day)
+                        stand_ins.fill_history(day, settings.demo_history_days)
+                        stand_ins.set_day(day)
                 if args.backfill:
-                    rc = backfill(*args.backfill, settings, config_path, demo=args.demo)
+                    rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
+                                  env=kernel_env)
                 else:
                     rc = run_stages(day, stages, settings, config_path, demo=args.demo,
-                                    allow_drop=args.allow_drop)
+                                    allow_drop=args.allow_drop, env=kernel_env)
             log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
                      time.monotonic() - started)
             return rc

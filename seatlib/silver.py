@@ -16,6 +16,8 @@ from . import config as cfg
 from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
 from .errors import DataQualityError, LakeError
 from .lake import Lake, bronze_key, silver_key
+from .stages import StageOptions
+from .systems import Systems
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +99,23 @@ def read_bronze(lake: Lake, source: str, day: date) -> pd.DataFrame:
     return lake.read_csv(key, dtype=str, keep_default_na=False)
 
 
-def build(day: date, settings: cfg.Settings, *, sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
+def run(day: date, systems: Systems, options: StageOptions = StageOptions()
+        ) -> dict[str, pd.DataFrame]:
     """Rebuild silver for ``day`` from that day's bronze and write it; returns the frames."""
-    lake = Lake(settings.lake_url)
+    lake = systems.lake
     frames = {}
-    for source in sources:  # read and check everything first...
+    for source in SOURCES:  # read and check everything first...
         where = lake.uri(bronze_key(source, day))
-        frames[source] = transform(source, read_bronze(lake, source, day), day, settings, where)
+        frames[source] = transform(source, read_bronze(lake, source, day), day,
+                                   systems.settings, where)
     for source, df in frames.items():  # ...then write
         lake.write_parquet(silver_key(source, day), df)
         log.info("silver %s %s: %d rows", source, day, len(df))
     return frames
 
 
-def read(day: date, settings: cfg.Settings, sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
+def read(lake: Lake, day: date, sources: tuple[str, ...] = SOURCES) -> dict[str, pd.DataFrame]:
     """Silver partitions of one day, typed."""
-    lake = Lake(settings.lake_url)
     out = {}
     for source in sources:
         key = silver_key(source, day)

@@ -22,6 +22,7 @@ from seatlib import pg, report, runner
 from seatlib.contracts import SOURCES
 from seatlib.lake import bronze_key
 from seatlib.sim.server import SimLimits, ZohoSimulator
+from seatlib.systems import Systems
 from tests.test_safety import outside_pytest_tmp, safe_demo_config, tree
 
 DAYS = [date(2026, 11, 10) + timedelta(days=n) for n in range(4)]
@@ -152,10 +153,10 @@ def test_no_extract_and_no_zoho_call(backfilled):
 def test_the_report_flags_the_missing_day(backfilled):
     settings = cfg.load_settings(backfilled.config, env={})
     for day in DAYS[2:]:
-        assert report.build(day, settings).missing_days == [GAP]
+        assert report.run(day, Systems.of(settings)).missing_days == [GAP]
         html = (Path(settings.runs_dir) / day.isoformat() / "report.html").read_text()
         assert f"Days missing from the history: {GAP}" in html
-    assert report.build(DAYS[0], settings).missing_days == []
+    assert report.run(DAYS[0], Systems.of(settings)).missing_days == []
 
 
 # -- refusals ------------------------------------------------------------------------------------

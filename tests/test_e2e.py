@@ -12,11 +12,12 @@ import pytest
 from seatlib import config as cfg
 from seatlib import demo, runner
 from seatlib.lake import Lake
+from seatlib.stages import STAGES
 
 pytestmark = pytest.mark.slow
 
 DAYS = [date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
-STAGE_NOTEBOOKS = [f"{nb}.ipynb" for _, nb in runner.STAGES]
+STAGE_NOTEBOOKS = [f"{stage.notebook}.ipynb" for stage in STAGES]
 
 
 def demo_config(tmp_path: Path, history_days: int = 1) -> Path:

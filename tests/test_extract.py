@@ -25,6 +25,8 @@ from seatlib.lake import Lake, bronze_key
 from seatlib.sim.server import ACCESSED_TIME_FORMAT, AUDIT_WORKSPACE, SimLimits, ZohoSimulator
 from seatlib.sim.state import ZohoState
 from seatlib.sim.world import World
+from seatlib.stages import StageOptions
+from seatlib.systems import Systems
 from seatlib.zoho import ZohoClient
 
 DAY = date(2026, 11, 29)
@@ -68,8 +70,8 @@ def extracted(tmp_path_factory) -> Extracted:
     settings = _settings(sim, str(tmp_path_factory.mktemp("extract") / "lake"), state.org_id)
     try:
         with ZohoClient(settings.zoho, secrets, backoff_base_s=0.01) as client:
-            result = extract.run(DAY, settings, sources=extract.ZOHO_SOURCES, allow_replay=True,
-                                 client=client)
+            result = extract.run(DAY, Systems.of(settings, shared_zoho=client),
+                                 StageOptions(allow_replay=True), sources=extract.ZOHO_SOURCES)
         yield Extracted(state, sim, settings, secrets, result)
     finally:
         sim.stop()
@@ -153,7 +155,8 @@ def test_a_past_day_is_refused_without_allow_replay(extracted):
     before = extracted.sim.stats["requests_total"]
     past = date(2026, 11, 1)
     with pytest.raises(ConfigError) as info:
-        extract.run(past, extracted.settings, sources=extract.ZOHO_SOURCES)
+        extract.run(past, Systems.of(extracted.settings, zoho_secrets=extracted.secrets),
+                    sources=extract.ZOHO_SOURCES)
     text = str(info.value)
     assert f"cannot extract {past}" in text and "Zoho answers only for today" in text
     assert "--backfill" in text  # what to do instead
@@ -163,7 +166,8 @@ def test_a_past_day_is_refused_without_allow_replay(extracted):
 
 def test_today_needs_no_replay_and_the_stage_builds_its_own_client(extracted, tmp_path,
                                                                    monkeypatch):
-    """Without ``client=``, the stage builds one from the settings and ZOHO_* secrets."""
+    """Systems built from the environment give the stage a client from the settings and the
+    ZOHO_* secrets."""
     secrets = extracted.secrets
     monkeypatch.setenv("ZOHO_CLIENT_ID", secrets.client_id)
     monkeypatch.setenv("ZOHO_CLIENT_SECRET", secrets.client_secret)
@@ -171,7 +175,7 @@ def test_today_needs_no_replay_and_the_stage_builds_its_own_client(extracted, tm
     monkeypatch.delenv("SEATLIB_SECRETS_ID", raising=False)
     settings = dataclasses.replace(extracted.settings, lake_url=str(tmp_path / "lake"))
     today = datetime.now(timezone.utc).date()
-    result = extract.run(today, settings, sources=("zoho_seats",))
+    result = extract.run(today, Systems.from_environment(settings), sources=("zoho_seats",))
     assert result.rows == {"zoho_seats": 2}
     assert Lake(settings.lake_url).exists(bronze_key("zoho_seats", today))
 

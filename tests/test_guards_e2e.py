@@ -25,6 +25,8 @@ from seatlib.contracts import SOURCES
 from seatlib.errors import ConfigError, DataQualityError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.sim.state import SimUser
+from seatlib.stages import StageOptions
+from seatlib.systems import Systems
 from tests.test_safety import outside_pytest_tmp, safe_demo_config
 
 DAY = date(2026, 11, 20)
@@ -43,6 +45,16 @@ class Stand:
 
     def bronze_rows(self, source: str, day: date = DAY) -> int:
         return len(self.lake.read_csv(bronze_key(source, day), dtype=str, keep_default_na=False))
+
+
+def on(stand_or_settings, settings: cfg.Settings | None = None) -> Systems:
+    """The stand's systems, with ``settings`` instead of its own where given."""
+    stand = stand_or_settings
+    return dataclasses.replace(stand.env.systems, settings=settings or stand.settings)
+
+
+REPLAY = StageOptions(allow_replay=True)
+REPLAY_DROP = StageOptions(allow_replay=True, allow_drop=True)
 
 
 def lake_snapshot(lake: Lake) -> dict[str, bytes]:
@@ -66,8 +78,8 @@ def stand(tmp_path_factory) -> Stand:
             demo.DemoEnvironment(cfg.load_settings(safe_demo_config(tmp, home))) as env:
         assert env.fill_history(DAY, 1) == [PREV]
         env.set_day(DAY)
-        extract.run(DAY, env.settings, allow_replay=True)
-        silver.build(DAY, env.settings)
+        extract.run(DAY, env.systems, REPLAY)
+        silver.run(DAY, env.systems)
         lake = Lake(env.settings.lake_url)
         yield Stand(env, env.settings, lake, lake_snapshot(lake))
 
@@ -136,7 +148,7 @@ def test_bad_company_answer_stops_the_extract(stand, case):
     sql, message = BAD_QUERIES[case]
     settings = dataclasses.replace(stand.settings, module_status_query=sql)
     with lake_unchanged(stand), pytest.raises(DataQualityError, match=message) as caught:
-        extract.run(DAY, settings, sources=("module_status",), allow_replay=True)
+        extract.run(DAY, on(stand, settings), REPLAY, sources=("module_status",))
     assert "module status query" in str(caught.value)  # names the source: the configured query
 
 
@@ -154,10 +166,9 @@ def test_half_the_users_gone_stops_the_extract_unless_allowed(stand, seatlib_log
                 rf"a drop of {drop:.0%} \(limit 30%\); nothing was written\. If this is real, "
                 rf"re-run with --allow-drop")
     with lake_unchanged(stand), pytest.raises(DataQualityError, match=expected):
-        extract.run(DAY, stand.settings, sources=("zoho_users",), allow_replay=True)
+        extract.run(DAY, on(stand), REPLAY, sources=("zoho_users",))
 
-    result = extract.run(DAY, stand.settings, sources=("zoho_users",), allow_replay=True,
-                         allow_drop=True)
+    result = extract.run(DAY, on(stand), REPLAY_DROP, sources=("zoho_users",))
     assert result.rows == {"zoho_users": len(kept)} == {"zoho_users": stand.bronze_rows("zoho_users")}
     assert "(allowed by --allow-drop)" in seatlib_log.text
 
@@ -170,7 +181,7 @@ def test_half_the_clients_gone_from_the_company_database_stops_the_extract(stand
     with lake_unchanged(stand), pytest.raises(
             DataQualityError, match=rf"module_status \(extract of {DAY}\): \d+ rows against "
                                     rf"{before} on {PREV}, a drop of \d+% \(limit 30%\)"):
-        extract.run(DAY, settings, sources=("module_status",), allow_replay=True)
+        extract.run(DAY, on(stand, settings), REPLAY, sources=("module_status",))
 
 
 def test_a_user_listed_twice_by_zoho_stops_the_extract(stand):
@@ -179,13 +190,13 @@ def test_a_user_listed_twice_by_zoho_stops_the_extract(stand):
     with lake_unchanged(stand), pytest.raises(
             DataQualityError, match=rf"zoho_users \(extract of {DAY}\): 2 rows share a key "
                                     rf"\['email'\]; e\.g\. \[\{{'email': '{re.escape(users[5].email)}'\}}\]"):
-        extract.run(DAY, stand.settings, sources=("zoho_users",), allow_replay=True)
+        extract.run(DAY, on(stand), REPLAY, sources=("zoho_users",))
 
 
 def test_a_small_drop_passes(stand):
     users = stand.env.world.zoho_state(DAY).users
     serve(stand, users=users[: int(len(users) * 0.8)])
-    assert extract.run(DAY, stand.settings, sources=("zoho_users",), allow_replay=True).rows
+    assert extract.run(DAY, on(stand), REPLAY, sources=("zoho_users",)).rows
 
 
 @pytest.mark.parametrize("source, change", [("zoho_users", {"users": ()}),
@@ -195,10 +206,9 @@ def test_an_empty_answer_stops_the_extract_unless_allowed(stand, seatlib_log, so
     with lake_unchanged(stand), pytest.raises(
             DataQualityError, match=rf"{source} \(extract of {DAY}\): the extract is empty; "
                                     rf"nothing was written\. If this is real, re-run with --allow-drop"):
-        extract.run(DAY, stand.settings, sources=(source,), allow_replay=True)
+        extract.run(DAY, on(stand), REPLAY, sources=(source,))
 
-    assert extract.run(DAY, stand.settings, sources=(source,), allow_replay=True,
-                       allow_drop=True).rows == {source: 0}
+    assert extract.run(DAY, on(stand), REPLAY_DROP, sources=(source,)).rows == {source: 0}
     assert stand.bronze_rows(source) == 0
     assert f"{source}: the extract is empty (allowed by --allow-drop)" in seatlib_log.text
 
@@ -209,13 +219,13 @@ def test_a_malformed_email_is_flagged_not_fatal(stand, seatlib_log):
     state = stand.env.world.zoho_state(DAY)
     serve(stand, users=state.users + (SimUser("no-at-sign.example.com", active=True),))
 
-    result = extract.run(DAY, stand.settings, sources=("zoho_users",), allow_replay=True)
+    result = extract.run(DAY, on(stand), REPLAY, sources=("zoho_users",))
 
     assert result.bad_emails == {"zoho_users": ["no-at-sign.example.com"]}
     assert "zoho_users: 1 malformed e-mail address(es) in 'email'" in seatlib_log.text
     text = stand.lake.read_bytes(bronze_key("zoho_users", DAY)).decode()
     assert "no-at-sign.example.com" in text  # kept: the user may still hold a seat
-    frames = silver.build(DAY, stand.settings)  # and the next stage takes it
+    frames = silver.run(DAY, on(stand))  # and the next stage takes it
     assert "no-at-sign.example.com" in set(frames["zoho_users"]["email"])
 
 
@@ -260,7 +270,7 @@ def test_a_broken_bronze_file_stops_silver_with_silver_untouched(stand, case):
     assert silver_key("zoho_users", DAY) in silver_before
 
     with lake_unchanged(stand), pytest.raises(DataQualityError) as caught:
-        silver.build(DAY, stand.settings)
+        silver.run(DAY, on(stand))
 
     assert re.search(message.format(file=re.escape(str(path))), str(caught.value)), caught.value
 
@@ -272,7 +282,7 @@ def test_a_failed_extract_leaves_the_previous_run_of_the_day_whole(stand):
     serve(stand, users=state.users + (SimUser("late.joiner@example.com", active=False),))
     settings = dataclasses.replace(stand.settings, module_status_query="SELECT client_id FROM app.clients")
     with lake_unchanged(stand), pytest.raises(DataQualityError, match="module_active"):
-        extract.run(DAY, settings, allow_replay=True)
+        extract.run(DAY, on(stand, settings), REPLAY)
 
 
 # -- a past day ----------------------------------------------------------------------------------
@@ -281,7 +291,7 @@ def test_extracting_a_past_day_is_refused_without_calling_zoho(stand):
     stand.env.sim.reset_stats()
     with lake_unchanged(stand), pytest.raises(
             ConfigError, match=rf"cannot extract {DAY}: Zoho answers only for today .*--backfill"):
-        extract.run(DAY, stand.settings)
+        extract.run(DAY, on(stand))
     assert stand.env.sim.stats["requests_total"] == 0
     assert stand.env.sim.stats["token_requests"] == 0
 

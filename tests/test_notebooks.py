@@ -15,11 +15,12 @@ import pytest
 
 from seatlib import config as cfg
 from seatlib import runner
+from seatlib.stages import STAGES
 
 from .test_e2e import demo_config
 
 NOTEBOOKS = sorted(runner.NOTEBOOKS_DIR.glob("*.ipynb"))
-STAGE_NOTEBOOKS = [runner.NOTEBOOKS_DIR / f"{nb}.ipynb" for _, nb in runner.STAGES]
+STAGE_NOTEBOOKS = [runner.NOTEBOOKS_DIR / f"{stage.notebook}.ipynb" for stage in STAGES]
 SECRET_NAMES = ("secret", "token", "password", "client_id")
 
 
@@ -51,7 +52,8 @@ def test_sources_are_committed_without_outputs(nb):
 
 @pytest.fixture(scope="module")
 def demo_today(tmp_path_factory):
-    """The demo's stand-ins for today, reachable from kernels through the environment."""
+    """The demo's stand-ins for today, reachable from kernels through the environment the
+    demo hands them (``kernel_env``)."""
     from seatlib import demo
 
     tmp = tmp_path_factory.mktemp("nbval")
@@ -77,7 +79,8 @@ def test_nbval_runs_the_stage_notebooks_in_order(demo_today):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
          "--rootdir", str(runner.NOTEBOOKS_DIR), *map(str, STAGE_NOTEBOOKS)],
-        cwd=cfg.REPO_ROOT, capture_output=True, text=True, timeout=600, env=os.environ.copy())
+        cwd=cfg.REPO_ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, **env.kernel_env})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
     assert (Path(settings.runs_dir) / today.isoformat() / "report.html").exists()

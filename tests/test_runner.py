@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import importlib
+import inspect
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ import pytest
 
 from seatlib import runner
 from seatlib.config import REPO_ROOT
+from seatlib.stages import REBUILD, STAGES
 
 
 def write_config(tmp_path, extra: str = "") -> str:
@@ -20,9 +23,12 @@ def write_config(tmp_path, extra: str = "") -> str:
 
 
 def test_stage_names_and_order():
-    assert [s for s, _ in runner.STAGES] == ["extract", "silver", "gold", "load", "report"]
-    for _, nb in runner.STAGES:
-        assert (runner.NOTEBOOKS_DIR / f"{nb}.ipynb").is_file()
+    assert [s.name for s in STAGES] == ["extract", "silver", "gold", "load", "report"]
+    assert REBUILD == ("silver", "gold", "load", "report")
+    for stage in STAGES:
+        assert (runner.NOTEBOOKS_DIR / f"{stage.notebook}.ipynb").is_file()
+        module = importlib.import_module(f"seatlib.{stage.name}")
+        assert list(inspect.signature(module.run).parameters)[:3] == ["day", "systems", "options"]
 
 
 @pytest.mark.parametrize("argv", [["--date", "2026-13-01"], ["--stage", "bogus"],

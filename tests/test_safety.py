@@ -441,14 +441,16 @@ def test_a_demo_server_that_will_not_stop_does_not_fail_the_run(tmp_path, pg_hom
 
     seatlib_logger = logging.getLogger("seatlib")  # the runner may have stopped propagation
     seatlib_logger.addHandler(caplog.handler)
+    environ = dict(os.environ)
     try:
         with demo.DemoEnvironment(settings) as env:
-            dsn = os.environ["SEATLIB_DATABASE_URL"]
+            assert "SEATLIB_DATABASE_URL" in env.kernel_env  # for the kernels only
+            assert dict(os.environ) == environ  # this process's environment is never edited
             monkeypatch.setattr(pg.LocalPostgres, "stop", refuse)
     finally:
         seatlib_logger.removeHandler(caplog.handler)
     assert "could not stop the PostgreSQL" in caplog.text
-    assert os.environ.get("SEATLIB_DATABASE_URL") != dsn  # the environment is restored anyway
+    assert dict(os.environ) == environ
     real_stop(env.pg)
 
 

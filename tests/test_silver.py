@@ -11,6 +11,7 @@ from seatlib import silver
 from seatlib.config import Settings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
+from seatlib.systems import Systems
 
 DAY = date(2026, 11, 29)
 
@@ -45,7 +46,7 @@ def test_build_types_every_source_and_writes_partitions(tmp_path):
     s = settings_for(tmp_path)
     lake = Lake(s.lake_url)
     write_bronze(lake)
-    frames = silver.build(DAY, s)
+    frames = silver.run(DAY, Systems.of(s))
     admins = frames["zoho_workspace_admins"]
     assert admins["admin_email"].tolist()[0] == "ana@acme.example"  # lower-cased
     assert admins["workspace_created_at"].iloc[0] == pd.Timestamp("2019-01-31 05:59:39.156Z")
@@ -56,7 +57,7 @@ def test_build_types_every_source_and_writes_partitions(tmp_path):
     assert frames["zoho_users"]["active"].tolist() == [True, False]
     for source in BRONZE:
         assert lake.exists(silver_key(source, DAY))
-    again = silver.read(DAY, s)
+    again = silver.read(lake, DAY)
     for source, df in frames.items():
         pd.testing.assert_frame_equal(again[source], df)
 
@@ -65,9 +66,9 @@ def test_rebuild_is_byte_identical(tmp_path):
     s = settings_for(tmp_path)
     lake = Lake(s.lake_url)
     write_bronze(lake)
-    silver.build(DAY, s)
+    silver.run(DAY, Systems.of(s))
     first = silver_files(lake)
-    silver.build(DAY, s)
+    silver.run(DAY, Systems.of(s))
     assert silver_files(lake) == first
 
 
@@ -76,7 +77,7 @@ def test_missing_column_names_source_column_and_file_and_writes_nothing(tmp_path
     lake = Lake(s.lake_url)
     write_bronze(lake, {"zoho_users": "email,role\nana@acme.example,User\n"})
     with pytest.raises(DataQualityError) as err:
-        silver.build(DAY, s)
+        silver.run(DAY, Systems.of(s))
     text = str(err.value)
     assert "zoho_users" in text and "'active'" in text and "bronze/zoho_users/2026-11-29.csv" in text
     assert lake.list("silver/") == []  # the good sources were not written either
@@ -86,30 +87,30 @@ def test_wrong_type_is_named(tmp_path):
     s = settings_for(tmp_path)
     write_bronze(Lake(s.lake_url), {"module_status": "client_id,module_active\n101,maybe\n"})
     with pytest.raises(DataQualityError, match=r"module_active.*boolean.*\['maybe'\]"):
-        silver.build(DAY, s)
+        silver.run(DAY, Systems.of(s))
 
 
 def test_duplicate_key_is_named(tmp_path):
     s = settings_for(tmp_path)
     write_bronze(Lake(s.lake_url), {"module_status": "client_id,module_active\n101,true\n101,false\n"})
     with pytest.raises(DataQualityError, match=r"module_status.*share a key.*101"):
-        silver.build(DAY, s)
+        silver.run(DAY, Systems.of(s))
 
 
 def test_missing_bronze_says_which_stage_to_run(tmp_path):
     with pytest.raises(LakeError, match="no bronze for 2026-11-29.*run the extract stage"):
-        silver.build(DAY, settings_for(tmp_path))
+        silver.run(DAY, Systems.of(settings_for(tmp_path)))
 
 
 def test_previous_silver_survives_a_bad_rebuild(tmp_path):
     s = settings_for(tmp_path)
     lake = Lake(s.lake_url)
     write_bronze(lake)
-    silver.build(DAY, s)
+    silver.run(DAY, Systems.of(s))
     before = silver_files(lake)
     write_bronze(lake, {"zoho_seats": "resource_name,allocated\nusers,70\n"})
     with pytest.raises(DataQualityError):
-        silver.build(DAY, s)
+        silver.run(DAY, Systems.of(s))
     assert silver_files(lake) == before
 
 

@@ -1,0 +1,52 @@
+"""The pipeline's stages, in run order, defined once.
+
+The runner executes each stage's notebook (``notebooks/NN_stage.ipynb``) in its own kernel;
+the demo's in-process history fill calls each stage's ``run`` directly. Both read this list.
+Every stage has the same shape::
+
+    result = seatlib.<stage>.run(day, systems, options)
+
+where ``systems`` is a :class:`seatlib.systems.Systems` and ``options`` a :class:`StageOptions`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .systems import Systems
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """What the operator (or the demo) lets a stage do beyond the defaults."""
+
+    allow_drop: bool = False  # let an empty or shrunken source through (run_daily.sh --allow-drop)
+    allow_replay: bool = False  # extract a past day: the demo's simulator only (Zoho cannot)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # as on the command line: run_daily.sh --stage NAME
+    notebook: str  # notebooks/<notebook>.ipynb, saved as runs/<date>/<notebook>.ipynb
+
+    def run(self, day: date, systems: "Systems", options: StageOptions = StageOptions()) -> Any:
+        """Run the stage in this process (the notebook makes the same call)."""
+        module = importlib.import_module(f"seatlib.{self.name}")
+        return module.run(day, systems, options)
+
+
+#: In run order.
+STAGES: tuple[Stage, ...] = (
+    Stage("extract", "01_extract"),
+    Stage("silver", "02_silver"),
+    Stage("gold", "03_gold"),
+    Stage("load", "04_load"),
+    Stage("report", "05_report"),
+)
+NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+#: What a back-fill re-runs: everything but the extract (Zoho keeps no past state).
+REBUILD: tuple[str, ...] = NAMES[1:]
