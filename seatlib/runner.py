@@ -236,7 +236,9 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         env: added to each kernel's environment (the demo's stand-ins), never a parameter.
 
     Returns:
-        EXIT_OK, or EXIT_STAGE_FAILED at the first failing stage (its notebook is kept and the
+        EXIT_OK; EXIT_CONFIG when a stage stopped on a configuration or environment error
+        (a ConfigError raised inside its notebook: a missing variable, a bad setting), else
+        EXIT_STAGE_FAILED at the first failing stage (its notebook is kept and the
         later stages do not run).
     """
     out_dir = Path(settings.runs_dir) / day.isoformat()
@@ -255,7 +257,7 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
             ename = getattr(exc, "ename", type(exc).__name__)
             log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage.name, day, ename,
                       reason, out_dir / f"{notebook}.ipynb")
-            return EXIT_STAGE_FAILED
+            return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
     return EXIT_OK
 
 
@@ -288,11 +290,13 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
             log.warning("backfill: %s skipped: no bronze for %s in %s (Zoho answers only for "
                         "today, so a past day cannot be extracted again)", day,
                         ", ".join(absent), lake.url)
-        elif run_stages(day, REBUILD, settings, config_path, demo=demo, allow_drop=False,
-                        env=env) == EXIT_OK:
-            rebuilt.append(day)
         else:
-            failed.append(day)
+            rc = run_stages(day, REBUILD, settings, config_path, demo=demo, allow_drop=False,
+                            env=env)
+            if rc == EXIT_CONFIG:  # the same error would stop every later day
+                log.error("backfill stopped at %s: a configuration error", day)
+                return EXIT_CONFIG
+            (rebuilt if rc == EXIT_OK else failed).append(day)
         day += timedelta(days=1)
 
     log.info("backfill %s..%s: %d day(s) rebuilt, %d failed, %d without bronze", start, end,
