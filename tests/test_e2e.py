@@ -12,24 +12,11 @@ import pytest
 from seatlib import config as cfg
 from seatlib import demo, runner
 from seatlib.lake import Lake
-from seatlib.stages import STAGES
+from tests.fixtures_demo import STAGE_NOTEBOOKS, demo_config
 
 pytestmark = pytest.mark.slow
 
 DAYS = [date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
-STAGE_NOTEBOOKS = [f"{stage.notebook}.ipynb" for stage in STAGES]
-
-
-def demo_config(tmp_path: Path, history_days: int = 1) -> Path:
-    """config/demo.toml with every folder moved into tmp_path."""
-    text = cfg.DEMO_CONFIG.read_text()
-    text = text.replace('url = "var/demo/lake"', f'url = "{tmp_path / "lake"}"')
-    text = text.replace('dir = "runs"', f'dir = "{tmp_path / "runs"}"')
-    text = text.replace('dir = "var/demo"', f'dir = "{tmp_path / "demo"}"')
-    text = text.replace("history_days = 60", f"history_days = {history_days}")
-    path = tmp_path / "demo.toml"
-    path.write_text(text)
-    return path
 
 
 def lake_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:

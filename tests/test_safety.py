@@ -39,7 +39,7 @@ from seatlib.errors import WarehouseError
 from seatlib.lake import Lake, bronze_key, gold_key, silver_key
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.sim.world import World
-from tests.test_e2e import demo_config
+from tests.fixtures_demo import demo_config, outside_pytest_tmp, safe_demo_config, stop_postgres, tree
 
 DAY = date(2026, 11, 25)
 PREV = DAY - timedelta(days=1)
@@ -56,39 +56,6 @@ PARAMETERS = {"run_date", "config_path", "allow_replay", "allow_drop"}
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def outside_pytest_tmp() -> Iterator[Path]:
-    """A folder for a PostgreSQL data directory, outside pytest's temporary root.
-
-    Every pytest session that starts on the machine resets ``/tmp/pytest-of-<user>`` to mode 0700.
-    As root, the server and ``pg_ctl`` run as the unprivileged ``embedded_postgres`` user, which
-    then can no longer reach a data directory below that root: stopping the server fails. The
-    folder is removed at the end, after its server (if any) is stopped.
-    """
-    path = Path(tempfile.mkdtemp(prefix="seatmon-test-"))
-    try:
-        yield path
-    finally:
-        stop_postgres(path / "pg")
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_home() -> Iterator[Path]:
-    with outside_pytest_tmp() as path:
-        yield path
-
-
-def safe_demo_config(tmp: Path, pg_home: Path, history_days: int = 1) -> Path:
-    """:func:`tests.test_e2e.demo_config`, with the demo's PostgreSQL and truth in ``pg_home``."""
-    path = demo_config(tmp, history_days)
-    text = path.read_text()
-    moved = text.replace(f'dir = "{tmp / "demo"}"', f'dir = "{pg_home}"')
-    assert moved != text, "config/demo.toml no longer has the [demo] dir demo_config moves"
-    path.write_text(moved)
-    return path
-
 
 @dataclasses.dataclass
 class Run:
@@ -155,18 +122,6 @@ def wait_until(what: str, condition: Callable[[], object], run: Run | None = Non
 def log_has(settings: cfg.Settings, day: date, text: str) -> Callable[[], bool]:
     path = Path(settings.runs_dir) / day.isoformat() / "run.log"
     return lambda: path.exists() and text in path.read_text(errors="replace")
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root``, hidden ones included, with its bytes."""
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def stop_postgres(data_dir: Path) -> None:
-    """Stop the demo PostgreSQL of ``data_dir`` if a killed run left it running."""
-    if pg._postmaster(data_dir) is not None:
-        pg.start_postgres(data_dir).stop()
 
 
 @contextlib.contextmanager
