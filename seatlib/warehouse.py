@@ -23,22 +23,21 @@ Typical use::
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import hashlib
 import logging
-import numbers
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import numpy as np
 import pandas as pd
 
 from .config import DatabaseSettings
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, Contract, check_columns, check_not_null, check_unique
+from .contracts import (GOLD_CAPACITY, GOLD_STATUS, TYPES, Contract, check_columns, check_not_null,
+                        check_unique, to_python)
 from .errors import ConfigError, DataQualityError, WarehouseError
+from .values import is_identifier, is_missing, parse_flag
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +52,15 @@ CAPACITY_VIEW = "v_seat_capacity"
 #: Rows per multi-row INSERT statement (13 columns x 500 = 6,500 parameters, well under the limits).
 BATCH_ROWS = 500
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+")
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+")
 
-#: Logical type (contracts.py) -> column type, in the subset PostgreSQL and Redshift share.
-SQL_TYPES: dict[str, str] = {
-    "date": "DATE",
-    "int": "BIGINT",
-    "str": "VARCHAR(256)",
-    "datetime": "TIMESTAMP",  # UTC, without time zone
-    "bool": "BOOLEAN",
-    "float": "DOUBLE PRECISION",
-}
 #: Columns wider than the default VARCHAR(256).
 WIDE_COLUMNS: dict[str, str] = {"admin_email": "VARCHAR(4096)"}  # "; "-joined list of emails
 
-_TRUE = frozenset({"true", "t", "1", "yes"})
-_FALSE = frozenset({"false", "f", "0", "no"})
-
-
 def column_type(column: str, logical: str) -> str:
     """The SQL type of a contract column (``admin_email`` is wider than other strings)."""
-    return WIDE_COLUMNS.get(column) or SQL_TYPES[logical]
+    return WIDE_COLUMNS.get(column) or TYPES[logical].sql_type
 
 
 def _literal(text: str) -> str:
@@ -243,57 +228,6 @@ def _view_tag(sql: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_missing(value: Any) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):  # list-like: not a scalar, so not missing
-        return False
-
-
-def _is_number(value: Any) -> bool:
-    """int, float, Decimal and their numpy kin; not bool (a flag is not a count) nor str."""
-    return (isinstance(value, (numbers.Real, decimal.Decimal))
-            and not isinstance(value, (bool, np.bool_)))
-
-
-def _to_python(value: Any, logical: str) -> Any:
-    """One value of a contract column as the Python object the drivers bind (None when missing).
-
-    Raises:
-        ValueError: the value does not fit the logical type.
-    """
-    if _is_missing(value):
-        return None
-    if logical == "str":
-        return str(value)
-    if logical == "int":
-        if not _is_number(value) or value != int(value):
-            raise ValueError(f"{value!r} is not an integer")
-        return int(value)
-    if logical == "float":
-        if not _is_number(value):
-            raise ValueError(f"{value!r} is not a number")
-        return float(value)
-    if logical == "bool":
-        if isinstance(value, (bool, np.bool_)) or (_is_number(value) and value in (0, 1)):
-            return bool(value)
-        raise ValueError(f"{value!r} is not a boolean")
-    if logical == "datetime":
-        ts = pd.Timestamp(value)
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return ts.to_pydatetime()
-    if logical == "date":
-        if isinstance(value, (dt.datetime, pd.Timestamp)):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        raise ValueError(f"{value!r} is not a date")
-    raise ValueError(f"unknown logical type {logical!r}")
-
-
 def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[Any, ...]]:
     """The rows of ``df`` in contract column order, as tuples of plain Python values.
 
@@ -308,7 +242,7 @@ def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[A
         out = []
         for i, value in enumerate(values):
             try:
-                out.append(_to_python(value, logical))
+                out.append(to_python(value, logical))
             except (ValueError, TypeError, OverflowError) as exc:
                 raise DataQualityError(f"{contract.name} ({where}): column {col!r} row {i}: {exc} "
                                        f"(expected {logical})") from None
@@ -318,7 +252,7 @@ def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[A
 
 def _as_date(value: Any) -> dt.date:
     try:
-        day = _to_python(value, "date")
+        day = to_python(value, "date")
     except ValueError:
         day = None
     if day is None:
@@ -409,9 +343,10 @@ def _redshift_dsn(dsn: str) -> dict[str, Any]:
                                   password=unquote(parts.password or ""), ssl=True)
     for key, value in parse_qsl(parts.query):
         if key == "ssl":
-            if value.lower() not in _TRUE | _FALSE:
+            ssl = parse_flag(value)
+            if ssl is None:
                 raise ConfigError(f"redshift:// DSN: ssl={value!r} must be true or false")
-            kwargs["ssl"] = value.lower() in _TRUE
+            kwargs["ssl"] = ssl
         elif key == "sslmode":
             kwargs["sslmode"] = value
         else:
@@ -577,7 +512,7 @@ class Warehouse:
         Raises:
             WarehouseError: the query failed.
             DataQualityError: a column is missing, a client_id is empty, not an integer or
-                repeated, or a flag is not one of true/false/t/f/1/0/yes/no.
+                repeated, or a flag is not one of true/false/t/f/1/0/yes/no/y/n.
         """
         raw = self.fetch_frame(sql)
         where = f"module status query {_short(sql, 200)}"
@@ -587,14 +522,14 @@ class Warehouse:
                 raise DataQualityError(f"{where}: missing column {col!r}; the query returned "
                                        f"columns {list(raw.columns)} (alias it: ... AS {col})")
         ids = raw["client_id"].astype(object)
-        empty = ids.map(_is_missing)
+        empty = ids.map(is_missing)
         if empty.any():
             raise DataQualityError(f"{where}: {int(empty.sum())} row(s) have an empty client_id")
         client_ids = []
         for value in ids:
             try:
                 text = value.strip() if isinstance(value, str) else None
-                client_ids.append(int(text) if text is not None else _to_python(value, "int"))
+                client_ids.append(int(text) if text is not None else to_python(value, "int"))
             except (ValueError, TypeError, OverflowError):
                 raise DataQualityError(f"{where}: client_id {value!r} is not an integer") from None
         out = pd.DataFrame({"client_id": pd.array(client_ids, dtype="Int64")})
@@ -605,12 +540,12 @@ class Warehouse:
                                    f"{repeated[:10]}")
         flags = []
         for cid, value in zip(client_ids, raw["module_active"].astype(object)):
-            if _is_missing(value):
+            if is_missing(value):
                 raise DataQualityError(f"{where}: module_active is empty for client_id {cid}")
-            flag = _to_flag(value)
+            flag = parse_flag(value)
             if flag is None:
                 raise DataQualityError(f"{where}: module_active {value!r} for client_id {cid} is "
-                                       f"not a boolean (true/false, t/f, 1/0, yes/no)")
+                                       f"not a boolean (true/false, t/f, 1/0, yes/no, y/n)")
             flags.append(flag)
         out["module_active"] = pd.array(flags, dtype="boolean")
         log.info("module status: %d clients, %d active", len(out), int(out["module_active"].sum()))
@@ -791,18 +726,8 @@ class Warehouse:
                 "iam_role": iam_role}
 
 
-def _to_flag(value: Any) -> bool | None:
-    """true/false/1/0/t/f/yes/no (any case) -> bool; anything else (and empty) -> None."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, (bool, np.bool_)) or _is_number(value):
-        return bool(value) if value in (0, 1) else None
-    text = str(value).strip().lower()
-    return True if text in _TRUE else False if text in _FALSE else None
-
-
 def _identifier(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+    if not is_identifier(name):
         raise WarehouseError(f"{what} name {name!r} is not a plain identifier")
     return name.lower()
 
