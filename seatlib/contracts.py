@@ -7,10 +7,13 @@ history per source) and gold (one row per client per day, and one capacity row p
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import pandas as pd
 
+from . import values
 from .errors import DataQualityError
 
 #: Sources, in extraction order. Each lands as ``bronze/<source>/<YYYY-MM-DD>.csv``.
@@ -22,7 +25,96 @@ SOURCES: tuple[str, ...] = (
     "module_status",
 )
 
-# Logical types: "str", "int", "bool", "datetime" (UTC), "date", "float".
+# --------------------------------------------------------------------------------------------
+# Logical types: "str", "int", "bool", "datetime" (UTC), "date", "float". One registry says, for
+# each, its pandas dtype, its SQL column type and how one value becomes what a driver binds.
+# --------------------------------------------------------------------------------------------
+
+
+def _str_value(value: Any) -> str:
+    return str(value)
+
+
+def _int_value(value: Any) -> int:
+    if not values.is_number(value) or value != int(value):
+        raise ValueError(f"{value!r} is not an integer")
+    return int(value)
+
+
+def _float_value(value: Any) -> float:
+    if not values.is_number(value):
+        raise ValueError(f"{value!r} is not a number")
+    return float(value)
+
+
+def _bool_value(value: Any) -> bool:
+    """A bool, or the number 0 or 1; text is not a typed flag (see :func:`to_bool` for text)."""
+    flag = None if isinstance(value, str) else values.parse_flag(value)
+    if flag is None:
+        raise ValueError(f"{value!r} is not a boolean")
+    return flag
+
+
+def _datetime_value(value: Any) -> dt.datetime:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def _date_value(value: Any) -> dt.date:
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise ValueError(f"{value!r} is not a date")
+
+
+@dataclass(frozen=True)
+class LogicalType:
+    """One logical type of the contracts.
+
+    Attributes:
+        name: the name contracts use (``"int"``, ...).
+        pandas_dtype: the pandas dtype of a column (nullable everywhere, so "missing" stays
+            missing).
+        sql_type: the column type, in the subset PostgreSQL and Redshift share.
+        python_value: one present value -> the plain Python object the drivers bind; raises
+            ValueError when the value does not fit.
+    """
+
+    name: str
+    pandas_dtype: str
+    sql_type: str
+    python_value: Callable[[Any], Any]
+
+
+#: Every logical type, by name.
+TYPES: dict[str, LogicalType] = {t.name: t for t in (
+    LogicalType("date", "date32[pyarrow]", "DATE", _date_value),
+    LogicalType("int", "Int64", "BIGINT", _int_value),
+    LogicalType("str", "string", "VARCHAR(256)", _str_value),
+    LogicalType("datetime", "datetime64[us, UTC]", "TIMESTAMP", _datetime_value),  # UTC, naive in SQL
+    LogicalType("bool", "boolean", "BOOLEAN", _bool_value),
+    LogicalType("float", "Float64", "DOUBLE PRECISION", _float_value),
+)}
+
+
+def to_python(value: Any, logical: str) -> Any:
+    """One value of a column of logical type ``logical`` as the Python object the drivers bind.
+
+    Missing values (None, NaN, NaT, pd.NA) become None; datetimes become naive UTC datetimes.
+
+    Raises:
+        ValueError: the value does not fit the logical type, or the type is unknown.
+    """
+    if values.is_missing(value):
+        return None
+    if logical not in TYPES:
+        raise ValueError(f"unknown logical type {logical!r}")
+    return TYPES[logical].python_value(value)
 
 
 @dataclass(frozen=True)
@@ -193,22 +285,8 @@ def check_unique(df: pd.DataFrame, contract: Contract, where: str) -> None:
             f"{list(contract.key)}; e.g. {sample}")
 
 
-_TRUE = {"true", "t", "1", "yes", "y"}
-_FALSE = {"false", "f", "0", "no", "n"}
-
-#: pandas dtype of each logical type (nullable everywhere, so "missing" stays missing).
-PANDAS_DTYPES = {
-    "str": "string",
-    "int": "Int64",
-    "bool": "boolean",
-    "float": "Float64",
-    "datetime": "datetime64[us, UTC]",
-    "date": "date32[pyarrow]",
-}
-
-
-def _bad(contract: Contract, where: str, col: str, kind: str, values) -> DataQualityError:
-    sample = list(dict.fromkeys(str(v) for v in values))[:5]
+def _bad(contract: Contract, where: str, col: str, kind: str, bad_values) -> DataQualityError:
+    sample = list(dict.fromkeys(str(v) for v in bad_values))[:5]
     return DataQualityError(
         f"{contract.name} ({where}): column {col!r} should be {kind}; bad value(s) {sample}")
 
@@ -216,11 +294,11 @@ def _bad(contract: Contract, where: str, col: str, kind: str, values) -> DataQua
 def to_bool(series: pd.Series, contract: Contract, where: str) -> pd.Series:
     """Text or numbers to a nullable boolean; unknown spellings fail with the values named."""
     if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("boolean")
+        return series.astype(TYPES["bool"].pandas_dtype)
     text = series.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False)] = True
-    out[text.isin(_FALSE).fillna(False)] = False
+    out = pd.Series(pd.NA, index=series.index, dtype=TYPES["bool"].pandas_dtype)
+    out[text.isin(values.TRUE_WORDS).fillna(False)] = True
+    out[text.isin(values.FALSE_WORDS).fillna(False)] = False
     bad = text.notna() & (text != "") & out.isna()
     if bad.any():
         raise _bad(contract, where, series.name, "a boolean", series[bad])
@@ -234,26 +312,27 @@ def coerce(df: pd.DataFrame, contract: Contract, where: str) -> pd.DataFrame:
     out = {}
     for col, kind in contract.columns.items():
         s = df[col]
+        dtype = TYPES[kind].pandas_dtype
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
             # CSV text: an empty cell is a missing value, whatever the type
             blank = s.astype("string").str.strip() == ""
             if blank.any():
                 s = s.mask(blank.fillna(False))
         if kind == "str":
-            s = s.astype("string").str.strip()
+            s = s.astype(dtype).str.strip()
             s = s.mask(s == "")
         elif kind == "int":
             num = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & (num.isna() | (num % 1 != 0))
             if bad.any():
                 raise _bad(contract, where, col, "an integer", s[bad])
-            s = num.astype("Int64")
+            s = num.astype(dtype)
         elif kind == "float":
             num = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & num.isna()
             if bad.any():
                 raise _bad(contract, where, col, "a number", s[bad])
-            s = num.astype("Float64")
+            s = num.astype(dtype)
         elif kind == "bool":
             s = to_bool(s, contract, where)
         elif kind == "datetime":
@@ -263,13 +342,13 @@ def coerce(df: pd.DataFrame, contract: Contract, where: str) -> pd.DataFrame:
                 if bad.any():
                     raise _bad(contract, where, col, "an ISO-8601 time", s[bad])
                 s = parsed
-            s = s.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+            s = s.dt.tz_convert("UTC").astype(dtype)
         elif kind == "date":
             parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
             bad = s.notna() & parsed.isna()
             if bad.any():
                 raise _bad(contract, where, col, "a date", s[bad])
-            s = parsed.dt.date.astype("date32[pyarrow]")
+            s = parsed.dt.date.astype(dtype)
         else:  # pragma: no cover - contracts are ours
             raise ValueError(kind)
         out[col] = s

@@ -62,5 +62,12 @@ class WarehouseError(SeatlibError):
     """A database call failed; the message names the operation and the table or query."""
 
 
+class CompanyDatabaseError(WarehouseError):
+    """A call to the company database (the module-status query) failed or was refused.
+
+    A kind of :class:`WarehouseError`, so code catching that for any database keeps working.
+    """
+
+
 class RunInProgressError(SeatlibError):
     """Another run holds the lock."""

@@ -1,7 +1,8 @@
-"""The databases: the company database (module status) and the warehouse (gold tables for Power BI).
+"""The warehouse for Power BI: the gold tables and their views, on PostgreSQL or Redshift.
 
 One interface for PostgreSQL (the demo and the tests: psycopg) and Amazon Redshift (production:
-redshift_connector). The SQL is written once, in the subset both speak; what only Redshift has —
+redshift_connector); connecting, transactions and driver errors are :mod:`seatlib.db`'s. The SQL is
+written once, in the subset both speak; what only Redshift has —
 ``COPY ... FROM 's3://...' IAM_ROLE``, late-binding views (``WITH NO SCHEMA BINDING``), sort keys —
 lives in :class:`RedshiftDialect`, next to its plain :class:`PostgresDialect` twin. The dialect
 follows the *server* (``SELECT version()``), not the driver, so redshift_connector talking to
@@ -9,13 +10,12 @@ PostgreSQL through pgbouncer (the tests) uses PostgreSQL's SQL.
 
 Every driver error is turned into a :class:`~seatlib.errors.WarehouseError` naming the operation and
 the table or query; input that breaks a contract raises :class:`~seatlib.errors.DataQualityError`
-before anything is written. Passwords are never logged nor put in a message.
+before anything is written. Passwords are never logged nor put in a message. The company
+database (module status) is :mod:`seatlib.company`'s.
 
 Typical use::
 
     with warehouse.connect(config.database_settings()) as wh:
-        status = wh.query_module_status(settings.module_status_query)
-        ...
         wh.ensure_schema("seat_monitor")
         wh.load_day("seat_monitor", run_date, gold_status, gold_capacity)
 """
@@ -23,22 +23,20 @@ Typical use::
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import hashlib
 import logging
-import numbers
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .config import DatabaseSettings
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, Contract, check_columns, check_not_null, check_unique
-from .errors import ConfigError, DataQualityError, WarehouseError
+from .contracts import (GOLD_CAPACITY, GOLD_STATUS, TYPES, Contract, check_columns, check_not_null,
+                        check_unique, to_python)
+from .db import Connection, Params, connect as connect_database
+from .errors import DataQualityError, WarehouseError
+from .values import is_identifier
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +51,15 @@ CAPACITY_VIEW = "v_seat_capacity"
 #: Rows per multi-row INSERT statement (13 columns x 500 = 6,500 parameters, well under the limits).
 BATCH_ROWS = 500
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+")
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+")
 
-#: Logical type (contracts.py) -> column type, in the subset PostgreSQL and Redshift share.
-SQL_TYPES: dict[str, str] = {
-    "date": "DATE",
-    "int": "BIGINT",
-    "str": "VARCHAR(256)",
-    "datetime": "TIMESTAMP",  # UTC, without time zone
-    "bool": "BOOLEAN",
-    "float": "DOUBLE PRECISION",
-}
 #: Columns wider than the default VARCHAR(256).
 WIDE_COLUMNS: dict[str, str] = {"admin_email": "VARCHAR(4096)"}  # "; "-joined list of emails
 
-_TRUE = frozenset({"true", "t", "1", "yes"})
-_FALSE = frozenset({"false", "f", "0", "no"})
-
-
 def column_type(column: str, logical: str) -> str:
     """The SQL type of a contract column (``admin_email`` is wider than other strings)."""
-    return WIDE_COLUMNS.get(column) or SQL_TYPES[logical]
+    return WIDE_COLUMNS.get(column) or TYPES[logical].sql_type
 
 
 def _literal(text: str) -> str:
@@ -243,57 +227,6 @@ def _view_tag(sql: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_missing(value: Any) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):  # list-like: not a scalar, so not missing
-        return False
-
-
-def _is_number(value: Any) -> bool:
-    """int, float, Decimal and their numpy kin; not bool (a flag is not a count) nor str."""
-    return (isinstance(value, (numbers.Real, decimal.Decimal))
-            and not isinstance(value, (bool, np.bool_)))
-
-
-def _to_python(value: Any, logical: str) -> Any:
-    """One value of a contract column as the Python object the drivers bind (None when missing).
-
-    Raises:
-        ValueError: the value does not fit the logical type.
-    """
-    if _is_missing(value):
-        return None
-    if logical == "str":
-        return str(value)
-    if logical == "int":
-        if not _is_number(value) or value != int(value):
-            raise ValueError(f"{value!r} is not an integer")
-        return int(value)
-    if logical == "float":
-        if not _is_number(value):
-            raise ValueError(f"{value!r} is not a number")
-        return float(value)
-    if logical == "bool":
-        if isinstance(value, (bool, np.bool_)) or (_is_number(value) and value in (0, 1)):
-            return bool(value)
-        raise ValueError(f"{value!r} is not a boolean")
-    if logical == "datetime":
-        ts = pd.Timestamp(value)
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return ts.to_pydatetime()
-    if logical == "date":
-        if isinstance(value, (dt.datetime, pd.Timestamp)):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        raise ValueError(f"{value!r} is not a date")
-    raise ValueError(f"unknown logical type {logical!r}")
-
-
 def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[Any, ...]]:
     """The rows of ``df`` in contract column order, as tuples of plain Python values.
 
@@ -308,7 +241,7 @@ def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[A
         out = []
         for i, value in enumerate(values):
             try:
-                out.append(_to_python(value, logical))
+                out.append(to_python(value, logical))
             except (ValueError, TypeError, OverflowError) as exc:
                 raise DataQualityError(f"{contract.name} ({where}): column {col!r} row {i}: {exc} "
                                        f"(expected {logical})") from None
@@ -316,9 +249,28 @@ def frame_rows(df: pd.DataFrame, contract: Contract, where: str) -> list[tuple[A
     return list(zip(*columns)) if columns else []
 
 
+def day_rows(df: pd.DataFrame, contract: Contract, day: dt.date) -> list[tuple[Any, ...]]:
+    """The rows of one day's frame, checked against its contract before anything is written.
+
+    Raises:
+        DataQualityError: missing or extra columns, empty required values, a repeated key, a value
+            of the wrong type, or a row of another day.
+    """
+    where = f"load of {day}"
+    check_columns(df, contract, where)
+    check_not_null(df, contract, where)
+    check_unique(df, contract, where)
+    rows = frame_rows(df, contract, where)
+    other = sorted({str(r[0]) for r in rows if r[0] != day})
+    if other:
+        raise DataQualityError(f"{contract.name} ({where}): rows of other day(s) {other[:5]}; "
+                               f"every snapshot_date must be {day}")
+    return rows
+
+
 def _as_date(value: Any) -> dt.date:
     try:
-        day = _to_python(value, "date")
+        day = to_python(value, "date")
     except ValueError:
         day = None
     if day is None:
@@ -332,14 +284,8 @@ def _as_date(value: Any) -> dt.date:
 
 
 def connect(db: DatabaseSettings, *, dialect: Dialect | None = None) -> Warehouse:
-    """Open a connection described by ``db``.
-
-    * ``postgresql://`` DSN: psycopg (the demo and the tests).
-    * ``redshift://user:password@host:port/database[?ssl=false&sslmode=...]`` DSN: redshift_connector
-      (``ssl`` defaults to true; ``ssl=false`` only for local tests through pgbouncer).
-    * No DSN: redshift_connector with ``host``/``port``/``database``/``user``/``password`` and SSL,
-      or IAM authentication (``iam=True``: temporary credentials for ``user`` from boto3's
-      credential chain, with ``cluster_identifier`` and ``region``).
+    """Open the warehouse described by ``db`` (see :func:`seatlib.db.connect` for the DSNs,
+    Redshift with a password or IAM, and SSL).
 
     Args:
         db: the settings, usually from :func:`seatlib.config.database_settings`.
@@ -350,103 +296,15 @@ def connect(db: DatabaseSettings, *, dialect: Dialect | None = None) -> Warehous
         WarehouseError: the connection failed; the message names host and database (never the
             password).
     """
-    if db.driver == "postgres":
-        conn, target, errors = _connect_psycopg(db)
-    else:
-        conn, target, errors = _connect_redshift(db)
-    wh = Warehouse(conn, target=target, driver_errors=errors, iam_role=db.iam_role)
+    wh = Warehouse(connect_database(db), iam_role=db.iam_role)
     try:
         version = str(wh.fetch_frame("SELECT version() AS v").iloc[0, 0])
     except BaseException:
         wh.close()
         raise
     wh.dialect = dialect or dialect_for_version(version)
-    log.info("connected to %s (%s dialect)", target, wh.dialect.name)
+    log.info("connected to %s (%s dialect)", wh.target, wh.dialect.name)
     return wh
-
-
-def _scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
-def _connect_psycopg(db: DatabaseSettings) -> tuple[Any, str, tuple[type[BaseException], ...]]:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        url_password = unquote(urlsplit(db.dsn).password or "")
-    except ValueError:
-        url_password = ""
-    try:
-        info = conninfo_to_dict(db.dsn)
-    except psycopg.Error as exc:
-        raise ConfigError(f"SEATLIB_DATABASE_URL is not a valid postgresql:// DSN: "
-                          f"{_scrub(str(exc), url_password)}") from None
-    password = str(info.get("password") or url_password)
-    target = f"PostgreSQL database {info.get('dbname', '?')!r} on {info.get('host', 'localhost')}"
-    try:
-        conn = psycopg.connect(db.dsn, autocommit=False, connect_timeout=15,
-                               application_name="seat-monitor")
-    except psycopg.Error as exc:
-        message = _scrub(_scrub(str(exc).strip(), password), db.password)
-        raise WarehouseError(f"could not connect to {target}: {message}") from None
-    return conn, target, (psycopg.Error,)
-
-
-def _redshift_dsn(dsn: str) -> dict[str, Any]:
-    """``redshift://user:pass@host:port/db?ssl=false`` -> redshift_connector.connect() arguments."""
-    parts = urlsplit(dsn)
-    try:
-        port = parts.port or 5439
-    except ValueError:
-        raise ConfigError("the redshift:// DSN has an invalid port") from None
-    database = unquote(parts.path.lstrip("/"))
-    if not parts.hostname or not database or not parts.username:
-        raise ConfigError("a redshift:// DSN needs user, host and database: "
-                          "redshift://user:password@host:5439/database")
-    kwargs: dict[str, Any] = dict(host=parts.hostname, port=port, database=database,
-                                  user=unquote(parts.username),
-                                  password=unquote(parts.password or ""), ssl=True)
-    for key, value in parse_qsl(parts.query):
-        if key == "ssl":
-            if value.lower() not in _TRUE | _FALSE:
-                raise ConfigError(f"redshift:// DSN: ssl={value!r} must be true or false")
-            kwargs["ssl"] = value.lower() in _TRUE
-        elif key == "sslmode":
-            kwargs["sslmode"] = value
-        else:
-            raise ConfigError(f"redshift:// DSN: unknown parameter {key!r} (known: ssl, sslmode)")
-    return kwargs
-
-
-def _connect_redshift(db: DatabaseSettings) -> tuple[Any, str, tuple[type[BaseException], ...]]:
-    import redshift_connector
-
-    if db.dsn:
-        kwargs = _redshift_dsn(db.dsn)
-    elif db.iam:
-        kwargs = dict(iam=True, db_user=db.user, user="", password="", database=db.database,
-                      cluster_identifier=db.cluster_identifier or None, region=db.region or None,
-                      host=db.host or None, port=db.port, ssl=True)
-    else:
-        kwargs = dict(host=db.host, port=db.port, database=db.database, user=db.user,
-                      password=db.password, ssl=True)
-    password = kwargs.get("password", "")
-    host = kwargs.get("host") or kwargs.get("cluster_identifier") or "?"
-    target = f"Redshift database {kwargs['database']!r} on {host}:{kwargs['port']}"
-    try:
-        conn = redshift_connector.connect(application_name="seat-monitor", **kwargs)
-    except Exception as exc:  # noqa: BLE001 - redshift_connector, socket, boto3 errors alike
-        message = _scrub(_scrub(_driver_message(exc), password), db.password)
-        raise WarehouseError(f"could not connect to {target}: {type(exc).__name__}: {message}") from None
-    return conn, target, (redshift_connector.Error,)
-
-
-def _driver_message(exc: BaseException) -> str:
-    """The server's message of a driver error (redshift_connector wraps it in a dict)."""
-    if exc.args and isinstance(exc.args[0], dict) and "M" in exc.args[0]:
-        return str(exc.args[0]["M"])
-    return str(exc).strip() or type(exc).__name__
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,6 +327,14 @@ class LoadResult:
     replaced: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _LoadStep:
+    """Where a load is, for the message when it fails."""
+
+    table: str
+    step: str = "start"
+
+
 class Warehouse:
     """An open connection to PostgreSQL or Redshift. Use :func:`connect` to make one.
 
@@ -480,141 +346,44 @@ class Warehouse:
         target: "<kind> database '<name>' on <host>", for messages.
     """
 
-    def __init__(self, conn: Any, *, target: str, driver_errors: tuple[type[BaseException], ...],
-                 iam_role: str = "", dialect: Dialect | None = None):
-        self._conn = conn
-        self._driver_errors = tuple(driver_errors) + (OSError,)
+    def __init__(self, connection: Connection, *, iam_role: str = "",
+                 dialect: Dialect | None = None):
+        self._db = connection
         self._iam_role = iam_role
-        self.target = target
         self.dialect = dialect or PostgresDialect()
 
-    # -- plumbing ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _transaction(self, what: str) -> Iterator[Any]:
-        """A cursor in a transaction: commit on success; on error roll back and translate.
-
-        Driver errors (and socket errors) become WarehouseError("<what> failed on <target>:
-        <server message>"); any other exception passes through unchanged, after the rollback.
-        """
-        if self._conn is None:
-            raise WarehouseError(f"{what}: the connection to {self.target} is closed")
-        cur = self._conn.cursor()
-        try:
-            yield cur
-            self._conn.commit()
-        except BaseException as exc:
-            try:
-                self._conn.rollback()
-            except Exception:  # noqa: BLE001 - the connection may be gone; report the first error
-                log.warning("rollback after a failed %s also failed", what)
-            if not isinstance(exc, self._driver_errors):
-                raise
-            raise WarehouseError(f"{what} failed on {self.target}: {_driver_message(exc)}") from exc
-        finally:
-            try:
-                cur.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-    @staticmethod
-    def _frame(cur: Any) -> pd.DataFrame:
-        if cur.description is None:
-            return pd.DataFrame()
-        columns = [d[0] for d in cur.description]
-        return pd.DataFrame.from_records(list(cur.fetchall()), columns=columns)
+    @property
+    def target(self) -> str:
+        """"<kind> database '<name>' on <host>", for messages."""
+        return self._db.target
 
     # -- generic -------------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> int:
+    def execute(self, sql: str, params: Params = None) -> int:
         """Run one statement in its own transaction; returns the driver's row count.
 
         Raises:
             WarehouseError: the statement failed (the message quotes its start).
         """
-        with self._transaction(f"statement {_short(sql)}") as cur:
-            cur.execute(sql, params)
-            return cur.rowcount
+        return self._db.execute(sql, params)
 
-    def fetch_frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-                    ) -> pd.DataFrame:
+    def fetch_frame(self, sql: str, params: Params = None) -> pd.DataFrame:
         """Run a query and return its rows as a DataFrame (column names as the server gives them).
 
         Raises:
             WarehouseError: the query failed.
         """
-        with self._transaction(f"query {_short(sql)}") as cur:
-            cur.execute(sql, params)
-            return self._frame(cur)
+        return self._db.fetch_frame(sql, params)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        self._db.close()
 
     def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- company database ----------------------------------------------------------------------
-
-    def query_module_status(self, sql: str) -> pd.DataFrame:
-        """Run the configured module-status query and check its answer.
-
-        Args:
-            sql: a SELECT returning at least ``client_id`` and ``module_active`` (other columns
-                are ignored).
-
-        Returns:
-            Exactly the columns ``client_id`` (Int64) and ``module_active`` (boolean), one row per
-            client.
-
-        Raises:
-            WarehouseError: the query failed.
-            DataQualityError: a column is missing, a client_id is empty, not an integer or
-                repeated, or a flag is not one of true/false/t/f/1/0/yes/no.
-        """
-        raw = self.fetch_frame(sql)
-        where = f"module status query {_short(sql, 200)}"
-        raw.columns = [str(c).lower() for c in raw.columns]
-        for col in ("client_id", "module_active"):
-            if col not in raw.columns:
-                raise DataQualityError(f"{where}: missing column {col!r}; the query returned "
-                                       f"columns {list(raw.columns)} (alias it: ... AS {col})")
-        ids = raw["client_id"].astype(object)
-        empty = ids.map(_is_missing)
-        if empty.any():
-            raise DataQualityError(f"{where}: {int(empty.sum())} row(s) have an empty client_id")
-        client_ids = []
-        for value in ids:
-            try:
-                text = value.strip() if isinstance(value, str) else None
-                client_ids.append(int(text) if text is not None else _to_python(value, "int"))
-            except (ValueError, TypeError, OverflowError):
-                raise DataQualityError(f"{where}: client_id {value!r} is not an integer") from None
-        out = pd.DataFrame({"client_id": pd.array(client_ids, dtype="Int64")})
-        dup = out["client_id"].duplicated(keep=False)
-        if dup.any():
-            repeated = sorted(set(out.loc[dup, "client_id"].tolist()))
-            raise DataQualityError(f"{where}: {len(repeated)} client_id(s) appear more than once: "
-                                   f"{repeated[:10]}")
-        flags = []
-        for cid, value in zip(client_ids, raw["module_active"].astype(object)):
-            if _is_missing(value):
-                raise DataQualityError(f"{where}: module_active is empty for client_id {cid}")
-            flag = _to_flag(value)
-            if flag is None:
-                raise DataQualityError(f"{where}: module_active {value!r} for client_id {cid} is "
-                                       f"not a boolean (true/false, t/f, 1/0, yes/no)")
-            flags.append(flag)
-        out["module_active"] = pd.array(flags, dtype="boolean")
-        log.info("module status: %d clients, %d active", len(out), int(out["module_active"].sum()))
-        return out
 
     # -- warehouse schema ----------------------------------------------------------------------
 
@@ -634,7 +403,7 @@ class Warehouse:
         """
         schema = _identifier(schema, "schema")
         actions: list[str] = []
-        with self._transaction(f"ensure_schema({schema})") as cur:
+        with self._db.transaction(f"ensure_schema({schema})") as cur:
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             for table, contract in TABLES.items():
                 cur.execute("SELECT column_name FROM information_schema.columns "
@@ -705,56 +474,57 @@ class Warehouse:
         """
         schema = _identifier(schema, "schema")
         day = _as_date(snapshot_date)
-        plan = []
-        for table, df in ((STATUS_TABLE, status), (CAPACITY_TABLE, capacity)):
-            contract = TABLES[table]
-            where = f"load of {day}"
-            check_columns(df, contract, where)
-            check_not_null(df, contract, where)
-            check_unique(df, contract, where)
-            rows = frame_rows(df, contract, where)
-            other = sorted({str(r[0]) for r in rows if r[0] != day})
-            if other:
-                raise DataQualityError(f"{contract.name} ({where}): rows of other day(s) {other[:5]}; "
-                                       f"every snapshot_date must be {day}")
-            plan.append((table, contract, rows))
+        plan = [(table, TABLES[table], day_rows(df, TABLES[table], day))
+                for table, df in ((STATUS_TABLE, status), (CAPACITY_TABLE, capacity))]
         sources = self._copy_sources(copy_from) if copy_from is not None else None
 
         result = LoadResult(day)
-        table, step = STATUS_TABLE, "start"
-        with self._transaction(f"load of {schema} for {day}") as cur:
+        at = _LoadStep(STATUS_TABLE)
+        with self._db.transaction(f"load of {schema} for {day}") as cur:
             try:
                 for table, contract, rows in plan:
-                    columns = list(contract.columns)
-                    stage = f"seatmon_stage_{table}"
-                    step = "create staging table"
-                    cur.execute(f"DROP TABLE IF EXISTS {stage}")
-                    cur.execute(f"CREATE TEMP TABLE {stage} (LIKE {schema}.{table})")
-                    if sources is None:
-                        step = "insert into staging table"
-                        self._stage_rows(cur, stage, contract, rows)
-                    else:
-                        step = "COPY from S3 into staging table"
-                        key = "status" if table == STATUS_TABLE else "capacity"
-                        cur.execute(self.dialect.copy_from_s3(stage, columns, sources[key],
-                                                              sources["iam_role"]))
-                        self._check_staged(cur, stage, day, len(rows), sources[key])
-                    step = "delete the day"
-                    cur.execute(f"DELETE FROM {schema}.{table} WHERE snapshot_date = %s", (day,))
-                    result.replaced[table] = max(cur.rowcount, 0)
-                    step = "insert the day"
-                    cols = ", ".join(columns)
-                    cur.execute(f"INSERT INTO {schema}.{table} ({cols}) SELECT {cols} FROM {stage}")
-                    result.inserted[table] = max(cur.rowcount, 0)
-                    cur.execute(f"DROP TABLE {stage}")
+                    at.table = table
+                    replaced, inserted = self._replace_day(cur, at, schema, contract, rows, day,
+                                                           sources)
+                    result.replaced[table], result.inserted[table] = replaced, inserted
             except DataQualityError:
                 raise
             except Exception as exc:  # noqa: BLE001 - whatever failed, the transaction rolls back
                 raise WarehouseError(
-                    f"load of {schema}.{table} for {day} failed at step '{step}' on {self.target}: "
-                    f"{_driver_message(exc)}; rolled back, {day} is as it was") from exc
+                    f"load of {schema}.{at.table} for {day} failed at step '{at.step}' on "
+                    f"{self.target}: {self._db.message(exc)}; rolled back, {day} is as it was"
+                ) from exc
         log.info("loaded %s: %s (replaced %s)", day, result.inserted, result.replaced)
         return result
+
+    def _replace_day(self, cur: Any, at: _LoadStep, schema: str, contract: Contract,
+                     rows: Sequence[tuple[Any, ...]], day: dt.date,
+                     sources: Mapping[str, str] | None) -> tuple[int, int]:
+        """In the open transaction: stage ``rows`` (INSERT, or COPY from ``sources``), delete the
+        day from ``at.table``, insert it from the staging table. Returns (replaced, inserted)."""
+        table = at.table
+        stage = f"seatmon_stage_{table}"
+        at.step = "create staging table"
+        cur.execute(f"DROP TABLE IF EXISTS {stage}")
+        cur.execute(f"CREATE TEMP TABLE {stage} (LIKE {schema}.{table})")
+        if sources is None:
+            at.step = "insert into staging table"
+            self._stage_rows(cur, stage, contract, rows)
+        else:
+            at.step = "COPY from S3 into staging table"
+            source = sources["status" if table == STATUS_TABLE else "capacity"]
+            cur.execute(self.dialect.copy_from_s3(stage, list(contract.columns), source,
+                                                  sources["iam_role"]))
+            self._check_staged(cur, stage, day, len(rows), source)
+        at.step = "delete the day"
+        cur.execute(f"DELETE FROM {schema}.{table} WHERE snapshot_date = %s", (day,))
+        replaced = max(cur.rowcount, 0)
+        at.step = "insert the day"
+        cols = ", ".join(contract.columns)
+        cur.execute(f"INSERT INTO {schema}.{table} ({cols}) SELECT {cols} FROM {stage}")
+        inserted = max(cur.rowcount, 0)
+        cur.execute(f"DROP TABLE {stage}")
+        return replaced, inserted
 
     def _stage_rows(self, cur: Any, stage: str, contract: Contract,
                     rows: Sequence[tuple[Any, ...]]) -> None:
@@ -791,22 +561,8 @@ class Warehouse:
                 "iam_role": iam_role}
 
 
-def _to_flag(value: Any) -> bool | None:
-    """true/false/1/0/t/f/yes/no (any case) -> bool; anything else (and empty) -> None."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, (bool, np.bool_)) or _is_number(value):
-        return bool(value) if value in (0, 1) else None
-    text = str(value).strip().lower()
-    return True if text in _TRUE else False if text in _FALSE else None
-
-
 def _identifier(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+    if not is_identifier(name):
         raise WarehouseError(f"{what} name {name!r} is not a plain identifier")
     return name.lower()
 
-
-def _short(sql: str, limit: int = 80) -> str:
-    text = " ".join(sql.split())
-    return repr(text if len(text) <= limit else text[:limit - 3] + "...")

@@ -1,5 +1,5 @@
-"""seatlib.warehouse against a real PostgreSQL (seatlib.pg), and through pgbouncer with
-redshift_connector; the Redshift-only SQL is checked as generated text."""
+"""seatlib.warehouse (and seatlib.db's connecting) against a real PostgreSQL (seatlib.pg), and
+through pgbouncer with redshift_connector; the Redshift-only SQL is checked as generated text."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from seatlib import warehouse
 from seatlib.config import DatabaseSettings
 from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, coerce
+from seatlib.db import parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
                                PostgresDialect, RedshiftDialect, Warehouse, connect)
@@ -87,70 +88,6 @@ def table_rows(wh: Warehouse, schema: str, table: str) -> pd.DataFrame:
 
 def scalar(wh: Warehouse, sql: str, params=None):
     return wh.fetch_frame(sql, params).iloc[0, 0]
-
-
-# ---------------------------------------------------------------------------------------------
-# Company database: module status.
-# ---------------------------------------------------------------------------------------------
-
-
-def test_module_status_from_a_table_with_the_default_query_shape(wh: Warehouse):
-    app = f"app_{uuid.uuid4().hex[:6]}"
-    wh.execute(f"CREATE SCHEMA {app}")
-    wh.execute(f"CREATE TABLE {app}.clients (client_id INTEGER, bi_module_active BOOLEAN, "
-               f"bi_module_since DATE, name TEXT)")
-    wh.execute(f"INSERT INTO {app}.clients VALUES (7, TRUE, '2024-01-01', 'a'), "
-               f"(8, FALSE, '2024-02-01', 'b'), (9, TRUE, NULL, 'never had it')")
-    out = wh.query_module_status(f"SELECT client_id, bi_module_active AS module_active "
-                                 f"FROM {app}.clients WHERE bi_module_since IS NOT NULL")
-    assert list(out.columns) == ["client_id", "module_active"]
-    assert str(out["client_id"].dtype) == "Int64" and str(out["module_active"].dtype) == "boolean"
-    assert out.sort_values("client_id").to_dict("list") == {"client_id": [7, 8],
-                                                            "module_active": [True, False]}
-
-
-def test_module_status_coerces_text_and_number_flags_and_drops_extra_columns(wh: Warehouse):
-    out = wh.query_module_status(
-        "SELECT * FROM (VALUES ('1', 't', 'x'), ('2', 'No', 'y'), ('3', ' TRUE ', 'z'), "
-        "('4', '0', 'w'), ('5', 'yes', 'v'), ('6', 'false', 'u')) v(client_id, module_active, extra)")
-    assert list(out.columns) == ["client_id", "module_active"]
-    assert out["client_id"].tolist() == [1, 2, 3, 4, 5, 6]
-    assert out["module_active"].tolist() == [True, False, True, False, True, False]
-    numeric = wh.query_module_status("SELECT * FROM (VALUES (10::numeric, 1), (11::numeric, 0)) "
-                                     "v(client_id, module_active)")
-    assert numeric["module_active"].tolist() == [True, False]
-
-
-@pytest.mark.parametrize("sql, message", [
-    ("SELECT 1 AS client_id, TRUE AS active", "missing column 'module_active'"),
-    ("SELECT 1 AS id, TRUE AS module_active", "missing column 'client_id'"),
-    ("SELECT * FROM (VALUES (1, TRUE), (2, FALSE), (1, FALSE)) v(client_id, module_active)",
-     "appear more than once: [1]"),
-    ("SELECT * FROM (VALUES (1, TRUE), (NULL, FALSE)) v(client_id, module_active)",
-     "1 row(s) have an empty client_id"),
-    ("SELECT * FROM (VALUES (1, 'yes'), (2, 'maybe')) v(client_id, module_active)",
-     "module_active 'maybe' for client_id 2 is not a boolean"),
-    ("SELECT * FROM (VALUES (1, 'yes'), (2, NULL)) v(client_id, module_active)",
-     "module_active is empty for client_id 2"),
-    ("SELECT * FROM (VALUES ('x1', TRUE)) v(client_id, module_active)",
-     "client_id 'x1' is not an integer"),
-])
-def test_module_status_errors_name_the_problem(wh: Warehouse, sql: str, message: str):
-    with pytest.raises(DataQualityError) as err:
-        wh.query_module_status(sql)
-    assert message in str(err.value)
-    assert "module status query" in str(err.value)
-
-
-def test_module_status_missing_column_quotes_the_returned_columns(wh: Warehouse):
-    with pytest.raises(DataQualityError, match=r"returned columns \['client_id', 'active'\]"):
-        wh.query_module_status("SELECT 1 AS client_id, TRUE AS active")
-
-
-def test_failing_query_is_a_warehouse_error_and_the_connection_stays_usable(wh: Warehouse):
-    with pytest.raises(WarehouseError, match="no_such_table"):
-        wh.query_module_status("SELECT client_id, module_active FROM no_such_table")
-    assert scalar(wh, "SELECT 41 + %s", (1,)) == 42
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,14 +393,14 @@ def test_connection_failure_names_host_and_database_but_not_the_password(pg_serv
 
 
 def test_redshift_dsn_parsing():
-    kwargs = warehouse._redshift_dsn("redshift://loader:p%40ss@cluster.example.com/analytics?ssl=false")
+    kwargs = parse_redshift_dsn("redshift://loader:p%40ss@cluster.example.com/analytics?ssl=false")
     assert kwargs == dict(host="cluster.example.com", port=5439, database="analytics",
                           user="loader", password="p@ss", ssl=False)
-    assert warehouse._redshift_dsn("redshift://u:p@h:5440/db")["ssl"] is True
+    assert parse_redshift_dsn("redshift://u:p@h:5440/db")["ssl"] is True
     with pytest.raises(ConfigError, match="unknown parameter 'sslrootcert'"):
-        warehouse._redshift_dsn("redshift://u:p@h/db?sslrootcert=x")
+        parse_redshift_dsn("redshift://u:p@h/db?sslrootcert=x")
     with pytest.raises(ConfigError, match="needs user, host and database"):
-        warehouse._redshift_dsn("redshift://h:5439/")
+        parse_redshift_dsn("redshift://h:5439/")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,8 +421,6 @@ def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: 
         assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
         assert rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1)).replaced == {
             STATUS_TABLE: 4, CAPACITY_TABLE: 1}
-        flags = rs.query_module_status("SELECT * FROM (VALUES (1, 't'), (2, 'no')) v(client_id, module_active)")
-        assert flags["module_active"].tolist() == [True, False]
         with pytest.raises(WarehouseError):
             rs.load_day(other, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))
     for table in (STATUS_TABLE, CAPACITY_TABLE):
