@@ -128,7 +128,7 @@ def test_admins_for_progress_lines_with_eta_when_slow(sim_factory, make_zoho_cli
     """Progress appears only after PROGRESS_FIRST_S, then every PROGRESS_EVERY_S or
     PROGRESS_EVERY_SHARE of the work (whichever comes later), each line with an ETA; the
     closing line always. The thresholds are shortened, the workspaces paced by latency."""
-    import seatlib.zoho as zoho
+    import seatlib.zoho.client as zoho
 
     monkeypatch.setattr(zoho, "PROGRESS_FIRST_S", 0.15)
     monkeypatch.setattr(zoho, "PROGRESS_EVERY_S", 0.05)
@@ -653,7 +653,7 @@ def test_a_server_mounted_under_a_path(sim_factory, make_zoho_client, zoho_secre
 
 
 def test_base_url_normalisation():
-    from seatlib.zoho import _base_url
+    from seatlib.zoho.client import _base_url
 
     api = ("/restapi/v2", "/restapi")
     assert _base_url("analyticsapi.zoho.eu", api) == "https://analyticsapi.zoho.eu"
@@ -720,7 +720,7 @@ def test_a_cut_off_answer_instead_of_the_export_file_is_fetched_again(zoho_sim, 
 
 
 def test_value_readers():
-    from seatlib.zoho import _admin_emails, _comma_csv, _int_or_none, _job_code
+    from seatlib.zoho.client import _admin_emails, _comma_csv, _int_or_none, _job_code
 
     assert [_int_or_none(v) for v in ("15", 15, 15.0, "15.0", " 7 ", "", None, "n/a", 1.5,
                                       True, "1548914379156")] == \

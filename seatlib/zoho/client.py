@@ -54,11 +54,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import __version__
-from .config import DATA_CENTERS, ZohoSecrets, ZohoSettings
-from .errors import ZohoAuthError, ZohoError
+from .. import __version__
+from ..config import DATA_CENTERS, ZohoSecrets, ZohoSettings
+from ..errors import ZohoAuthError, ZohoError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("seatlib.zoho")
 
 TOKEN_PATH = "/oauth/v2/token"
 API = "/restapi/v2"
