@@ -1,4 +1,4 @@
-"""Bulk export (§5.2): run one SQL query as an export job and bring back its CSV.
+"""Bulk export: run one SQL query as an export job and bring back its CSV.
 
 :class:`Exporter` creates the job (waiting while the organisation already runs the most Zoho
 allows), polls it with growing pauses, downloads the file from the configured API URL, creates
