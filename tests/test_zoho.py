@@ -128,7 +128,7 @@ def test_admins_for_progress_lines_with_eta_when_slow(sim_factory, make_zoho_cli
     """Progress appears only after PROGRESS_FIRST_S, then every PROGRESS_EVERY_S or
     PROGRESS_EVERY_SHARE of the work (whichever comes later), each line with an ETA; the
     closing line always. The thresholds are shortened, the workspaces paced by latency."""
-    import seatlib.zoho as zoho
+    import seatlib.zoho.pacing as zoho
 
     monkeypatch.setattr(zoho, "PROGRESS_FIRST_S", 0.15)
     monkeypatch.setattr(zoho, "PROGRESS_EVERY_S", 0.05)
@@ -335,7 +335,7 @@ def test_legacy_expires_in_milliseconds(sim_factory, make_zoho_client):
     sim = sim_factory(legacy_expires_in=True)
     client = make_zoho_client(settings=settings_for(sim))
     client.list_users()
-    left = client._token_refresh_at - time.monotonic()
+    left = client._auth.refresh_at - time.monotonic()
     assert 3200 < left <= 3300  # 3600 s minus the 5-minute margin, not 3600000 s
 
 
@@ -467,7 +467,7 @@ def test_secrets_never_in_exception_text_or_logs(zoho_sim, make_zoho_client, zoh
     texts = []
     with caplog.at_level(logging.DEBUG):
         client.list_users()
-        token = client._token
+        token = client._auth.token
         # Zoho echoing secrets back must not leak them either
         zoho_sim.add_fault(r"/users$", "error", code=7301, status=403,
                            message=f"token {token} of client {zoho_secrets.client_id} "
@@ -579,7 +579,7 @@ def test_export_waits_while_five_jobs_run(sim_factory, make_zoho_client, zoho_se
     client = make_zoho_client(settings=settings_for(sim))
     client.list_users()
     # another job occupies the organisation's only slot
-    token = client._token
+    token = client._auth.token
     requests.get(f"{sim.url}/restapi/v2/bulk/workspaces/{WS_AUDIT}/data",
                  params={"CONFIG": '{"sqlQuery":"select 1","responseFormat":"csv"}'},
                  headers={"Authorization": f"Zoho-oauthtoken {token}",
@@ -653,7 +653,7 @@ def test_a_server_mounted_under_a_path(sim_factory, make_zoho_client, zoho_secre
 
 
 def test_base_url_normalisation():
-    from seatlib.zoho import _base_url
+    from seatlib.zoho.protocol import base_url as _base_url
 
     api = ("/restapi/v2", "/restapi")
     assert _base_url("analyticsapi.zoho.eu", api) == "https://analyticsapi.zoho.eu"
@@ -720,7 +720,10 @@ def test_a_cut_off_answer_instead_of_the_export_file_is_fetched_again(zoho_sim, 
 
 
 def test_value_readers():
-    from seatlib.zoho import _admin_emails, _comma_csv, _int_or_none, _job_code
+    from seatlib.zoho.protocol import job_code as _job_code
+    from seatlib.zoho.records import admin_emails as _admin_emails
+    from seatlib.zoho.records import comma_csv as _comma_csv
+    from seatlib.zoho.records import int_or_none as _int_or_none
 
     assert [_int_or_none(v) for v in ("15", 15, 15.0, "15.0", " 7 ", "", None, "n/a", 1.5,
                                       True, "1548914379156")] == \
