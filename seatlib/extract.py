@@ -26,6 +26,7 @@ from .guards import check_volume, flag_bad_emails
 from .lake import Lake, bronze_key, days_in
 from .stages import StageOptions
 from .systems import Systems
+from .zoho.records import parse_access_time
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,6 @@ def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings) -> pd.
     df = df.rename(columns=rename)[list(_ACCESS_COLUMNS)]
     key = ["workspace_name", "user_email"]
     if df.duplicated(key).any():
-        from .silver import parse_access_time
-
         log.warning("zoho_last_access: the export has several rows per workspace and user "
                     "(GROUP BY ignored?); keeping each one's latest")
         when = parse_access_time(df["last_access_at"], settings.audit_timezone, "access export")

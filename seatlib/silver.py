@@ -16,53 +16,11 @@ from . import config as cfg
 from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
 from .errors import DataQualityError, LakeError
 from .lake import Lake, bronze_key, silver_key
+from .zoho.records import parse_access_time
 from .stages import StageOptions
 from .systems import Systems
 
 log = logging.getLogger(__name__)
-
-# Formats seen or plausible for the audit log's "Accessed Time" (zoho-api.md §9: UNVERIFIED).
-# Day-first where ambiguous (dd/MM/yyyy): the reseller's org is Brazilian.
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
-                 "%d %b %Y %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%d %b %Y %I:%M:%S %p",
-                 "%b %d, %Y %I:%M %p", "%b %d, %Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S",
-                 "%d/%m/%Y %H:%M")
-
-
-def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:
-    """Parse Zoho time text (several display formats, ISO-8601 or epoch ms) into UTC.
-
-    Values without an offset are taken in ``tz`` (the org's zone, ``[zoho] audit_timezone``).
-
-    Raises:
-        DataQualityError: naming the values no format understood.
-    """
-    text = values.astype("string").str.strip()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
-    todo = text.notna() & (text != "")
-    epoch = todo & text.str.fullmatch(r"\d{12,13}").fillna(False)
-    if epoch.any():
-        out[epoch] = pd.to_datetime(text[epoch].astype("int64"), unit="ms", utc=True)
-    todo &= ~epoch
-    for fmt in _TIME_FORMATS:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            out[ok[ok].index] = parsed[ok].dt.tz_localize(tz).dt.tz_convert("UTC")
-            todo[ok[ok].index] = False
-    if todo.any():  # ISO-8601 with an offset, or anything else pandas understands
-        parsed = pd.to_datetime(text[todo], utc=True, errors="coerce", format="ISO8601")
-        ok = parsed.notna()
-        out[ok[ok].index] = parsed[ok]
-        todo[ok[ok].index] = False
-    if todo.any():
-        bad = list(dict.fromkeys(text[todo].tolist()))[:5]
-        raise DataQualityError(f"zoho_last_access ({where}): column 'last_access_at' has values "
-                               f"that are not a time: {bad}")
-    return out
-
 
 def _lower(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip().str.lower()

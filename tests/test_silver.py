@@ -12,6 +12,7 @@ from seatlib.config import Settings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
+from seatlib.zoho.records import parse_access_time
 
 DAY = date(2026, 11, 29)
 
@@ -126,15 +127,15 @@ def test_previous_silver_survives_a_bad_rebuild(tmp_path):
     ("2026-11-28T11:03:11-03:00", "2026-11-28T14:03:11Z"),
 ])
 def test_access_times_in_several_formats(text, expected):
-    out = silver.parse_access_time(pd.Series([text]), "UTC", "test")
+    out = parse_access_time(pd.Series([text]), "UTC", "test")
     assert out.iloc[0] == pd.Timestamp(expected)
 
 
 def test_access_time_zone_is_applied():
-    out = silver.parse_access_time(pd.Series(["2026-11-28 11:03:11"]), "America/Sao_Paulo", "t")
+    out = parse_access_time(pd.Series(["2026-11-28 11:03:11"]), "America/Sao_Paulo", "t")
     assert out.iloc[0] == pd.Timestamp("2026-11-28T14:03:11Z")
 
 
 def test_unparseable_access_time_is_named():
     with pytest.raises(DataQualityError, match="not a time.*yesterday"):
-        silver.parse_access_time(pd.Series(["2026-11-28 10:00:00", "yesterday"]), "UTC", "t")
+        parse_access_time(pd.Series(["2026-11-28 10:00:00", "yesterday"]), "UTC", "t")
