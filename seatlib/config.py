@@ -242,16 +242,13 @@ def _lake_url(value: str) -> str:
     if not _S3_BUCKET.fullmatch(bucket) or ".." in bucket or _IPV4.fullmatch(bucket):
         raise ValueError(f"{bucket!r} is not a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-', "
                          f"starting and ending with a letter or digit)")
-    if "//" in prefix or _CONTROL.search(prefix) or any(c.isspace() for c in prefix):
+    if (prefix and "" in prefix.rstrip("/").split("/")) or _CONTROL.search(prefix) \
+            or any(c.isspace() for c in prefix):
         raise ValueError(f"the prefix {prefix!r} has an empty part or a space or control character")
     return value
 
 
-def _rule(check: Callable[[Any], Any]) -> AfterValidator:
-    return AfterValidator(check)
-
-
-_Text = Annotated[str, _rule(_not_blank)]
+_Text = Annotated[str, AfterValidator(_not_blank)]
 _Seconds = Annotated[float, Field(gt=0, le=_DAY_S,
                                   description="a number of seconds above 0 and at most 86400 (a day)")]
 
@@ -264,26 +261,26 @@ _Z = ZohoSettings
 
 
 class _ZohoFile(_Section):
-    data_center: Annotated[str, _rule(_data_center), Field(
+    data_center: Annotated[str, AfterValidator(_data_center), Field(
         description="one of " + ", ".join(DATA_CENTERS))] = _Z.data_center
-    api_url: Annotated[str, _rule(_http_url), Field(
+    api_url: Annotated[str, AfterValidator(_http_url), Field(
         description="an http(s):// URL, or empty for the data centre's host")] = _Z.api_url
-    accounts_url: Annotated[str, _rule(_http_url), Field(
+    accounts_url: Annotated[str, AfterValidator(_http_url), Field(
         description="an http(s):// URL, or empty for the data centre's host")] = _Z.accounts_url
-    org_id: Annotated[str, _rule(_org_id), Field(
+    org_id: Annotated[str, AfterValidator(_org_id), Field(
         description='a string of digits (ZANALYTICS-ORGID, e.g. "671712892"), or empty')] = _Z.org_id
-    domain_name: Annotated[str, _rule(_domain), Field(
+    domain_name: Annotated[str, AfterValidator(_domain), Field(
         description="a white-label domain name, or empty")] = _Z.domain_name
-    client_id_pattern: Annotated[str, _rule(_capturing_regex), Field(
+    client_id_pattern: Annotated[str, AfterValidator(_capturing_regex), Field(
         description=r"a regular expression with at least one capturing group, e.g. '^\s*(\d+)'"
     )] = _Z.client_id_pattern
     audit_workspace: Annotated[_Text, Field(
         description="a non-empty string (a workspace name)")] = _Z.audit_workspace
     access_log_table: Annotated[_Text, Field(
         description="a non-empty string (a table name)")] = _Z.access_log_table
-    audit_timezone: Annotated[str, _rule(_timezone), Field(
+    audit_timezone: Annotated[str, AfterValidator(_timezone), Field(
         description='an IANA time zone name, e.g. "UTC" or "Europe/Berlin"')] = _Z.audit_timezone
-    excluded_workspaces: Annotated[list[str], _rule(_no_blank_items), Field(
+    excluded_workspaces: Annotated[list[str], AfterValidator(_no_blank_items), Field(
         description='an array of workspace names, e.g. ["Zoho Analytics Audits"]'
     )] = list(_Z.excluded_workspaces)
     seat_resource: Annotated[_Text, Field(
@@ -299,7 +296,7 @@ class _ZohoFile(_Section):
 
 
 class _LakeFile(_Section):
-    url: Annotated[str, _rule(_lake_url), Field(
+    url: Annotated[str, AfterValidator(_lake_url), Field(
         description="s3://bucket/prefix with a valid bucket name, or a local folder")] = Settings.lake_url
 
 
@@ -310,7 +307,7 @@ class _CompanyFile(_Section):
 
 
 class _WarehouseFile(_Section):
-    schema_: Annotated[str, _rule(_identifier), Field(
+    schema_: Annotated[str, AfterValidator(_identifier), Field(
         alias="schema", description="a plain SQL identifier (a letter or _, then up to 62 letters, "
                                     "digits or _)")] = Settings.warehouse_schema
 
@@ -332,7 +329,7 @@ class _GuardsFile(_Section):
     )] = Settings.max_drop_share
 
 
-_Folder = Annotated[str, _rule(_local_path), Field(description="a local folder")]
+_Folder = Annotated[str, AfterValidator(_local_path), Field(description="a local folder")]
 
 
 class _RunsFile(_Section):
