@@ -8,21 +8,33 @@ A few non-secret values may also come from the environment and then win over the
 same file serves several hosts: ``ZOHO_DATA_CENTER``, ``ZOHO_API_URL``, ``ZOHO_ACCOUNTS_URL``,
 ``ZOHO_ORG_ID``, ``SEATLIB_LAKE_URL``.
 
+The file is checked strictly when it is loaded (pydantic models, one per section, validate the raw
+tables; the frozen dataclasses below are what the rest of the code sees): an unknown section or
+key, a value of the wrong type (no coercion: ``30`` is not ``"30"``, ``2.9`` is not an integer, a
+string is not an array) or out of range, and an invalid override, are one :class:`ConfigError`
+listing every problem, each naming the file (or the variable), the ``[section] key``, the value
+and what was expected.
+
 Nothing here reads the environment or a file at import time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Callable, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .values import is_identifier, parse_flag
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "seat-monitor.toml"
@@ -127,98 +139,391 @@ class DatabaseSettings:
         return "redshift"
 
 
-_SECTIONS = {"zoho", "lake", "company", "warehouse", "gold", "report", "guards", "runs", "demo"}
+# -- the file's schema -----------------------------------------------------------------------------
+# Pydantic checks the file's raw tables (strict: no coercion, unknown keys refused); the frozen
+# dataclasses above stay what the rest of the code sees. Every field's ``description`` is the
+# "expected ..." half of its error message.
+
+_DAY_S = 86_400.0
+_INT64_MAX = 2**63 - 1
+_NAME_MAX = 255     # bytes in one path component (ext4, xfs, APFS, NTFS)
+_PATH_MAX = 4096    # bytes in a whole path (Linux)
+_S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("it is empty")
+    return value
+
+
+def _no_blank_items(values: list[str]) -> list[str]:
+    for i, value in enumerate(values):
+        if not value.strip():
+            raise ValueError(f"item {i} is empty")
+    return values
+
+
+def _data_center(value: str) -> str:
+    if value not in DATA_CENTERS:
+        close = get_close_matches(value, list(DATA_CENTERS), n=1, cutoff=0.5)
+        raise ValueError(f"did you mean {close[0]}?" if close else "no such data centre")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value) \
+                or " " in value:
+            raise ValueError("not an http(s)://host URL")
+    return value
+
+
+def _org_id(value: str) -> str:
+    if value and not (value.isascii() and value.isdigit()):
+        raise ValueError("not all digits")
+    return value
+
+
+def _domain(value: str) -> str:
+    if value and (any(c.isspace() for c in value) or "/" in value or _CONTROL.search(value)):
+        raise ValueError("a domain has no spaces or slashes")
+    return value
+
+
+def _capturing_regex(value: str) -> str:
+    try:
+        groups = re.compile(value).groups
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    if groups < 1:
+        raise ValueError("it has no capturing group ( ... ), so no client id can be taken from it")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known IANA time zone") from None
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not is_identifier(value):
+        raise ValueError("not a plain identifier")
+    return value
+
+
+def _local_path(value: str) -> str:
+    if not value.strip():
+        raise ValueError("it is empty")
+    if "\x00" in value:
+        raise ValueError("it contains a NUL character")
+    if "://" in value:
+        raise ValueError(f"{value.split('://')[0]}:// is not supported, only s3:// or a folder")
+    full = os.fsencode(_resolve(value))
+    for part in full.split(b"/"):
+        if len(part) > _NAME_MAX:
+            raise ValueError(f"a path component of {len(part)} bytes is over the limit of "
+                             f"{_NAME_MAX}: {os.fsdecode(part[:40])}...")
+    if len(full) > _PATH_MAX:
+        raise ValueError(f"the path is {len(full)} bytes, over the limit of {_PATH_MAX}")
+    return value
+
+
+def _lake_url(value: str) -> str:
+    if not value.startswith("s3://"):
+        return _local_path(value)
+    bucket, _, prefix = value[len("s3://"):].partition("/")
+    if not _S3_BUCKET.fullmatch(bucket) or ".." in bucket or _IPV4.fullmatch(bucket):
+        raise ValueError(f"{bucket!r} is not a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-', "
+                         f"starting and ending with a letter or digit)")
+    if (prefix and "" in prefix.rstrip("/").split("/")) or _CONTROL.search(prefix) \
+            or any(c.isspace() for c in prefix):
+        raise ValueError(f"the prefix {prefix!r} has an empty part or a space or control character")
+    return value
+
+
+_Text = Annotated[str, AfterValidator(_not_blank)]
+_Seconds = Annotated[float, Field(gt=0, le=_DAY_S,
+                                  description="a number of seconds above 0 and at most 86400 (a day)")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+_Z = ZohoSettings
+
+
+class _ZohoFile(_Section):
+    data_center: Annotated[str, AfterValidator(_data_center), Field(
+        description="one of " + ", ".join(DATA_CENTERS))] = _Z.data_center
+    api_url: Annotated[str, AfterValidator(_http_url), Field(
+        description="an http(s):// URL, or empty for the data centre's host")] = _Z.api_url
+    accounts_url: Annotated[str, AfterValidator(_http_url), Field(
+        description="an http(s):// URL, or empty for the data centre's host")] = _Z.accounts_url
+    org_id: Annotated[str, AfterValidator(_org_id), Field(
+        description='a string of digits (ZANALYTICS-ORGID, e.g. "671712892"), or empty')] = _Z.org_id
+    domain_name: Annotated[str, AfterValidator(_domain), Field(
+        description="a white-label domain name, or empty")] = _Z.domain_name
+    client_id_pattern: Annotated[str, AfterValidator(_capturing_regex), Field(
+        description=r"a regular expression with at least one capturing group, e.g. '^\s*(\d+)'"
+    )] = _Z.client_id_pattern
+    audit_workspace: Annotated[_Text, Field(
+        description="a non-empty string (a workspace name)")] = _Z.audit_workspace
+    access_log_table: Annotated[_Text, Field(
+        description="a non-empty string (a table name)")] = _Z.access_log_table
+    audit_timezone: Annotated[str, AfterValidator(_timezone), Field(
+        description='an IANA time zone name, e.g. "UTC" or "Europe/Berlin"')] = _Z.audit_timezone
+    excluded_workspaces: Annotated[list[str], AfterValidator(_no_blank_items), Field(
+        description='an array of workspace names, e.g. ["Zoho Analytics Audits"]'
+    )] = list(_Z.excluded_workspaces)
+    seat_resource: Annotated[_Text, Field(
+        description='a non-empty string (a GET /resources entry, e.g. "users")')] = _Z.seat_resource
+    calls_per_minute: Annotated[int, Field(
+        ge=0, le=10_000, description="an integer from 0 to 10000 (0 = no limit)")] = _Z.calls_per_minute
+    max_concurrency: Annotated[int, Field(
+        ge=1, le=64, description="an integer from 1 to 64")] = _Z.max_concurrency
+    request_timeout_s: _Seconds = _Z.request_timeout_s
+    retry_budget_s: _Seconds = _Z.retry_budget_s
+    export_timeout_s: _Seconds = _Z.export_timeout_s
+    export_poll_s: _Seconds = _Z.export_poll_s
+
+
+class _LakeFile(_Section):
+    url: Annotated[str, AfterValidator(_lake_url), Field(
+        description="s3://bucket/prefix with a valid bucket name, or a local folder")] = Settings.lake_url
+
+
+class _CompanyFile(_Section):
+    module_status_query: Annotated[_Text, Field(
+        description="a non-empty SQL query returning client_id and module_active"
+    )] = Settings.module_status_query
+
+
+class _WarehouseFile(_Section):
+    schema_: Annotated[str, AfterValidator(_identifier), Field(
+        alias="schema", description="a plain SQL identifier (a letter or _, then up to 62 letters, "
+                                    "digits or _)")] = Settings.warehouse_schema
+
+
+class _GoldFile(_Section):
+    inactive_days: Annotated[int, Field(
+        ge=1, le=3650, description="an integer from 1 to 3650 (days)")] = Settings.inactive_days
+
+
+class _ReportFile(_Section):
+    capacity_warning_share: Annotated[float, Field(
+        gt=0, le=1, description="a number above 0 and at most 1, e.g. 0.90"
+    )] = Settings.capacity_warning_share
+
+
+class _GuardsFile(_Section):
+    max_drop_share: Annotated[float, Field(
+        ge=0, lt=1, description="a number from 0 up to (not including) 1, e.g. 0.30"
+    )] = Settings.max_drop_share
+
+
+_Folder = Annotated[str, AfterValidator(_local_path), Field(description="a local folder")]
+
+
+class _RunsFile(_Section):
+    dir: _Folder = Settings.runs_dir
+
+
+class _DemoFile(_Section):
+    dir: _Folder = Settings.demo_dir
+    seed: Annotated[int, Field(
+        ge=0, le=_INT64_MAX, description=f"an integer from 0 to {_INT64_MAX}")] = Settings.demo_seed
+    history_days: Annotated[int, Field(
+        ge=0, le=3650, description="an integer from 0 to 3650 (days)")] = Settings.demo_history_days
+
+
+_MODELS: dict[str, type[_Section]] = {
+    "zoho": _ZohoFile, "lake": _LakeFile, "company": _CompanyFile, "warehouse": _WarehouseFile,
+    "gold": _GoldFile, "report": _ReportFile, "guards": _GuardsFile, "runs": _RunsFile,
+    "demo": _DemoFile,
+}
+_SECTIONS = set(_MODELS)
+
+#: Environment variable -> the file's (section, key) it overrides (when set and not empty).
+_OVERRIDES: dict[str, tuple[str, str]] = {
+    "ZOHO_DATA_CENTER": ("zoho", "data_center"),
+    "ZOHO_API_URL": ("zoho", "api_url"),
+    "ZOHO_ACCOUNTS_URL": ("zoho", "accounts_url"),
+    "ZOHO_ORG_ID": ("zoho", "org_id"),
+    "SEATLIB_LAKE_URL": ("lake", "url"),
+}
+
+
+def _keys(section: str) -> list[str]:
+    return [f.alias or name for name, f in _MODELS[section].model_fields.items()]
+
+
+def _show(value: Any) -> str:
+    """A value as the message shows it: short, and never a 4,000-digit number."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 96:
+        return f"<an integer of {value.bit_length()} bits>"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:45]) + f"... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_TOML_TYPES = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+               (list, "an array"), (dict, "a table"))
+
+
+def _toml_type(value: Any) -> str:
+    for kind, name in _TOML_TYPES:
+        if isinstance(value, kind):
+            return name
+    return "a date/time" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else f"; known: {', '.join(choices)}"
+
+
+def _unknown_key(path: Path, section: str, key: str, value: Any) -> str:
+    home = [s for s in _MODELS if s != section and key in _keys(s)]
+    hint = (f"; it belongs in [{home[0]}]" if home else _suggest(key, _keys(section)))
+    return f"{path}: unknown key [{section}] {key} = {_show(value)}{hint}"
+
+
+def _problems(errors: list[dict[str, Any]], section: str, where: Callable[[str], str],
+              path: Path) -> list[str]:
+    """Pydantic's errors for one section -> one line each: where, key, value, expectation."""
+    model = _MODELS[section]
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    out = []
+    for err in errors:
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            out.append(_unknown_key(path, section, key, value))
+            continue
+        item = "".join(f"[{i}]" for i in err["loc"][1:])
+        expect = fields[key].description if key in fields else err["msg"]
+        if item and err["type"].endswith("_type"):
+            expect = f"a string in the array ({expect})"
+        if err["type"].endswith("_type"):
+            expect += f", not {_toml_type(value)}"
+        elif err["type"] == "finite_number":
+            expect += ", not nan or inf"
+        elif err["type"] == "value_error":
+            expect += f" ({err['ctx']['error']})"
+        out.append(f"{where(key + item)} = {_show(value)}: expected {expect}")
+    return out
+
+
+def _check(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> dict[str, _Section]:
+    """Validate the file's tables and the overrides; one ConfigError lists every problem."""
+    problems: list[str] = []
+    for name, value in raw.items():
+        if name not in _MODELS:
+            home = [s for s in _MODELS if name in _keys(s)]
+            hint = f"; it belongs in [{home[0]}]" if home else _suggest(name, sorted(_MODELS))
+            what = (f"section [{name}]" if isinstance(value, dict)
+                    else f"top-level key {name} = {_show(value)}")
+            problems.append(f"{path}: unknown {what}{hint}")
+        elif not isinstance(value, dict):
+            problems.append(f"{path}: [{name}] = {_show(value)}: expected a table [{name}], "
+                            f"not {_toml_type(value)}")
+    sections: dict[str, _Section] = {}
+    for name, model in _MODELS.items():
+        table = raw.get(name, {})
+        try:
+            sections[name] = model.model_validate(table if isinstance(table, dict) else {})
+        except ValidationError as exc:
+            problems += _problems(exc.errors(), name, lambda k, s=name: f"{path}: [{s}] {k}", path)
+    updates: dict[str, dict[str, Any]] = {}
+    for var, (name, key) in _OVERRIDES.items():
+        if not env.get(var):
+            continue
+        try:
+            _MODELS[name].model_validate({key: env[var]})
+        except ValidationError as exc:
+            problems += _problems(exc.errors(), name,
+                                  lambda k, v=var, s=name: f"environment variable {v} (overrides "
+                                                           f"[{s}] {k})", path)
+        else:
+            updates.setdefault(name, {})[key] = env[var]
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        raise ConfigError(f"settings file {path} is invalid ({count}):\n  - "
+                          + "\n  - ".join(problems))
+    for name, update in updates.items():
+        fields = {(f.alias or n): n for n, f in _MODELS[name].model_fields.items()}
+        sections[name] = sections[name].model_copy(
+            update={fields[k]: v for k, v in update.items()})
+    return sections
 
 
 def load_settings(path: str | os.PathLike[str] | None = None,
                   env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings file, then apply the environment overrides.
+    """Read the settings file, check it, then apply the environment overrides.
 
     Args:
         path: the TOML file; default ``$SEATLIB_CONFIG`` or ``config/seat-monitor.toml``.
         env: the environment to read (default ``os.environ``).
 
     Raises:
-        ConfigError: the file is missing or invalid, or a value is out of range.
+        ConfigError: the file is missing or not TOML, or has unknown sections or keys, values of
+            the wrong type or out of range (every problem is listed, each naming the file, the
+            ``[section] key``, the value and what is expected); or an override is invalid.
     """
     env = os.environ if env is None else env
     if path is None:
         path = env.get("SEATLIB_CONFIG") or DEFAULT_CONFIG
     path = Path(path)
-    if not path.is_absolute() and not path.exists():
-        path = REPO_ROOT / path
-    path = path.resolve()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        if not path.is_absolute() and not path.exists():
+            path = REPO_ROOT / path
+        path = path.resolve()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"settings file {path} not found: copy config/seat-monitor.example.toml to "
             f"config/seat-monitor.toml, or set SEATLIB_CONFIG") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
-    unknown = set(raw) - _SECTIONS
-    if unknown:
-        raise ConfigError(f"settings file {path}: unknown section(s) {sorted(unknown)}; "
-                          f"known: {sorted(_SECTIONS)}")
-    return _build(raw, env, path)
-
-
-def _build(raw: dict[str, Any], env: Mapping[str, str], path: Path) -> Settings:
-    z = dict(raw.get("zoho", {}))
-    zoho_fields = {f.name for f in dataclasses.fields(ZohoSettings)}
-    bad = set(z) - zoho_fields
-    if bad:
-        raise ConfigError(f"settings file {path}: unknown key(s) in [zoho]: {sorted(bad)}")
-    if "excluded_workspaces" in z:
-        z["excluded_workspaces"] = tuple(z["excluded_workspaces"])
-    for key, var in (("data_center", "ZOHO_DATA_CENTER"), ("api_url", "ZOHO_API_URL"),
-                     ("accounts_url", "ZOHO_ACCOUNTS_URL"), ("org_id", "ZOHO_ORG_ID")):
-        if env.get(var):
-            z[key] = env[var]
-    dc = z.get("data_center", "com")
-    if dc not in DATA_CENTERS:
-        raise ConfigError(f"ZOHO_DATA_CENTER / [zoho] data_center = {dc!r} is not one of "
-                          f"{', '.join(DATA_CENTERS)}")
-    api, accounts = DATA_CENTERS[dc]
-    z["api_url"] = (z.get("api_url") or api).rstrip("/")
-    z["accounts_url"] = (z.get("accounts_url") or accounts).rstrip("/")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"settings file {str(path)[:200]} could not be read: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
     try:
-        re.compile(z.get("client_id_pattern", ZohoSettings.client_id_pattern))
-    except re.error as exc:
-        raise ConfigError(f"[zoho] client_id_pattern is not a valid regular expression: {exc}") from None
-    zoho = ZohoSettings(**z)
-    if zoho.calls_per_minute < 0 or zoho.max_concurrency < 1:
-        raise ConfigError("[zoho] calls_per_minute must be >= 0 (0 = no limit) and max_concurrency >= 1")
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: an integer too long to read
+        raise ConfigError(f"settings file {path} is not valid TOML: {str(exc)[:200]}") from None
+    return _build(_check(raw, env, path), path)
 
-    lake_url = env.get("SEATLIB_LAKE_URL") or raw.get("lake", {}).get("url", Settings.lake_url)
-    if not lake_url.startswith("s3://"):
-        lake_url = _resolve(lake_url)
 
-    settings = Settings(
-        zoho=zoho,
-        lake_url=lake_url,
-        module_status_query=raw.get("company", {}).get("module_status_query",
-                                                       Settings.module_status_query),
-        warehouse_schema=raw.get("warehouse", {}).get("schema", Settings.warehouse_schema),
-        inactive_days=int(raw.get("gold", {}).get("inactive_days", Settings.inactive_days)),
-        capacity_warning_share=float(raw.get("report", {}).get("capacity_warning_share",
-                                                               Settings.capacity_warning_share)),
-        max_drop_share=float(raw.get("guards", {}).get("max_drop_share", Settings.max_drop_share)),
-        runs_dir=_resolve(str(raw.get("runs", {}).get("dir", Settings.runs_dir))),
-        demo_dir=_resolve(str(raw.get("demo", {}).get("dir", Settings.demo_dir))),
-        demo_seed=int(raw.get("demo", {}).get("seed", Settings.demo_seed)),
-        demo_history_days=int(raw.get("demo", {}).get("history_days", Settings.demo_history_days)),
+def _build(sections: dict[str, _Section], path: Path) -> Settings:
+    z = sections["zoho"].model_dump()
+    z["excluded_workspaces"] = tuple(z["excluded_workspaces"])
+    api, accounts = DATA_CENTERS[z["data_center"]]
+    z["api_url"] = (z["api_url"] or api).rstrip("/")
+    z["accounts_url"] = (z["accounts_url"] or accounts).rstrip("/")
+    lake_url = sections["lake"].url
+    demo = sections["demo"]
+    return Settings(
+        zoho=ZohoSettings(**z),
+        lake_url=lake_url if lake_url.startswith("s3://") else _resolve(lake_url),
+        module_status_query=sections["company"].module_status_query,
+        warehouse_schema=sections["warehouse"].schema_,
+        inactive_days=sections["gold"].inactive_days,
+        capacity_warning_share=float(sections["report"].capacity_warning_share),
+        max_drop_share=float(sections["guards"].max_drop_share),
+        runs_dir=_resolve(sections["runs"].dir),
+        demo_dir=_resolve(demo.dir),
+        demo_seed=demo.seed,
+        demo_history_days=demo.history_days,
         source=path,
     )
-    if settings.inactive_days < 1:
-        raise ConfigError("[gold] inactive_days must be at least 1")
-    if not 0 < settings.capacity_warning_share <= 1:
-        raise ConfigError("[report] capacity_warning_share must be in (0, 1]")
-    if not 0 <= settings.max_drop_share < 1:
-        raise ConfigError("[guards] max_drop_share must be in [0, 1)")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", settings.warehouse_schema):
-        raise ConfigError(f"[warehouse] schema {settings.warehouse_schema!r} is not a plain identifier")
-    return settings
 
 
 def run_day(text: str = "") -> "date":
@@ -236,6 +541,33 @@ def run_day(text: str = "") -> "date":
 def _resolve(path: str) -> str:
     """A relative folder in the settings is relative to the repository, not the caller's cwd."""
     return str(Path(path) if Path(path).is_absolute() else REPO_ROOT / path)
+
+
+_DSN_SCHEMES = ("postgresql://", "postgres://", "redshift://")
+_FLAG_WORDS = ("true", "false", "1", "0", "yes", "no")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """An on/off variable: unset or empty is off; else exactly true/false/1/0/yes/no (any case)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return False
+    flag = parse_flag(text) if text.lower() in _FLAG_WORDS else None
+    if flag is None:
+        raise ConfigError(f"environment variable {name} = {_show(text)}: expected one of "
+                          f"{', '.join(_FLAG_WORDS)}")
+    return flag
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port variable: unset or empty is ``default``; else an integer from 1 to 65535."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 65535):
+        raise ConfigError(f"environment variable {name} = {_show(text)}: expected a port "
+                          f"number from 1 to 65535")
+    return int(text)
 
 
 def _require(env: Mapping[str, str], name: str, purpose: str) -> str:
@@ -288,20 +620,22 @@ def database_settings(env: Mapping[str, str] | None = None) -> DatabaseSettings:
     """How to reach the databases: ``SEATLIB_DATABASE_URL`` or the ``REDSHIFT_*`` variables.
 
     Raises:
-        ConfigError: naming the missing variable.
+        ConfigError: naming the variable that is missing or invalid (``REDSHIFT_PORT`` not a
+            port, ``REDSHIFT_IAM_AUTH`` not one of true/false/1/0/yes/no, a DSN of another kind).
     """
     env = _env_with_secrets(env)
     common = dict(iam_role=env.get("REDSHIFT_IAM_ROLE", ""))
-    if env.get("SEATLIB_DATABASE_URL"):
-        return DatabaseSettings(dsn=env["SEATLIB_DATABASE_URL"], **common)
+    dsn = env.get("SEATLIB_DATABASE_URL", "")
+    if dsn:
+        if not dsn.startswith(_DSN_SCHEMES):
+            raise ConfigError("environment variable SEATLIB_DATABASE_URL: expected a DSN starting "
+                              f"with {', '.join(_DSN_SCHEMES)} (the value is not shown: it may "
+                              "hold a password)")
+        return DatabaseSettings(dsn=dsn, **common)
     host = _require(env, "REDSHIFT_HOST",
                     "database host; or set SEATLIB_DATABASE_URL to a postgresql:// or redshift:// DSN")
-    iam = env.get("REDSHIFT_IAM_AUTH", "").lower() in ("1", "true", "yes")
-    port_text = env.get("REDSHIFT_PORT", "5439")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError(f"REDSHIFT_PORT must be a number, not {port_text!r}") from None
+    iam = _flag(env, "REDSHIFT_IAM_AUTH")
+    port = _port(env, "REDSHIFT_PORT", 5439)
     return DatabaseSettings(
         host=host,
         port=port,
