@@ -63,7 +63,7 @@ class SimLimits:
 
 
 class Admission:
-    """The per-minute frequency windows and the daily API units (§7).
+    """The per-minute frequency windows and the daily API units.
 
     Shares the simulator's lock and counters (``stats["rate_limited"]``,
     ``stats["units_exceeded"]``, ``stats["units_used"]``).
@@ -78,7 +78,7 @@ class Admission:
         self._units_day_start: float | None = None
 
     def admit(self, bucket: str, limits: SimLimits) -> None:
-        """Count one call in ``bucket`` ("metadata" or "bulk"), or raise 6045 / 6043."""
+        """Apply the per-minute frequency limits and the daily units (§7)."""
         if not limits.enabled:
             self.charge(1)
             return
