@@ -1,8 +1,8 @@
 """PostgreSQL fixtures: one real server per test session, a fresh database per test module, and
 pgbouncer in front of it for redshift_connector.
 
-* ``pg_server``: a :class:`seatlib.pg.LocalPostgres` in a temporary directory, listening on its
-  Unix socket and on ``127.0.0.1:<free port>``; stopped at the end of the session.
+* ``pg_server``: a :class:`seatlib.sim.postgres.LocalPostgres` in a temporary directory, listening
+  on its Unix socket and on ``127.0.0.1:<free port>``; stopped at the end of the session.
 * ``pg_dsn``: ``postgresql://`` DSN of a database made for the requesting test module.
 * ``pgbouncer_port``: pgbouncer on a free port in front of the server's TCP port, dropping the
   startup parameters PostgreSQL rejects from redshift_connector (stack-notes §5). Skips the test
@@ -24,7 +24,7 @@ from typing import Iterator
 
 import pytest
 
-from seatlib.pg import LocalPostgres, start_postgres
+from seatlib.sim.postgres import LocalPostgres, start_postgres
 
 #: Startup parameters redshift_connector sends that PostgreSQL does not know.
 REDSHIFT_STARTUP_PARAMETERS = ("client_protocol_version,driver_version,os_version,"

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from seatlib import config as cfg
-from seatlib import pg, report, runner
+from seatlib import report, runner
 from seatlib.contracts import SOURCES
 from seatlib.lake import bronze_key
+from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.systems import Systems
 from tests.fixtures_demo import outside_pytest_tmp, safe_demo_config, tree

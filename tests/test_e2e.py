@@ -26,7 +26,8 @@ def lake_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:
 
 
 def warehouse_rows(settings: cfg.Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from seatlib import pg, warehouse
+    from seatlib import warehouse
+    from seatlib.sim import postgres as pg
 
     server = pg.start_postgres(Path(settings.demo_dir) / "pg")
     try:

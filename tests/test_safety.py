@@ -33,10 +33,11 @@ import psutil
 import pytest
 
 from seatlib import config as cfg
-from seatlib import demo, gold, pg, runner, warehouse
+from seatlib import demo, gold, runner, warehouse
 from seatlib.contracts import SOURCES
 from seatlib.errors import WarehouseError
 from seatlib.lake import Lake, bronze_key, gold_key, silver_key
+from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.sim.world import World
 from tests.fixtures_demo import demo_config, outside_pytest_tmp, safe_demo_config, stop_postgres, tree

