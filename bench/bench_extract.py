@@ -44,6 +44,8 @@ from seatlib.config import Settings, ZohoSecrets, ZohoSettings  # noqa: E402
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator  # noqa: E402
 from seatlib.sim.state import ZohoState  # noqa: E402
 from seatlib.sim.world import World  # noqa: E402
+from seatlib.stages import StageOptions  # noqa: E402
+from seatlib.systems import Systems  # noqa: E402
 from seatlib.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
 
 #: The demo world has 1,002 workspaces on this day (it grows by ~100 clients a year).
@@ -91,8 +93,9 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
         t0 = time.monotonic()
         try:
             with ZohoClient(zoho, secrets) as client:
-                result = extract.run(DAY, settings, sources=extract.ZOHO_SOURCES,
-                                     allow_replay=True, client=client)
+                result = extract.run(DAY, Systems.of(settings, shared_zoho=client),
+                                     StageOptions(allow_replay=True),
+                                     sources=extract.ZOHO_SOURCES)
                 tokens = client.tokens_obtained
         finally:
             wall = time.monotonic() - t0

@@ -1,4 +1,4 @@
-"""seatlib.company against a real PostgreSQL (seatlib.pg), and through pgbouncer with
+"""seatlib.company against a real PostgreSQL (seatlib.sim.postgres), and through pgbouncer with
 redshift_connector: the module-status query, its checks, and its read-only transaction."""
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ from seatlib.lake import bronze_key
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator
 from seatlib.sim.state import ZohoState
 from seatlib.sim.world import World
+from seatlib.stages import StageOptions
+from seatlib.systems import Systems
 from seatlib.zoho import ZohoClient
 
 DAY = date(2026, 11, 29)
@@ -294,7 +296,8 @@ def _run(sim: ZohoSimulator, secrets: ZohoSecrets, lake: Path, org_id: str,
     settings = Settings(lake_url=str(lake), zoho=zoho)
     with ZohoClient(zoho, secrets, backoff_base_s=0.01, backoff_cap_s=0.1) as client:
         try:
-            extract.run(DAY, settings, sources=SOURCES, allow_replay=True, client=client)
+            extract.run(DAY, Systems.of(settings, shared_zoho=client),
+                        StageOptions(allow_replay=True), sources=SOURCES)
         except SeatlibError as exc:
             return exc
     return None

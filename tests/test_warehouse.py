@@ -1,4 +1,4 @@
-"""seatlib.warehouse (and seatlib.db's connecting) against a real PostgreSQL (seatlib.pg), and
+"""seatlib.warehouse (and seatlib.db's connecting) against a real PostgreSQL (seatlib.sim.postgres), and
 through pgbouncer with redshift_connector; the Redshift-only SQL is checked as generated text."""
 
 from __future__ import annotations
