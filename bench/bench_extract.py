@@ -50,7 +50,7 @@ from seatlib.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
 
 #: The demo world has 1,002 workspaces on this day (it grows by ~100 clients a year).
 DAY = date(2034, 9, 1)
-METADATA_LIMIT, BULK_LIMIT, OVERALL_LIMIT = 60, 40, 100  # Zoho's calls per minute (§7)
+METADATA_LIMIT, BULK_LIMIT, OVERALL_LIMIT = 60, 40, 100  # Zoho's calls per minute (docs/zoho-api-notes.md §7)
 EXPORT_JOB_S = 10.0  # how long the audit export job takes, in (scaled) seconds
 EXPORT_POLL_S = 4.0  # the client's longest pause between polls, in (scaled) seconds
 

@@ -40,7 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "seat-monitor.toml"
 DEMO_CONFIG = REPO_ROOT / "config" / "demo.toml"
 
-#: Data centre -> (API host, accounts host). Canada is zohocloud.ca, not zoho.ca (zoho-api.md §1).
+#: Data centre -> (API host, accounts host). Canada is zohocloud.ca, not zoho.ca (docs/zoho-api-notes.md §1).
 DATA_CENTERS: dict[str, tuple[str, str]] = {
     "com": ("https://analyticsapi.zoho.com", "https://accounts.zoho.com"),
     "eu": ("https://analyticsapi.zoho.eu", "https://accounts.zoho.eu"),

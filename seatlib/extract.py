@@ -48,7 +48,7 @@ class ExtractResult:
 
 
 def access_log_sql(settings: cfg.ZohoSettings) -> str:
-    """The bulk-export SQL giving each (workspace, user)'s latest access (zoho-api.md §9)."""
+    """The bulk-export SQL giving each (workspace, user)'s latest access (docs/zoho-api-notes.md §9)."""
     table = settings.access_log_table.replace('"', '""')
     return (
         'SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '

@@ -1,4 +1,7 @@
-"""Zoho Accounts as the simulator plays it: the refresh-token grant and bearer authentication."""
+"""Zoho Accounts as the simulator plays it: the refresh-token grant and bearer authentication.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ class Accounts:
 
     def token_call(self, req: Request, *, where: str, limits: SimLimits, api_domain: str,
                    legacy_expires_in: bool) -> Response:
-        """POST /oauth/v2/token: the refresh-token grant (§2.1). Errors come with HTTP 200."""
+        """POST /oauth/v2/token: the refresh-token grant (§2). Errors come with HTTP 200."""
         client_id, client_secret = self._client_credentials(req, where)
         now = time.monotonic()
         with self._lock:
@@ -79,7 +82,7 @@ class Accounts:
         client_id = req.param("client_id", where)
         client_secret = req.param("client_secret", where)
         basic = req.headers.get("Authorization") or ""
-        if basic.startswith("Basic ") and client_id is None:  # D15: client credentials in Basic
+        if basic.startswith("Basic ") and client_id is None:  # §2.1: client credentials in Basic
             try:
                 client_id, _, client_secret = (
                     base64.b64decode(basic[6:]).decode("utf-8").partition(":"))

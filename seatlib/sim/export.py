@@ -1,4 +1,7 @@
-"""Bulk SQL export as the simulator serves it: jobs, SQL over the simulated tables, CSV files."""
+"""Bulk SQL export as the simulator serves it: jobs, SQL over the simulated tables, CSV files.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
+"""
 
 from __future__ import annotations
 
@@ -148,7 +151,7 @@ class Exports:
 
 
 def _job_codes(data: dict[str, Any], opts: Options) -> dict[str, Any]:
-    """``jobCode`` as the quirks want it: a string (S1), a number, or absent."""
+    """``jobCode`` as the quirks want it: a string (§5.2), a number, or absent."""
     if "no_job_code" in opts.quirks:
         data.pop("jobCode")
     elif "job_code_numeric" in opts.quirks:

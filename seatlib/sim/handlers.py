@@ -1,4 +1,7 @@
-"""The simulator's API paths: the route table, the organisation check and the GET handlers."""
+"""The simulator's API paths: the route table, the organisation check and the GET handlers.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
+"""
 
 from __future__ import annotations
 
@@ -199,7 +202,7 @@ class Handlers:
         def usage(allocated: int, used: int) -> dict[str, Any]:
             values = {"allocated": allocated, "used": used,
                       "remaining": max(allocated - used, 0)}
-            if not opts.numbers:  # Zoho's examples: strings (S1)
+            if not opts.numbers:  # Zoho's examples: strings (§3)
                 values = {k: str(v) for k, v in values.items()}
             return {**values, "remarks": ""}
 

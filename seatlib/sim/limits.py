@@ -1,4 +1,7 @@
-"""Zoho's limits as the simulator enforces them: :class:`SimLimits` and the call accounting."""
+"""Zoho's limits as the simulator enforces them: :class:`SimLimits` and the call accounting.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def _scaled(seconds: float) -> property:
 
 @dataclass
 class SimLimits:
-    """Zoho's limits as the simulator enforces them (spec §2.1, §5.2, §7).
+    """Zoho's limits as the simulator enforces them (§2.2, §5.2, §7).
 
     Attributes:
         enabled: False switches off every limit below (frequency, units, tokens, export
@@ -39,7 +42,7 @@ class SimLimits:
         job_seconds: how long an export job takes (real seconds).
         job_expiry_s: how long a finished export stays downloadable (real seconds; Zoho: 1 h).
         token_ttl_s: access-token lifetime (real seconds; ``expires_in`` says the same).
-        max_active_tokens: active access tokens per refresh token; the oldest is evicted (§2.1).
+        max_active_tokens: active access tokens per refresh token; the oldest is evicted (§2.2).
     """
 
     enabled: bool = True

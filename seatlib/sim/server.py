@@ -1,8 +1,8 @@
 """A real HTTP server on 127.0.0.1 speaking Zoho Analytics API v2 and Zoho Accounts' token call.
 
 The demo and the tests point :class:`seatlib.zoho.ZohoClient` at it instead of Zoho. It follows
-``/work/shared/zoho-api.md`` (the "spec"; section numbers below refer to it): the JSON shapes of
-§3-§5, the OAuth quirks of §2.1, the error envelope of §6 and the limits of §7. It serves whatever
+``docs/zoho-api-notes.md`` (section numbers below refer to it): the JSON shapes of
+§3-§5, the OAuth quirks of §2, the error envelope of §6 and the limits of §7. It serves whatever
 :class:`~seatlib.sim.state.ZohoState` it holds; :meth:`ZohoSimulator.set_state` swaps it.
 
 Served paths (one host serves both the accounts and the API paths)::
@@ -16,7 +16,7 @@ Served paths (one host serves both the accounts and the API paths)::
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data
 
-Choices where the spec is silent (the client must cope with them; keep them in sync with
+Choices where Zoho's docs are silent (the client must cope with them; keep them in sync with
 ``seatlib.zoho``):
 
 * ``GET /workspaces/{ws}/admins`` for a workspace without admins answers
@@ -151,7 +151,7 @@ class ZohoSimulator:
             ``{"expires_in_sec": 3600, "expires_in": 3600000}`` (milliseconds).
         audit_workspace: name of the workspace holding the Access Log table.
         quirks: names from :data:`QUIRKS`: answer like another server written from the docs.
-        token_params: where the token call reads its parameters: ``"both"`` (Zoho, D15),
+        token_params: where the token call reads its parameters: ``"both"`` (Zoho, §2.1),
             ``"query"`` or ``"form"`` only.
         base_path: serve everything under this path (``"/zoho"``: ``/zoho/restapi/v2/...``),
             like a stand-in behind a proxy; other paths answer 404.

@@ -32,7 +32,7 @@ class SimUser:
 
 @dataclass(frozen=True)
 class AccessRow:
-    """One row of the audit workspace's Access Log table (zoho-api.md §9)."""
+    """One row of the audit workspace's Access Log table (docs/zoho-api-notes.md §9)."""
 
     accessed_at: datetime  # UTC, tz-aware
     accessed_by: str

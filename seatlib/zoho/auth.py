@@ -7,6 +7,8 @@ process-wide store that lets the clients of one process share a token, and
 its retries. The client hands :meth:`TokenKeeper.access_token` and
 :meth:`TokenKeeper.on_rejected` to its :class:`~seatlib.zoho.transport.Transport`. Uses the
 transport's :class:`~seatlib.zoho.transport.Http`, the pacing and the protocol.
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class _TokenStore:
     """Access tokens shared by the clients of this process, per (accounts URL, refresh token).
 
     Zoho grants 10 new access tokens per refresh token in 10 minutes and keeps 10 active ones
-    (§2.1), and its docs advise caching the token. A second client in the same process (a
+    (§2.2), and its docs advise caching the token. A second client in the same process (a
     back-fill loop, a test suite, a harness running the extract many times) therefore reuses a
     token the first one got instead of asking for another. Refreshes are single flight per key,
     across clients as well as across one client's threads.
@@ -199,7 +201,7 @@ class TokenKeeper:
         """POST the refresh-token grant.
 
         The parameters go in the form body, so that no secret lands in a URL or an access log.
-        Zoho accepts them there or in the query string (D15), and its own SDK uses the query
+        Zoho accepts them there or in the query string (§2.1), and its own SDK uses the query
         string. A server that shows it did not see the grant at all (``invalid_request``,
         ``unsupported_grant_type``, or a bare HTTP 400/405/415/422: one that reads only the
         query string) is asked once more with the query string, which is then kept for this

@@ -3,9 +3,9 @@
 It turns Zoho's JSON into typed records (:class:`Workspace`, :class:`User`, :class:`Resource`,
 :class:`Org`) and every failure into :class:`~seatlib.errors.ZohoError` (or
 :class:`~seatlib.errors.ZohoAuthError`) naming the call, Zoho's code and message, and what to do.
-The rules come from ``/work/shared/zoho-api.md`` (section numbers below refer to it):
+The rules come from ``docs/zoho-api-notes.md`` (section numbers below refer to it):
 
-* OAuth (§2.1): one access token per process and refresh token, shared by its clients,
+* OAuth (§2): one access token per process and refresh token, shared by its clients,
   refreshed 5 minutes before it expires, refreshes serialised (single flight). A call answered
   8535 refreshes once and retries; 8535 again on a token of its own means the refresh token was
   revoked or belongs to another data centre. A token answer without

@@ -6,6 +6,8 @@ export and the client (all of :mod:`seatlib.zoho`) read one description of the A
 codes the client acts on are grouped at the top: changing one is a one-place edit. Imports
 nothing of seatlib but :func:`seatlib.zoho.records.int_or_none` (codes arrive as strings or
 numbers).
+
+Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Org:
     org_id: str
     name: str
     is_default: bool
-    workspace_count: int | None  # numberOfworkspaces (S1) or numberOfWorkspaces (Airbyte)
+    workspace_count: int | None  # numberOfworkspaces (Zoho's spec) or numberOfWorkspaces (Airbyte, §4)
     role: str
 
 
@@ -127,7 +127,7 @@ def read_flag(value: Any) -> bool:
 def admin_emails(value: Any) -> list[str]:
     """The e-mails in a ``workspaceAdmins`` value, whatever its shape.
 
-    Zoho documents ``[{"adminMembers": ["a@x", ...]}]`` (S1). Accepted as well, since the docs
+    Zoho documents ``[{"adminMembers": ["a@x", ...]}]`` (§4). Accepted as well, since the docs
     never show an empty or a richer answer: ``[]``, ``[{"adminMembers": []}]``, a missing key, a
     bare object instead of a list, bare strings, members as ``{"emailId": ...}`` objects, entries
     that are themselves ``{"emailId": ...}``, and comma-separated strings.
@@ -173,7 +173,7 @@ def comma_csv(text: str) -> str:
     return out.getvalue()
 
 
-# Formats seen or plausible for the audit log's "Accessed Time" (zoho-api.md §9: UNVERIFIED).
+# Formats seen or plausible for the audit log's "Accessed Time" (docs/zoho-api-notes.md §9: UNVERIFIED).
 # Day-first where ambiguous (dd/MM/yyyy): the reseller's org is Brazilian.
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
                  "%d %b %Y %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%d %b %Y %I:%M:%S %p",

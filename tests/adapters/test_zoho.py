@@ -18,7 +18,7 @@ from seatlib.errors import ZohoAuthError, ZohoError
 from seatlib.sim.server import SimLimits
 from seatlib.sim.state import SimWorkspace
 from seatlib.zoho import Resource, User, Workspace, ms_to_utc
-from tests.fixtures_zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
+from tests.fixtures.zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
                                  WS_GAMMA, build_zoho_state, settings_for, start_sim)
 
 LAST_ACCESS_SQL = ('SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '

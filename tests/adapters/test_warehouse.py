@@ -16,7 +16,7 @@ from seatlib.db import parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
                                PostgresDialect, RedshiftDialect, Warehouse, connect)
-from tests.fixtures_pg import free_port
+from tests.fixtures.pg import free_port
 
 DAY1 = dt.date(2025, 3, 1)
 DAY2 = dt.date(2025, 3, 2)

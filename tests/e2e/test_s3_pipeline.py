@@ -12,7 +12,7 @@ from seatlib import config as cfg
 from seatlib import demo, runner
 from seatlib.lake import Lake
 
-from tests.fixtures_demo import STAGE_NOTEBOOKS, demo_config
+from tests.fixtures.demo import STAGE_NOTEBOOKS, demo_config
 
 pytestmark = pytest.mark.slow
 

@@ -27,7 +27,7 @@ from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.sim.state import SimUser
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
-from tests.fixtures_demo import outside_pytest_tmp, safe_demo_config
+from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config
 
 DAY = date(2026, 11, 20)
 PREV = DAY - timedelta(days=1)

@@ -18,7 +18,7 @@ import requests
 from seatlib.sim.server import (ACCESS_LOG_TABLE, AUDIT_WORKSPACE, CODE_EXPORT_EXPIRED,
                                 CODE_EXPORT_JOB_LIMIT, CODE_EXPORT_NOT_READY, CODE_SQL_ERROR,
                                 SimLimits, ZohoSimulator, sample_state)
-from tests.fixtures_zoho import (ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA, build_zoho_state,
+from tests.fixtures.zoho import (ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA, build_zoho_state,
                                  start_sim)
 
 SQL = ('SELECT "Workspace Name", "Accessed By", MAX("Accessed Time") AS "Last Access" '
@@ -636,7 +636,8 @@ def test_cli_serves_the_sample_state():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    root = Path(__file__).resolve().parent.parent
+    from seatlib.config import REPO_ROOT as root
+
     proc = subprocess.Popen([sys.executable, "-m", "seatlib.sim.server", "--port", str(port)],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})

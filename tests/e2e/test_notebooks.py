@@ -17,7 +17,7 @@ from seatlib import config as cfg
 from seatlib import runner
 from seatlib.stages import STAGES
 
-from tests.fixtures_demo import demo_config
+from tests.fixtures.demo import demo_config
 
 NOTEBOOKS = sorted(runner.NOTEBOOKS_DIR.glob("*.ipynb"))
 STAGE_NOTEBOOKS = [runner.NOTEBOOKS_DIR / f"{stage.notebook}.ipynb" for stage in STAGES]

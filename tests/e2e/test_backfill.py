@@ -24,7 +24,7 @@ from seatlib.lake import bronze_key
 from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.systems import Systems
-from tests.fixtures_demo import outside_pytest_tmp, safe_demo_config, tree
+from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config, tree
 
 DAYS = [date(2026, 11, 10) + timedelta(days=n) for n in range(4)]
 GAP = DAYS[1]
