@@ -1,9 +1,14 @@
 """seatlib: the logic behind the daily Zoho Analytics seat monitor.
 
-Stages (one module each): :mod:`seatlib.extract`, :mod:`seatlib.silver`, :mod:`seatlib.gold`,
-:mod:`seatlib.load`, :mod:`seatlib.report`. External systems (one module each):
-:mod:`seatlib.zoho`, :mod:`seatlib.lake`, :mod:`seatlib.warehouse`. Configuration:
-:mod:`seatlib.config`. The demo's stand-ins live in :mod:`seatlib.sim` and :mod:`seatlib.demo`.
+* Stages, one module each, all ``run(day, systems, options)``: :mod:`seatlib.extract`,
+  :mod:`seatlib.silver`, :mod:`seatlib.gold`, :mod:`seatlib.load`, :mod:`seatlib.report`; their
+  order is :data:`seatlib.stages.STAGES`, run by :mod:`seatlib.runner`.
+* External systems, one module each: :mod:`seatlib.zoho` (a package of one-way layers),
+  :mod:`seatlib.company`, :mod:`seatlib.warehouse` (both on :mod:`seatlib.db`),
+  :mod:`seatlib.lake`; chosen in one place, :class:`seatlib.systems.Systems`.
+* Rules shared by all: :mod:`seatlib.contracts`, :mod:`seatlib.guards`, :mod:`seatlib.config`,
+  :mod:`seatlib.values`, :mod:`seatlib.log`, :mod:`seatlib.errors`.
+* The demo's stand-ins live in :mod:`seatlib.sim`, started by :mod:`seatlib.demo`.
 
 Nothing is loaded, connected or logged at import time.
 """
