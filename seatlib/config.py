@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .values import is_identifier, parse_flag
+from .values import FALSE_WORDS, TRUE_WORDS, is_identifier, parse_flag
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "seat-monitor.toml"
@@ -544,18 +544,15 @@ def _resolve(path: str) -> str:
 
 
 _DSN_SCHEMES = ("postgresql://", "postgres://", "redshift://")
-_FLAG_WORDS = ("true", "false", "1", "0", "yes", "no")
-
-
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    """An on/off variable: unset or empty is off; else exactly true/false/1/0/yes/no (any case)."""
+    """An on/off variable: unset or empty is off; else a flag as :func:`parse_flag` reads it."""
     text = env.get(name, "").strip()
     if not text:
         return False
-    flag = parse_flag(text) if text.lower() in _FLAG_WORDS else None
+    flag = parse_flag(text)
     if flag is None:
-        raise ConfigError(f"environment variable {name} = {_show(text)}: expected one of "
-                          f"{', '.join(_FLAG_WORDS)}")
+        words = ", ".join(sorted(TRUE_WORDS | FALSE_WORDS))
+        raise ConfigError(f"environment variable {name} = {_show(text)}: expected one of {words}")
     return flag
 
 

@@ -61,6 +61,7 @@ import argparse
 import json
 import logging
 import socket
+import sys
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -68,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .. import log as seatlog
 from .auth import Accounts
 from .export import Exports
 from .faults import FAULT_KINDS, JOB_FAULTS, Fault, Faults
@@ -473,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-token", default="sim-refresh-token")
     parser.add_argument("--no-limits", action="store_true", help="switch the API limits off")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    seatlog.setup(stream=sys.stderr)
     sim = ZohoSimulator(client_id=args.client_id, client_secret=args.client_secret,
                         refresh_token=args.refresh_token, host=args.host, port=args.port,
                         limits=SimLimits(enabled=not args.no_limits))
