@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import config as cfg
 from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
-from .errors import DataQualityError, LakeError
+from .errors import LakeError
 from .lake import Lake, bronze_key, silver_key
 from .zoho.records import parse_access_time
 from .stages import StageOptions
