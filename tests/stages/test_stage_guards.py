@@ -210,7 +210,7 @@ def test_an_empty_answer_stops_the_extract_unless_allowed(stand, seatlib_log, so
 
     assert extract.run(DAY, on(stand), REPLAY_DROP, sources=(source,)).rows == {source: 0}
     assert stand.bronze_rows(source) == 0
-    assert f"{source}: the extract is empty (allowed by --allow-drop)" in seatlib_log.text
+    assert f"{source} (extract of {DAY}): the extract is empty (allowed by --allow-drop)" in seatlib_log.text
 
 
 # -- malformed e-mail addresses ------------------------------------------------------------------
