@@ -353,6 +353,20 @@ def _days(days: list[date]) -> str:
     return ", ".join(d.isoformat() for d in days)
 
 
+def _check_start(args: argparse.Namespace, day: date, stages: Sequence[str], runs_dir: Path,
+                 log_day: date) -> None:
+    """What can be refused before the lock, so a run that cannot start leaves nothing behind:
+    a day the extract cannot do, a future day, a runs folder or lock that cannot be used."""
+    from . import preflight
+
+    if not args.backfill and not args.demo and "extract" in stages:
+        from .extract import check_day
+
+        check_day(day, allow_replay=False)
+    preflight.check_dates(args.date, args.backfill, demo=args.demo)
+    preflight.check_runs_dir(runs_dir, log_day)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -367,21 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stages = args.stage or list(NAMES)
-    if not args.backfill and not args.demo and "extract" in stages:
-        from .extract import check_day
-
-        try:  # refuse now, with the way out, rather than from inside the first notebook
-            check_day(day, allow_replay=False)
-        except ConfigError as exc:
-            print(f"run_daily: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
     runs_dir = Path(settings.runs_dir)
     log_day = args.backfill[1] if args.backfill else day
-    from . import preflight
-
-    try:  # before the lock: a run that cannot start leaves nothing behind
-        preflight.check_dates(args.date, args.backfill, demo=args.demo)
-        preflight.check_runs_dir(runs_dir, log_day)
+    try:  # refuse now, with the way out, rather than from inside the first notebook
+        _check_start(args, day, stages, runs_dir, log_day)
     except ConfigError as exc:
         print(f"run_daily: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -391,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)
-            preflight.check_client_id_pattern(settings)
+            from .preflight import check_client_id_pattern
+
+            check_client_id_pattern(settings)
             if args.allow_drop:
                 log.warning("--allow-drop: the empty, drop and unmatched-share guards of every "
                             "stage let a suspicious day through; each one they let through "
