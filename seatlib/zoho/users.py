@@ -127,7 +127,7 @@ class UserAdmin:
                     f"the refresh token needs the scope {scope} (and the account an Account or "
                     f"Organization Admin profile): generate it again with that scope added",
                     exc.http_status) from None
-            if exc.code is None or exc.code not in _REFUSALS:
+            if exc.code is None or exc.code not in REFUSALS:
                 raise
             return CallResult(action, call, emails, domain, False, exc.code, exc.zoho_message)
         return CallResult(action, call, emails, domain, True)
@@ -149,6 +149,12 @@ class UserAdmin:
                 + self.apply(action, emails[half:], domain, on_call))
 
 
-#: Codes that refuse the addresses of one batch (not the whole run): the batch fails, the
-#: others go on.
-_REFUSALS = frozenset({NOT_A_MEMBER, 8060, 8061, 6089}) | SEAT_LIMIT_CODES
+#: Codes that refuse the addresses of one batch (not the whole run), with what they mean: the
+#: batch fails, the others go on.
+REFUSALS: dict[int, str] = {
+    NOT_A_MEMBER: "not a member of the organisation, or of the portal domain it was sent with",
+    8060: "the portal domain (domainName) does not exist",
+    8061: "the portal domain (domainName) is not the Account Admin's",
+    6089: "an organisation admin cannot be addressed with a portal domain",
+    **{code: "no free seat: the plan's user seats are all taken" for code in SEAT_LIMIT_CODES},
+}
