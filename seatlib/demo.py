@@ -72,7 +72,7 @@ class DemoEnvironment:
                                  client_secret=self.world.demo_client_secret,
                                  refresh_token=self.world.demo_refresh_token,
                                  limits=SimLimits(enabled=False))
-        self.sim.users.deactivation_frees_seat = settings.demo_deactivation_frees_seat
+        self.sim.users.deactivation_frees_seat = self._settings.demo_deactivation_frees_seat
         self.sim.users.on_change = self._record_changes
         self.sim.start()
         env = {

@@ -86,8 +86,9 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
     """The plan from one gold day and that day's silver ``zoho_users`` and
     ``zoho_workspace_admins`` (pure: a function of its inputs)."""
     active = users[users["active"].fillna(False).astype(bool)]
-    domain_of = (active.set_index(active["email"].str.lower())["domain_name"]
-                 if "domain_name" in active else pd.Series(dtype="string"))
+    # domain_name: the Zoho-fidelity work adds it to silver zoho_users; until then, none
+    domains = active["domain_name"] if "domain_name" in active else [None] * len(active)
+    domain_of = dict(zip(active["email"].str.lower(), domains))
     roles = users.set_index(users["email"].str.lower())["role"].astype("string").str.lower()
     owners = set(admins["created_by"].dropna().astype(str).str.lower())
     rows, exempt = [], []
@@ -96,7 +97,7 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
         if reason is None:
             continue
         for email in _emails(g["admin_email"]):
-            if email not in domain_of.index:
+            if email not in domain_of:
                 continue  # not an active user: holds no seat
             why = why_row or _staff_or_exempt(email, roles.get(email), owners, settings)
             if why:
@@ -106,8 +107,8 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
             rows.append({"client_id": g["client_id"], "workspace_id": g["workspace_id"],
                          "workspace_name": g["workspace_name"], "email": email,
                          "domain": None if pd.isna(domain) else domain, "days_idle": idle,
-                         "reason": reason, "module_active": bool(g["module_active"] is True),
-                         "approve": "" if g["module_active"] is True else "yes"})
+                         "reason": reason, "module_active": _true(g["module_active"]),
+                         "approve": "" if _true(g["module_active"]) else "yes"})
     cand = pd.DataFrame(rows, columns=PLAN_COLUMNS[1:])
     cand["_order"] = cand["reason"].map({EX_CLIENT: 0, INACTIVE: 1})
     cand = cand.sort_values(["_order", "days_idle", "client_id", "email"],
@@ -127,7 +128,7 @@ def _row_reason(g: dict, day: date, s: cfg.ReclaimSettings) -> tuple[str, str | 
     idle = age if pd.isna(idle) else int(idle)
     if g["status"] == EX_CLIENT:
         reason = EX_CLIENT
-    elif (g["module_active"] is True and bool(g["seat_held"]) and idle is not None
+    elif (_true(g["module_active"]) and _true(g["seat_held"]) and idle is not None
           and idle > s.inactive_days):
         reason = INACTIVE
     else:
@@ -152,6 +153,10 @@ def _staff_or_exempt(email: str, role: Any, owners: set[str], s: cfg.ReclaimSett
     if isinstance(role, str) and role in STAFF_ROLES:
         return f"organisation role {role!r}"
     return ""
+
+
+def _true(value: Any) -> bool:
+    return False if value is None or pd.isna(value) else bool(value)
 
 
 def _emails(value: Any) -> list[str]:
