@@ -44,9 +44,10 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
 STANDARD_DOMAIN_PREFIX = "analytics.zoho"
 
 
-def portal_domain(domain: str | None) -> str | None:
-    """The ``domainName`` to send for a user of ``domain``: None for standard users."""
-    text = (domain or "").strip().lower()
+def portal_domain(domain: object) -> str | None:
+    """The ``domainName`` to send for a user of ``domain``: None for standard users (and for
+    anything that is not a text, such as a missing value)."""
+    text = domain.strip().lower() if isinstance(domain, str) else ""
     if not text or text.startswith(STANDARD_DOMAIN_PREFIX):
         return None
     return text
@@ -145,7 +146,7 @@ class UserAdmin:
         if result.ok or result.code != NOT_A_MEMBER or len(emails) == 1:
             return [result]
         half = len(emails) // 2
-        return (self.apply(action, emails[:half], domain, on_call)
+        return ([result] + self.apply(action, emails[:half], domain, on_call)
                 + self.apply(action, emails[half:], domain, on_call))
 
 
