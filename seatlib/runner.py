@@ -120,6 +120,13 @@ def _check_reclaim_args(p: argparse.ArgumentParser, args: argparse.Namespace) ->
                 "is changed in Zoho without a person's approval")
 
 
+def reclaim_parameters(day: date, config_path: str, args: argparse.Namespace) -> dict:
+    """The parameters ``reclaim_seats.ipynb`` gets (no secret among them)."""
+    return {"run_date": day.isoformat(), "config_path": config_path,
+            "approve": args.approve_file or args.approve, "remove": args.remove,
+            "execute": bool(args.execute), "show_emails": bool(args.show_emails)}
+
+
 def run_reclaim(day: date, settings: cfg.Settings, config_path: str, args: argparse.Namespace,
                 env: Mapping[str, str] | None = None) -> int:
     """Run ``notebooks/reclaim_seats.ipynb`` into ``runs/<day>/`` (an earlier one of the day is
@@ -130,9 +137,7 @@ def run_reclaim(day: date, settings: cfg.Settings, config_path: str, args: argpa
     if old.exists():
         stamp = datetime.fromtimestamp(old.stat().st_mtime, timezone.utc).strftime("%H%M%S")
         old.replace(out_dir / f"reclaim_seats.{stamp}.ipynb")
-    params = {"run_date": day.isoformat(), "config_path": config_path,
-              "approve": args.approve_file or args.approve, "remove": args.remove,
-              "execute": bool(args.execute), "show_emails": bool(args.show_emails)}
+    params = reclaim_parameters(day, config_path, args)
     log.info("reclaim for %s: %s", day, "EXECUTE" if args.execute else "dry run")
     try:
         execute_notebook("reclaim_seats", out_dir, params, env)
