@@ -11,16 +11,12 @@ import requests
 from seatlib.errors import ZohoAuthError, ZohoError
 from seatlib.sim.users import Change, apply_changes
 from tests.fixtures.reclaim import OWNER, PORTAL, reclaim_state
-from tests.fixtures.zoho import start_sim, settings_for
+from tests.fixtures.zoho import settings_for
 
 
 @pytest.fixture
-def sim(zoho_secrets):
-    s = start_sim(reclaim_state(), zoho_secrets)
-    try:
-        yield s
-    finally:
-        s.stop()
+def sim(reclaim_sim):
+    return reclaim_sim
 
 
 @pytest.fixture

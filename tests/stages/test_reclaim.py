@@ -12,20 +12,16 @@ from seatlib import reclaim, trail
 from seatlib.errors import ConfigError
 from seatlib.systems import Systems
 from seatlib.trail import Actor
-from tests.fixtures.reclaim import (DAY, EX_CLIENTS, PORTAL, reclaim_state, with_domains,
+from tests.fixtures.reclaim import (DAY, EX_CLIENTS, PORTAL, with_domains,
                                     write_day)
-from tests.fixtures.zoho import settings_for, start_sim
+from tests.fixtures.zoho import settings_for
 
 ME = Actor("tester", "testhost")
 
 
 @pytest.fixture
-def sim(zoho_secrets):
-    s = start_sim(reclaim_state(), zoho_secrets)
-    try:
-        yield s
-    finally:
-        s.stop()
+def sim(reclaim_sim):
+    return reclaim_sim
 
 
 def systems_for(sim, secrets, lake_dir, **reclaim_overrides) -> Systems:
