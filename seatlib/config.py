@@ -77,10 +77,24 @@ class ZohoSettings:
 
 
 @dataclass(frozen=True)
+class ReclaimSettings:
+    """What the reclaim may propose (``[reclaim]``; see seatlib.reclaim)."""
+
+    inactive_days: int = 60  # a paying client idle for longer is a candidate (named explicitly)
+    grace_days: int = 30  # a workspace created more recently is never proposed
+    exempt_clients: tuple[int, ...] = ()  # client ids never proposed
+    exempt_emails: tuple[str, ...] = ()  # addresses never proposed (lower case)
+    staff_domains: tuple[str, ...] = ()  # the reseller's own domains: never proposed
+    staff_emails: tuple[str, ...] = ()  # the reseller's own addresses: never proposed
+    batch_size: int = 1000  # addresses per user-management call (Zoho allows 1,000)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every non-secret setting of a run."""
 
     zoho: ZohoSettings = field(default_factory=ZohoSettings)
+    reclaim: ReclaimSettings = field(default_factory=ReclaimSettings)
     lake_url: str = "var/lake"
     module_status_query: str = (
         "SELECT client_id, bi_module_active AS module_active "
@@ -95,6 +109,7 @@ class Settings:
     demo_dir: str = "var/demo"  # the demo's PostgreSQL data and simulator truth
     demo_seed: int = 42
     demo_history_days: int = 60  # days of history the first demo run fills
+    demo_deactivation_frees_seat: bool = True  # the demo simulator's seat-counter switch
     source: Path | None = None  # the file these settings came from
 
     def client_id_regex(self) -> re.Pattern[str]:
@@ -346,12 +361,39 @@ class _DemoFile(_Section):
         ge=0, le=_INT64_MAX, description=f"an integer from 0 to {_INT64_MAX}")] = Settings.demo_seed
     history_days: Annotated[int, Field(
         ge=0, le=3650, description="an integer from 0 to 3650 (days)")] = Settings.demo_history_days
+    deactivation_frees_seat: Annotated[bool, Field(
+        description="true or false")] = Settings.demo_deactivation_frees_seat
+
+
+_R = ReclaimSettings
+
+
+def _lower_items(values: list[str]) -> list[str]:
+    return [v.strip().lower() for v in _no_blank_items(values)]
+
+
+class _ReclaimFile(_Section):
+    inactive_days: Annotated[int, Field(
+        ge=1, le=3650, description="an integer from 1 to 3650 (days)")] = _R.inactive_days
+    grace_days: Annotated[int, Field(
+        ge=0, le=3650, description="an integer from 0 to 3650 (days)")] = _R.grace_days
+    exempt_clients: Annotated[list[Annotated[int, Field(ge=0, le=_INT64_MAX)]], Field(
+        description="an array of client ids (integers), e.g. [1003, 1007]")] = []
+    exempt_emails: Annotated[list[str], AfterValidator(_lower_items), Field(
+        description='an array of e-mail addresses, e.g. ["ana@acme.com"]')] = []
+    staff_domains: Annotated[list[str], AfterValidator(_lower_items), Field(
+        description='an array of domain names, e.g. ["reseller.com"]')] = []
+    staff_emails: Annotated[list[str], AfterValidator(_lower_items), Field(
+        description='an array of e-mail addresses, e.g. ["support@reseller.com"]')] = []
+    batch_size: Annotated[int, Field(
+        ge=1, le=1000, description="an integer from 1 to 1000 (Zoho's limit a call)"
+    )] = _R.batch_size
 
 
 _MODELS: dict[str, type[_Section]] = {
     "zoho": _ZohoFile, "lake": _LakeFile, "company": _CompanyFile, "warehouse": _WarehouseFile,
     "gold": _GoldFile, "report": _ReportFile, "guards": _GuardsFile, "runs": _RunsFile,
-    "demo": _DemoFile,
+    "demo": _DemoFile, "reclaim": _ReclaimFile,
 }
 _SECTIONS = set(_MODELS)
 
@@ -527,8 +569,16 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         demo_dir=_resolve(demo.dir),
         demo_seed=demo.seed,
         demo_history_days=demo.history_days,
+        demo_deactivation_frees_seat=demo.deactivation_frees_seat,
+        reclaim=_reclaim(sections["reclaim"]),
         source=path,
     )
+
+
+def _reclaim(section: _Section) -> ReclaimSettings:
+    values = section.model_dump()
+    return ReclaimSettings(**{k: tuple(v) if isinstance(v, list) else v
+                              for k, v in values.items()})
 
 
 def run_day(text: str = "") -> "date":

@@ -30,6 +30,9 @@ from .systems import Systems
 
 log = logging.getLogger(__name__)
 
+#: Under ``[demo] dir``: the user changes made through the simulator's API.
+CHANGES_FILE = "zoho_changes.json"
+
 
 _COMPANY_DDL = """
 CREATE SCHEMA IF NOT EXISTS app;
@@ -56,6 +59,7 @@ class DemoEnvironment:
         self.sim = None
         self.kernel_env: dict[str, str] = {}  # what stage kernels add to their environment
         self.systems: Systems | None = None
+        self.day: date | None = None  # the day being served
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> "DemoEnvironment":
@@ -68,6 +72,8 @@ class DemoEnvironment:
                                  client_secret=self.world.demo_client_secret,
                                  refresh_token=self.world.demo_refresh_token,
                                  limits=SimLimits(enabled=False))
+        self.sim.users.deactivation_frees_seat = self._settings.demo_deactivation_frees_seat
+        self.sim.users.on_change = self._record_changes
         self.sim.start()
         env = {
             "ZOHO_API_URL": self.sim.url,
@@ -103,10 +109,36 @@ class DemoEnvironment:
                             "running and the next run reuses it", self.pg.data_dir,
                             type(error).__name__, error)
 
+    # -- changes made through the API -----------------------------------------------------
+    @property
+    def changes_path(self) -> Path:
+        return self.root / CHANGES_FILE
+
+    def changes(self) -> list[dict]:
+        """Every user change made through the demo's API, oldest first (``day``, ``email``,
+        ``action``, ``keeps_seat``)."""
+        if not self.changes_path.exists():
+            return []
+        return json.loads(self.changes_path.read_text(encoding="utf-8"))
+
+    def _record_changes(self, changes) -> None:
+        """Keep the simulator's changes of the day being served (whole file or nothing)."""
+        entries = self.changes() + [{"day": self.day.isoformat(), **c.as_dict()} for c in changes]
+        Lake(str(self.root)).write_bytes(CHANGES_FILE, json.dumps(entries, indent=1).encode())
+
+    def _state(self, day: date):
+        from .sim.users import Change, apply_changes
+
+        later = [Change(c["email"], c["action"], c["keeps_seat"]) for c in self.changes()
+                 if c["day"] <= day.isoformat()]
+        return apply_changes(self.world.zoho_state(day), later)
+
     # -- days -----------------------------------------------------------------------------
     def set_day(self, day: date) -> None:
-        """Make Zoho and the company database look as they did when ``day``'s run started."""
-        self.sim.set_state(self.world.zoho_state(day))
+        """Make Zoho and the company database look as they did when ``day``'s run started
+        (with the changes made through the API on that day or before)."""
+        self.day = day
+        self.sim.set_state(self._state(day))
         seed_company(self.pg.dsn(), self.world.company_rows(day))
         truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
         # whole or nothing, as every lake file: a killed run leaves no half truth file

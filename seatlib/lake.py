@@ -124,6 +124,36 @@ class Lake:
         except Exception as exc:
             raise LakeError(f"could not write {self.uri(key)}: {type(exc).__name__}: {exc}") from None
 
+    def create_bytes(self, key: str, data: bytes) -> None:
+        """Write a new object whole, never replacing one: an append-only log's entry.
+
+        Locally the finished temporary file is hard-linked to its name, which fails when the
+        name exists; on S3 the PUT carries ``If-None-Match: *`` (refused when the key exists).
+
+        Raises:
+            LakeError: the key exists already, or the write failed.
+        """
+        if self._root is None:
+            try:
+                self._client().put_object(Bucket=self._bucket, Key=self._s3_key(key), Body=data,
+                                          IfNoneMatch="*")
+            except Exception as exc:
+                raise LakeError(f"could not create {self.uri(key)}: {type(exc).__name__}: "
+                                f"{exc}") from None
+            return
+        target = self._root / key
+        parent, _, name = key.rpartition("/")
+        staging = f"{parent}/.{name}.new{_TMP_SUFFIX}" if parent else f".{name}.new{_TMP_SUFFIX}"
+        self.write_bytes(staging, data)
+        try:
+            os.link(self._root / staging, target)
+        except FileExistsError:
+            raise LakeError(f"could not create {self.uri(key)}: it exists already") from None
+        except OSError as exc:
+            raise LakeError(f"could not create {self.uri(key)}: {exc.strerror}") from None
+        finally:
+            (self._root / staging).unlink(missing_ok=True)
+
     def exists(self, key: str) -> bool:
         if self._root is not None:
             return (self._root / key).is_file()

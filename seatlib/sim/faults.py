@@ -27,6 +27,7 @@ class Fault:
     method: str | None = None
     opts: dict[str, Any] = field(default_factory=dict)
     fired: int = 0
+    passed: int = 0  # matching requests let through (opt ``skip``)
 
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.fired >= self.times:
@@ -68,6 +69,9 @@ class Faults:
                 if fault.kind in exclude or (only is not None and fault.kind not in only):
                     continue
                 if fault.matches(method, path):
+                    if fault.passed < int(fault.opts.get("skip", 0)):
+                        fault.passed += 1  # let the first ``skip`` matching requests through
+                        continue
                     fault.fired += 1
                     self._stats["faults_fired"] += 1
                     return fault

@@ -14,6 +14,7 @@ from .limits import SimLimits
 from .protocol import (ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, Options, Request, Response, fail,
                        find_workspace, ms, ok, parse_config)
 from .state import SimWorkspace, ZohoState
+from .users import SimUserAdmin
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,12 @@ class Route:
         return "bulk" if "/bulk/" in self.template else "metadata"
 
 
-def _route(template: str, handler: str, *, org_required: bool = True) -> Route:
+def _route(template: str, handler: str, *, org_required: bool = True,
+           method: str = "GET") -> Route:
     pattern = re.escape(template).replace(r"\{ws\}", r"(?P<ws>[^/]+)")
     pattern = pattern.replace(r"\{job\}", r"(?P<job>[^/]+)")
-    return Route("GET", re.compile(pattern + r"/?\Z"), "GET " + template, handler, org_required)
+    return Route(method, re.compile(pattern + r"/?\Z"), f"{method} {template}", handler,
+                 org_required)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -51,6 +54,10 @@ ROUTES: tuple[Route, ...] = (
     _route("/restapi/v2/bulk/workspaces/{ws}/data", "create_export"),
     _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}", "get_export_job"),
     _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data", "download_export"),
+    # user management (seatlib.sim.users)
+    _route("/restapi/v2/users/inactive", "put_inactive", method="PUT"),
+    _route("/restapi/v2/users/active", "put_active", method="PUT"),
+    _route("/restapi/v2/users", "delete_users", method="DELETE"),
 )
 
 
@@ -99,20 +106,25 @@ def _summaries(state: ZohoState, opts: Options, *, owned: bool) -> list[dict[str
 
 
 class Handlers:
-    """The handlers :data:`ROUTES` names; bulk export is delegated to :class:`Exports`.
+    """The handlers :data:`ROUTES` names; bulk export is delegated to :class:`Exports`, user
+    management to :class:`~seatlib.sim.users.SimUserAdmin`.
 
     Args:
         exports: the export jobs.
         limits: gives the limits in force (read at each export job's creation).
+        users: the user-management handlers.
     """
 
-    def __init__(self, exports: Exports, limits: Callable[[], SimLimits]):
+    def __init__(self, exports: Exports, limits: Callable[[], SimLimits],
+                 users: SimUserAdmin | None = None):
         self._exports = exports
         self._limits = limits
+        self._users = users
 
     def handle(self, route: Route, req: Request, match: re.Match[str], state: ZohoState,
                opts: Options) -> Response:
-        return getattr(self, route.handler)(req, match, state, opts)
+        owner = self if hasattr(self, route.handler) else self._users
+        return getattr(owner, route.handler)(req, match, state, opts)
 
     # -- metadata and user management -----------------------------------------------------
     def get_orgs(self, req: Request, match: re.Match[str], state: ZohoState,

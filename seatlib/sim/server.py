@@ -15,6 +15,7 @@ Served paths (one host serves both the accounts and the API paths)::
     GET  /restapi/v2/bulk/workspaces/{ws}/data?CONFIG={"sqlQuery":..,"responseFormat":"csv"}
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data
+    PUT  /restapi/v2/users/inactive | /users/active, DELETE /restapi/v2/users  (seatlib.sim.users)
 
 Choices where Zoho's docs are silent (the client must cope with them; keep them in sync with
 ``seatlib.zoho``):
@@ -80,6 +81,7 @@ from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMA
                        CODE_EXPORT_NOT_READY, CODE_SQL_ERROR, CODE_UNKNOWN_URL, JOB_STATUS,
                        QUIRKS, Fail, Options, Request, Response, error, fail, json_response)
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
+from .users import SimUserAdmin
 
 __all__ = [
     "ACCESS_LOG_COLUMNS", "ACCESS_LOG_TABLE", "ACCESSED_TIME_FORMAT", "AUDIT_WORKSPACE",
@@ -193,7 +195,10 @@ class ZohoSimulator:
         self._faults = Faults(self._lock, self._stats)
         self._admission = Admission(self._lock, self._stats)
         exports = Exports(self._lock, self._stats, self._faults, self._admission)
-        self._handlers = Handlers(exports, lambda: self.limits)
+        #: user management: its switches (``deactivation_frees_seat``, ``seat_limit_code``),
+        #: ``on_change`` and the log of ``calls`` (:mod:`seatlib.sim.users`)
+        self.users = SimUserAdmin(self._lock, lambda: self._state, self.set_state)
+        self._handlers = Handlers(exports, lambda: self.limits, self.users)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> "ZohoSimulator":
@@ -279,6 +284,7 @@ class ZohoSimulator:
                 ``"job_lost"``: the next poll of a matching job answers 1005 (job gone).
             times: how many requests it hits; None = forever.
             method: only this HTTP method (default any).
+            opts: besides the kind's own, ``skip=N`` lets the first N matching requests through.
 
         Returns:
             The :class:`Fault`; its ``fired`` attribute counts hits.

@@ -28,6 +28,7 @@ class SimUser:
     email: str
     active: bool  # GET /users -> status; an active user holds a seat
     role: str = "User"  # "Organization Admin", "User", "Viewer"
+    domain_name: str | None = None  # a Client Portal (white-label) user's domain; None: standard
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,11 @@ class ZohoState:
     plan_name: str = "Enterprise"
     add_ons: str = "Additional Users (20)"
     extra: dict = field(default_factory=dict)
+    #: users deactivated while they keep their seat (the simulator's "counter does not move"
+    #: switch, seatlib.sim.users): inactive, yet counted in seats_used
+    seat_keepers: frozenset[str] = frozenset()
 
     @property
     def seats_used(self) -> int:
-        return sum(1 for u in self.users if u.active and u.role != "Viewer")
+        return sum(1 for u in self.users if u.role != "Viewer"
+                   and (u.active or u.email.lower() in self.seat_keepers))

@@ -54,6 +54,7 @@ from .protocol import ACCOUNTS_SUFFIXES, API_SUFFIXES, NoContent, base_url
 from .records import (Org, Resource, User, Workspace, admin_emails, int_or_none, read_flag,
                       unique_emails)
 from .transport import Http, Transport
+from .users import UserAdmin
 
 logger = logging.getLogger("seatlib.zoho")
 
@@ -91,6 +92,8 @@ class ZohoClient:
                               on_rejected=self._auth.on_rejected)
         self._exporter = Exporter(self._api, timeout_s=settings.export_timeout_s,
                                   poll_s=settings.export_poll_s)
+        #: deactivate / activate / remove users (§10): :class:`~seatlib.zoho.users.UserAdmin`
+        self.users = UserAdmin(self._api)
         self._org: str | None = settings.org_id or None
         self._org_lock = threading.Lock()
 

@@ -171,8 +171,12 @@ class Http:
 OnRejected = Callable[[str, str, int], bool]
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 class Transport:
-    """GET calls to ``/restapi/v2`` with the rate limit, retries and error translation.
+    """Calls to ``/restapi/v2`` (GET, and PUT/DELETE with form bodies) with the rate limit, retries and error translation.
 
     Args:
         http: the shared plumbing.
@@ -196,16 +200,34 @@ class Transport:
     def get(self, path: str, *, config: dict[str, Any] | None = None, org: bool = True,
             raw: bool = False, budget_s: float | None = None) -> Any:
         """GET ``/restapi/v2`` + ``path``: ``data`` of the answer, or the bytes if ``raw``."""
-        call = f"GET {API}{path}"
+        return self.request("GET", path, config=config, org=org, raw=raw, budget_s=budget_s)
+
+    def request(self, method: str, path: str, *, config: dict[str, Any] | None = None,
+                form: dict[str, Any] | None = None, org: bool = True, raw: bool = False,
+                budget_s: float | None = None) -> Any:
+        """One ``/restapi/v2`` call of any method, with the same limiter, retries and errors.
+
+        Args:
+            config: CONFIG in the query string (how seatlib sends it on GETs, §3).
+            form: fields of an ``application/x-www-form-urlencoded`` body; a dict value is
+                sent as compact JSON (CONFIG of the user-management calls, as documented).
+
+        Returns:
+            ``data`` of the answer, :class:`~seatlib.zoho.protocol.NoContent` for a 204, or
+            the bytes if ``raw``.
+        """
+        call = f"{method} {API}{path}"
         url = self.api_url + API + path
-        params = {"CONFIG": json.dumps(config, separators=(",", ":"))} if config else None
+        params = {"CONFIG": _compact(config)} if config else None
+        body = ({k: _compact(v) if isinstance(v, (dict, list)) else v for k, v in form.items()}
+                if form else None)
         budget = Budget(self.http.retry_budget_s if budget_s is None else budget_s,
                         self.http.sleep)
         attempt = rejected = 0
         while True:
             self._limiter.acquire()
             token = self._token()
-            result = self._send(call, url, params, token, org, raw)
+            result = self._send(method, call, url, params, body, token, org, raw)
             if not isinstance(result, Failure):
                 return result
             if is_token_rejected(result.code, result.status):
@@ -217,15 +239,16 @@ class Transport:
             attempt += 1
             self._retry_or_raise(call, result, attempt, budget)
 
-    def _send(self, call: str, url: str, params: dict[str, str] | None, token: str, org: bool,
-              raw: bool) -> Any:
+    def _send(self, method: str, call: str, url: str, params: dict[str, str] | None,
+              body: dict[str, Any] | None, token: str, org: bool, raw: bool) -> Any:
         """One attempt: the answer's ``data`` (or bytes), or a :class:`Failure`."""
         headers = {"Authorization": f"Zoho-oauthtoken {token}"}
         if org:
             headers["ZANALYTICS-ORGID"] = self._org_id()
         timeout = self.http.timeout
         try:
-            resp = self.http.session().get(url, params=params, headers=headers, timeout=timeout)
+            resp = self.http.session().request(method, url, params=params, data=body,
+                                               headers=headers, timeout=timeout)
         except requests.Timeout:
             return Failure(None, None, f"no answer within {timeout[1]:g} s "
                                        f"([zoho] request_timeout_s)", retry=True)
