@@ -345,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     log_day = args.backfill[1] if args.backfill else day
     try:
         with run_lock(runs_dir):
-            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log")
+            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log",
+                          show_emails=settings.report.show_emails)
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)
