@@ -97,7 +97,7 @@ def capacity_alert(rep: "Report") -> Alert | None:
              f"{figures['paying_without_user']}."]
     if len(first):
         lines.append("First seats to free:")
-        lines += [f"  - client {r['Client']} {r['Workspace']} ({r['Status']}, {r['Admin e-mail']}, "
+        lines += [f"  - {r['Workspace']} ({r['Status']}, {r['Admin e-mail']}, "
                   f"last access {r['Last access']})" for r in first.to_dict("records")]
     payload = {"kind": "capacity", "day": rep.day.isoformat(), "level": today,
                "previous_level": previous, "reason": reason, "figures": figures,
