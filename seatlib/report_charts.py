@@ -125,6 +125,7 @@ def client_figure(rows: pd.DataFrame, inactive_days: int, client_id: int) -> go.
                              line=dict(color="black")))
     fig.add_hline(y=inactive_days, line_dash="dash", line_color="orange",
                   annotation_text=f"{inactive_days} days")
-    fig.update_layout(yaxis2=dict(overlaying="y", range=[0, 1], visible=False), bargap=0,
+    fig.update_layout(yaxis=dict(rangemode="tozero"),
+                      yaxis2=dict(overlaying="y", range=[0, 1], visible=False), bargap=0,
                       xaxis=dict(range=[x.min() - timedelta(days=1), x.max() + timedelta(days=1)]))
     return layout(fig, f"Client {client_id}: status (bands) and days since last access", "days")
