@@ -90,6 +90,26 @@ class ReclaimSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """What the report shows, beyond the warning level (``capacity_warning_share``)."""
+
+    show_emails: bool = False  # full addresses in runs/ (report, notebooks, logs); masked by default
+    currency: str = "EUR"
+    seat_price_month: float = 0.0  # price of one Zoho seat a month; 0: the page asks for it
+    module_price_month: float = 0.0  # what a client pays for the module a month; 0: not shown
+    forecast_days: int = 28  # the trend of seats used is taken over this many recent days
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """When the operator is told (the warning level is ``[report] capacity_warning_share``)."""
+
+    critical_share: float = 1.0  # critical when seats used reach this share of the allocation...
+    critical_free_seats: int = 0  # ...or when free seats are at or below this number
+    remind_while_critical: bool = True  # send again every day while critical
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every non-secret setting of a run."""
 
@@ -105,6 +125,8 @@ class Settings:
     capacity_warning_share: float = 0.90
     max_drop_share: float = 0.30
     max_unmatched_share: float = 0.20
+    report: ReportSettings = field(default_factory=ReportSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     runs_dir: str = "runs"
     demo_dir: str = "var/demo"  # the demo's PostgreSQL data and simulator truth
     demo_seed: int = 42
@@ -333,10 +355,30 @@ class _GoldFile(_Section):
         ge=1, le=3650, description="an integer from 1 to 3650 (days)")] = Settings.inactive_days
 
 
+_R, _A = ReportSettings, AlertSettings
+_Price = Annotated[float, Field(ge=0, le=1e9, description="a number from 0 (a price a month)")]
+
+
 class _ReportFile(_Section):
     capacity_warning_share: Annotated[float, Field(
         gt=0, le=1, description="a number above 0 and at most 1, e.g. 0.90"
     )] = Settings.capacity_warning_share
+    show_emails: Annotated[bool, Field(description="true or false")] = _R.show_emails
+    currency: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^\S+$",
+                                   description='a currency code or sign, e.g. "EUR"')] = _R.currency
+    seat_price_month: _Price = _R.seat_price_month
+    module_price_month: _Price = _R.module_price_month
+    forecast_days: Annotated[int, Field(
+        ge=7, le=365, description="an integer from 7 to 365 (days)")] = _R.forecast_days
+
+
+class _AlertsFile(_Section):
+    critical_share: Annotated[float, Field(
+        gt=0, le=1, description="a number above 0 and at most 1, e.g. 1.0")] = _A.critical_share
+    critical_free_seats: Annotated[int, Field(
+        ge=0, le=100_000, description="an integer from 0 (free seats)")] = _A.critical_free_seats
+    remind_while_critical: Annotated[bool, Field(
+        description="true or false")] = _A.remind_while_critical
 
 
 class _GuardsFile(_Section):
@@ -392,8 +434,8 @@ class _ReclaimFile(_Section):
 
 _MODELS: dict[str, type[_Section]] = {
     "zoho": _ZohoFile, "lake": _LakeFile, "company": _CompanyFile, "warehouse": _WarehouseFile,
-    "gold": _GoldFile, "report": _ReportFile, "guards": _GuardsFile, "runs": _RunsFile,
-    "demo": _DemoFile, "reclaim": _ReclaimFile,
+    "gold": _GoldFile, "report": _ReportFile, "alerts": _AlertsFile, "guards": _GuardsFile,
+    "runs": _RunsFile, "demo": _DemoFile, "reclaim": _ReclaimFile,
 }
 _SECTIONS = set(_MODELS)
 
@@ -565,6 +607,9 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         capacity_warning_share=float(sections["report"].capacity_warning_share),
         max_drop_share=float(sections["guards"].max_drop_share),
         max_unmatched_share=float(sections["guards"].max_unmatched_share),
+        report=ReportSettings(**{k: v for k, v in sections["report"].model_dump().items()
+                                 if k != "capacity_warning_share"}),
+        alerts=AlertSettings(**sections["alerts"].model_dump()),
         runs_dir=_resolve(sections["runs"].dir),
         demo_dir=_resolve(demo.dir),
         demo_seed=demo.seed,

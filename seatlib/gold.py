@@ -33,8 +33,9 @@ import pandas as pd
 from . import config as cfg
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, check_unique, coerce
 from .errors import DataQualityError
-from .guards import check_gold, spreadsheet_safe
+from .guards import check_gold
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
+from .privacy import formula_safe
 from .stages import StageOptions
 from .systems import Systems
 
@@ -219,7 +220,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
     latest = max(days_in(lake, f"gold/{GOLD_STATUS.name}/"), default=day)
     if day >= latest:  # a back-filled older day must not replace the latest table
-        lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(spreadsheet_safe(status)))  # for Excel
+        lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(formula_safe(status)))  # for Excel
     log.info("gold %s: %d rows, %s", day, len(status),
              status["status"].value_counts().to_dict())
     return status, capacity

@@ -14,7 +14,7 @@ that need more than one frame or a rule of the domain, one call per stage that r
 
 ``--allow-drop`` lets the volume and unmatched-share guards through, with a warning that ends
 ``(allowed by --allow-drop)`` (the runner copies those lines into ``run.log``); nonsense values
-are never let through. Also here: :func:`spreadsheet_safe`, for the CSV files people open.
+are never let through.
 """
 
 from __future__ import annotations
@@ -246,28 +246,6 @@ def check_load(day: date, status: pd.DataFrame, capacity: pd.DataFrame, wh, sche
 # -- files people open ------------------------------------------------------------------------
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with every text cell that a spreadsheet would run as a formula prefixed with a
-    single quote (OWASP, "CSV Injection"): ``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``.
-
-    Only for files a person opens (``gold/seat_status_latest.csv``); the warehouse and the files
-    it is loaded from keep the raw value. Numbers, flags and times are left as they are.
-    """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
-            continue
-        text = s.astype("string")
-        risky = text.str.startswith(FORMULA_STARTS).fillna(False)
-        if risky.any():
-            out[col] = text.mask(risky, "'" + text)
-    return out
-
-
 # -- e-mail addresses -------------------------------------------------------------------------
 
 def bad_emails(values: pd.Series) -> list[str]:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
+from urllib.parse import parse_qsl, unquote, urlsplit
 from collections.abc import Iterable
 from pathlib import Path
 
 _SECRET_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "REDSHIFT_PASSWORD",
-                "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+                "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "SEATLIB_NOTIFY_URLS")
+#: Variables holding several URLs (split on commas and white space): each URL, and each of its
+#: parts that may be a token (user, password, path segments, query values), is a secret too.
+_URL_LIST_VARS = ("SEATLIB_NOTIFY_URLS",)
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -22,8 +28,7 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._secrets = sorted({v for k in _SECRET_VARS if len(v := os.environ.get(k, "")) >= 6},
-                               key=len, reverse=True)
+        self._secrets = sorted(secret_values(os.environ), key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self._secrets:
@@ -31,6 +36,42 @@ class RedactSecrets(logging.Filter):
             clean = scrub(msg, self._secrets)
             if clean != msg:
                 record.msg, record.args = clean, None
+        return True
+
+
+def secret_values(env) -> set[str]:
+    """The secret strings of ``env``: whole values, and the parts of every listed URL."""
+    found = {v for k in _SECRET_VARS if len(v := env.get(k, "")) >= 6}
+    for name in _URL_LIST_VARS:
+        for url in split_urls(env.get(name, "")):
+            found |= {p for p in url_parts(url) if len(p) >= 6}
+    return found
+
+
+def split_urls(text: str) -> list[str]:
+    """A list of URLs written one per line, or separated by commas or spaces."""
+    return [u for u in re.split(r"[\s,]+", text or "") if u]
+
+
+def url_parts(url: str) -> list[str]:
+    """The URL and each part of it that may carry a token."""
+    parts = urlsplit(url)
+    pieces = [url, parts.netloc, parts.username or "", parts.password or "", parts.hostname or ""]
+    pieces += [seg for seg in parts.path.split("/") if seg]
+    pieces += [v for _, v in parse_qsl(parts.query)]
+    return [unquote(p) for p in pieces if p] + [p for p in pieces if p]
+
+
+class MaskEmails(logging.Filter):
+    """Mask every e-mail address in a record (``j***@acme.com``): logs are saved under runs/."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .privacy import mask_text
+
+        msg = record.getMessage()
+        clean = mask_text(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
         return True
 
 
@@ -44,10 +85,11 @@ def scrub(text: str, secrets: "Iterable[str | None]", *, min_length: int = 4) ->
     return text
 
 
-def setup(level: int = logging.INFO, stream=None, *, log_file: Path | None = None
-          ) -> logging.Logger:
+def setup(level: int = logging.INFO, stream=None, *, log_file: Path | None = None,
+          show_emails: bool = False) -> logging.Logger:
     """Send seatlib's log to ``stream`` (stdout by default, so notebooks keep it in their
-    output) and, when given, append it to ``log_file``; secrets redacted in both.
+    output) and, when given, append it to ``log_file``; secrets redacted in both, and e-mail
+    addresses masked unless ``show_emails`` (``[report] show_emails``).
 
     Calling it again replaces the handlers an earlier call added (a notebook re-run, a runner
     that moves to another day's log file).
@@ -65,6 +107,8 @@ def setup(level: int = logging.INFO, stream=None, *, log_file: Path | None = Non
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S"))
         handler.addFilter(RedactSecrets())
+        if not show_emails:
+            handler.addFilter(MaskEmails())
         handler._seatlib = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.propagate = False

@@ -336,6 +336,8 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
             ename = getattr(exc, "ename", type(exc).__name__)
             log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage.name, day, ename,
                       reason, out_dir / f"{notebook}.ipynb")
+            _alert_failure(settings, day, stage.name, f"{ename}: {_first_line(reason)}",
+                           out_dir / f"{notebook}.ipynb")
             return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
         relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
     return EXIT_OK
@@ -365,6 +367,22 @@ def relay_overrides(stage: str, notebook: Path) -> list[str]:
                 relayed.append(found.group(1) if found else line.strip())
                 log.warning("stage %s let through: %s", stage, relayed[-1])
     return relayed
+
+
+def _first_line(reason) -> str:
+    text = " ".join(reason) if isinstance(reason, list) else str(reason or "")
+    return text.strip().splitlines()[0] if text.strip() else "(no message)"
+
+
+def _alert_failure(settings: cfg.Settings, day: date, stage: str, error: str, notebook: Path
+                   ) -> None:
+    """Tell the operator's channels; an alert never changes the run's outcome."""
+    try:
+        from . import alerts
+
+        alerts.stage_failed(settings, day, stage, error, str(notebook))
+    except Exception as exc:  # noqa: BLE001
+        log.error("could not send the failure alert: %s", type(exc).__name__)
 
 
 def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool,
@@ -462,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         with run_lock(runs_dir):
-            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log")
+            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log",
+                          show_emails=settings.report.show_emails)
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)

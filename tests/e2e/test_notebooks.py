@@ -98,4 +98,5 @@ def test_nbval_runs_the_stage_notebooks_in_order(demo_today):
                         parameters={"client_id": client}, kernel_name="python3",
                         cwd=str(cfg.REPO_ROOT), progress_bar=False)
     text = out.read_text()
-    assert "seat_held_by_ex_client" in text and "application/vnd.plotly.v1+json" in text
+    assert "Ex-client holding a seat" in text and "Free the seat" in text
+    assert "application/vnd.plotly.v1+json" in text and "text/html" in text

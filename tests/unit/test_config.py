@@ -59,7 +59,9 @@ def test_example_documents_every_key():
     assert set(raw["zoho"]) == {f.name for f in dataclasses.fields(cfg.ZohoSettings)}
     assert {s: set(t) for s, t in raw.items() if s != "zoho"} == {
         "lake": {"url"}, "company": {"module_status_query"}, "warehouse": {"schema"},
-        "gold": {"inactive_days"}, "report": {"capacity_warning_share"},
+        "gold": {"inactive_days"},
+        "report": {"capacity_warning_share"} | {f.name for f in dataclasses.fields(cfg.ReportSettings)},
+        "alerts": {f.name for f in dataclasses.fields(cfg.AlertSettings)},
         "guards": {"max_drop_share", "max_unmatched_share"}, "runs": {"dir"},
         "demo": {"dir", "seed", "history_days", "deactivation_frees_seat"},
         "reclaim": {f.name for f in dataclasses.fields(cfg.ReclaimSettings)}}
@@ -132,7 +134,7 @@ BAD = [
     ("unknown-section", "[zohoo]\n", {}, ["unknown section [zohoo]", "did you mean zoho?"]),
     ("unknown-section-2", "[gaurds]\nmax_drop_share = 0.1\n", {},
      ["unknown section [gaurds]", "did you mean guards?"]),
-    ("unknown-section-3", "[colours]\n", {}, ["unknown section [colours]", "known: company, demo"]),
+    ("unknown-section-3", "[colours]\n", {}, ["unknown section [colours]", "known: alerts, company, demo"]),
     ("top-level-key", "inactive_days = 3\n", {},
      ["unknown top-level key inactive_days = 3", "it belongs in [gold]"]),
     ("section-not-table", "gold = 3\n", {}, ["[gold] = 3", "expected a table [gold]", "not an integer"]),

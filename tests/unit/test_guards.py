@@ -11,8 +11,8 @@ import pytest
 from seatlib.errors import DataQualityError
 from seatlib.contracts import STATUSES
 from seatlib.guards import (ALLOWED, KEEP_LAKE, NO_ROWS, bad_emails, check_seat_values,
-                            check_status_values, check_unmatched_share, check_volume,
-                            spreadsheet_safe)
+                            check_status_values, check_unmatched_share, check_volume)
+from seatlib.privacy import formula_safe
 
 PREV = (date(2026, 11, 28), 100)
 
@@ -117,7 +117,7 @@ def test_too_many_unmatched_rows_stop_unless_allowed(caplog):
 def test_spreadsheet_formulas_in_text_cells_are_neutralised(raw, safe):
     df = pd.DataFrame({"workspace_name": pd.Series([raw, None], dtype="string"),
                        "seats_held": pd.Series([-1, 2], dtype="Int64")})
-    out = spreadsheet_safe(df)
+    out = formula_safe(df)
     assert out["workspace_name"].iloc[0] == safe
     assert out["workspace_name"].isna().iloc[1]
     assert out["seats_held"].tolist() == [-1, 2]  # numbers stay numbers

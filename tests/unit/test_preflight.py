@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from seatlib import config as cfg
-from seatlib import report, runner
+from seatlib import report_page, runner
 from seatlib.config import REPO_ROOT
 from seatlib.errors import ConfigError
 from seatlib.lake import Lake, bronze_key
@@ -134,9 +134,9 @@ def test_a_truncated_plotly_js_is_replaced_and_a_good_one_kept(tmp_path):
     want = plotly.offline.get_plotlyjs().encode("utf-8")
     js = tmp_path / "plotly.min.js"
     js.write_bytes(want[: len(want) // 3])  # a run killed while writing it
-    assert report.ensure_plotly_js(tmp_path) == js
+    assert report_page.ensure_plotly_js(tmp_path) == js
     assert js.read_bytes() == want
     stamp = js.stat().st_mtime_ns
-    report.ensure_plotly_js(tmp_path)
+    report_page.ensure_plotly_js(tmp_path)
     assert js.stat().st_mtime_ns == stamp  # a good copy is not rewritten
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plotly.min.js"]  # no temporary left

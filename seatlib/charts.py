@@ -1,0 +1,112 @@
+"""Status names, colours and charts shared by the report, its page and the client notebook.
+
+Charts in executed notebooks (docs/stack-notes.md §3): plotly's own mimetype draws in JupyterLab
+but nbconvert and other viewers drop it, and plotly's ``notebook`` renderer embeds 4.8 MB of
+plotly.js per notebook. :func:`show` therefore displays each figure as one bundle of two
+representations: plotly's mimetype (JupyterLab, VS Code) and a small ``text/html`` (nbconvert's
+HTML, any browser) holding the figure's JSON and a loader that draws it with the run's shared
+``plotly.min.js``, looked for next to the page, one folder up (``runs/plotly.min.js`` from
+``runs/<date>/``) and in ``../runs/`` (from ``notebooks/``). Where it is found nowhere, the
+chart's place says so and names the self-contained page, ``runs/latest-report.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+
+import plotly.graph_objects as go
+
+#: The one name of each status, everywhere a person reads it (charts, tables, glossary).
+STATUS_LABELS = {
+    "active": "Active",
+    "inactive": "Inactive (seat held, idle)",
+    "seat_held_by_ex_client": "Ex-client holding a seat",
+    "paying_without_user": "Paying, no user",
+    "released": "Released",
+    "unmatched": "Unmatched",
+}
+STATUS_COLORS = {
+    "active": "#2ca02c",
+    "inactive": "#ff7f0e",
+    "seat_held_by_ex_client": "#d62728",
+    "paying_without_user": "#9467bd",
+    "released": "#c7c7c7",
+    "unmatched": "#8c564b",
+}
+#: One sentence per status for the page's glossary (``{days}`` is ``[gold] inactive_days``).
+GLOSSARY = {
+    "active": "Has the module and a seat, and an admin used it in the last {days} days.",
+    "inactive": "Has the module and a seat, but no admin has used it for more than {days} days "
+                "(or never, counting from the workspace's creation). Free the seat after a check "
+                "with the client.",
+    "seat_held_by_ex_client": "No longer has the module but its admin still holds a seat. Free it.",
+    "paying_without_user": "Has the module but no active admin user: Zoho created the user "
+                           "inactive because the seats were full. Activate it once a seat is free.",
+    "released": "No module and no seat: nothing to do (history only).",
+    "unmatched": "A workspace or client the monitor cannot pair: a workspace whose client the "
+                 "company database does not know, a non-client workspace, or a client with the "
+                 "module and no workspace. Check by hand.",
+}
+
+PLOTLY_JS_CANDIDATES = ("plotly.min.js", "../plotly.min.js", "../runs/plotly.min.js")
+
+_LOADER = """<script>(function(){var id=%(id)s,cands=%(cands)s;
+function draw(){var s=JSON.parse(document.getElementById(id+"-spec").textContent);
+Plotly.newPlot(id,s.data,s.layout,{responsive:true,displaylogo:false});}
+if(window.Plotly){draw();return;}
+window.__seatlibPlotly=window.__seatlibPlotly||new Promise(function(ok,no){var i=0;
+(function next(){if(i>=cands.length){no();return;}var t=document.createElement("script");
+t.src=cands[i++];t.onload=function(){ok();};t.onerror=function(){t.remove();next();};
+document.head.appendChild(t);})();});
+window.__seatlibPlotly.then(draw,function(){document.getElementById(id).innerHTML=%(missing)s;});
+})();</script>"""
+_MISSING = ("<p style='padding:1em;border:1px dashed #999'>This chart is drawn with plotly.min.js, "
+            "which is not next to this file (it lives in runs/). Open the notebook in JupyterLab, "
+            "or runs/latest-report.html, which holds everything.</p>")
+
+
+def layout(fig: go.Figure, title: str, y_title: str, *, height: int = 430) -> go.Figure:
+    """The house layout: title left, legend in one row above the plot (never over an axis)."""
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top"),
+        yaxis_title=y_title, height=height, template="plotly_white",
+        margin=dict(l=60, r=20, t=90, b=50),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+        font=dict(family="system-ui, sans-serif", size=13))
+    return fig
+
+
+def figure_json(fig: go.Figure) -> dict:
+    """The figure as plotly's mimetype carries it."""
+    return json.loads(fig.to_json())
+
+
+def html_fragment(fig: go.Figure) -> str:
+    """A self-drawing ``<div>`` for notebooks: the figure's JSON and the plotly.js loader."""
+    div = f"seatlib-{uuid.uuid4().hex[:12]}"
+    spec = fig.to_json().replace("</", "<\\/")
+    height = int(fig.layout.height or 450)
+    return (f'<div id="{div}" style="width:100%;height:{height}px"></div>'
+            f'<script type="application/json" id="{div}-spec">{spec}</script>'
+            + _LOADER % {"id": json.dumps(div), "cands": json.dumps(list(PLOTLY_JS_CANDIDATES)),
+                         "missing": json.dumps(_MISSING)})
+
+
+def bundle(fig: go.Figure) -> dict:
+    """Both representations of a figure, as a display bundle."""
+    return {"application/vnd.plotly.v1+json": figure_json(fig),
+            "text/html": html_fragment(fig),
+            "text/plain": f"<chart: {html.unescape(str(fig.layout.title.text or 'plotly figure'))}>"}
+
+
+def show(fig: go.Figure) -> None:
+    """Display a figure in a notebook so that it draws in JupyterLab and in nbconvert's HTML."""
+    from IPython.display import display
+
+    display(bundle(fig), raw=True)
+
+
+def status_trace_name(status: str) -> str:
+    return STATUS_LABELS.get(status, status)

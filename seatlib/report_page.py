@@ -1,0 +1,213 @@
+"""The report as HTML pages, and the day's action list as a spreadsheet-safe CSV.
+
+* ``runs/<date>/report.html``: small; loads the shared ``runs/plotly.min.js`` (``../plotly.min.js``),
+  so it opens offline in place.
+* ``runs/latest-report.html``: the latest day's page with plotly.js inlined once (about 4.9 MB):
+  one self-contained file that works when copied or attached alone. A back-filled older day does
+  not replace it.
+* ``runs/<date>/actions.csv``: the seats to free and the users to activate, formula-safe.
+
+E-mail addresses are masked everywhere here unless ``[report] show_emails``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS
+from .contracts import STATUSES
+from .privacy import formula_safe, mask_frame, mask_text
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from .report import Report
+
+LATEST = "latest-report.html"
+_DAY_META = re.compile(r'<meta name="report-day" content="(\d{4}-\d{2}-\d{2})">')
+
+# inline too, so the notebook (which has no page style) shows the banner the same way
+_WARN = "background:#fde2e1;border:2px solid #d62728;padding:.8em 1em;font-size:1.1em"
+_OK = "background:#e6f4e6;border:1px solid #2ca02c;padding:.8em 1em"
+_GAP = "background:#fff4d6;border:1px solid #e0a800;padding:.6em"
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#222}
+h1{margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.warn{background:#fde2e1;border:2px solid #d62728;padding:.8em 1em;font-size:1.1em;margin:1em 0}
+.ok{background:#e6f4e6;border:1px solid #2ca02c;padding:.8em 1em;margin:1em 0}
+.gap{background:#fff4d6;border:1px solid #e0a800;padding:.6em;margin:1em 0}
+ol.todo>li{margin:.5em 0;font-size:1.05em} .muted{color:#666;font-size:.92em}
+table{border-collapse:collapse;width:100%;table-layout:auto;font-size:.92em;margin:.5em 0}
+td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;
+overflow-wrap:anywhere} th{background:#f4f4f4;overflow-wrap:normal;min-width:3.5em} table.figures{width:auto} table.figures td{white-space:nowrap}
+.chart{margin:1em 0;min-height:430px} dl.glossary dt{font-weight:600;margin-top:.5em}
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border-radius:2px}"""
+
+
+def _table(df: pd.DataFrame, empty: str, show: bool, cls: str = "list") -> str:
+    if df.empty:
+        return f"<p><em>{html.escape(empty)}</em></p>"
+    return (mask_frame(df, show=show).astype("string").fillna("")
+            .to_html(index=False, classes=cls, border=0, escape=True))
+
+
+def todo(rep: "Report") -> str:
+    """The actions of the day, in order, with the pool and the forecast."""
+    t = rep.today
+    ex, idle = int(t["seats_held_by_ex_clients"]), int(t["seats_held_by_inactive_clients"])
+    waiting = int(t["paying_without_user"])
+    blocked = (" They cannot be activated until a seat is free: free seats first."
+               if int(t["seats_free"]) < max(waiting, 1) else "")
+    items = [f"<b>Free {ex} seat(s) held by ex-clients</b> (list below, longest unused first).",
+             f"<b>Then free {idle} seat(s) of inactive clients</b> (idle over "
+             f"{rep.inactive_days} days; check with the client first).",
+             f"<b>Then activate the users of {waiting} client(s) who pay without one.</b>{blocked}"]
+    after = (f"Seats free after reclaiming: <b>{rep.free_after_reclaim}</b> "
+             f"(free today {int(t['seats_free'])} + {rep.seats_to_free} to free).")
+    f = rep.forecast
+    return ("<ol class='todo'>" + "".join(f"<li>{i}</li>" for i in items) + f"</ol><p>{after}</p>"
+            f"<p><b>Pool:</b> {html.escape(rep.pool_sentence())}</p>"
+            f"<p><b>Forecast:</b> {html.escape(f.sentence)} "
+            f"<span class='muted'>Method: {html.escape(f.method)}</span></p>")
+
+
+def banner(rep: "Report") -> str:
+    """The warning (or all-clear) line, and the missing days."""
+    head = (f'<div class="warn" style="{_WARN}">&#9888; {html.escape(rep.warning)}</div>'
+            if rep.warning else f'<div class="ok" style="{_OK}">Seats below the warning level.</div>')
+    if rep.missing_days:
+        head += (f'<div class="gap" style="{_GAP}">Days missing from the history: '
+                 f'{", ".join(d.isoformat() for d in rep.missing_days)}</div>')
+    return head
+
+
+def glossary(rep: "Report") -> str:
+    """One line per status, in the status colours."""
+    return "<dl class='glossary'>" + "".join(
+        f"<dt><span class='swatch' style='background:{STATUS_COLORS[s]}'></span>"
+        f"{html.escape(STATUS_LABELS[s])}</dt><dd>{html.escape(GLOSSARY[s].format(days=rep.inactive_days))}</dd>"
+        for s in STATUSES) + "</dl>"
+
+
+def quality(rep: "Report") -> str:
+    """Rows per source against the day before, missing days, the guards that fired."""
+    show = rep.settings.report.show_emails
+    gaps = (", ".join(d.isoformat() for d in rep.missing_days) if rep.missing_days else "none")
+    notes = "".join(f"<li>{html.escape(mask_text(n) if not show else n)}</li>"
+                    for n in rep.quality_notes) or "<li>No guard fired.</li>"
+    return (_table(rep.quality, "no silver rows", show) +
+            f"<p>Days missing from the history: {html.escape(gaps)}</p><ul>{notes}</ul>")
+
+
+def body(rep: "Report") -> str:
+    """The page's body: actions first, then figures, forecast, cost, charts, lists, quality."""
+    show = rep.settings.report.show_emails
+    charts = "\n".join(
+        f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})}</div>'
+        for fig in rep.figures.values())
+    prices = rep.settings.report
+    return f"""<h1>Zoho Analytics seats on {rep.day}</h1>
+{banner(rep)}
+<h2>What to do today</h2>{todo(rep)}
+<h2>Key figures</h2>{_table(rep.key_figures(), "", show, "figures")}
+<p class="muted">Zoho's counter counts every active user; ours counts the distinct admins of
+workspaces. The difference is users who administer no workspace (staff, users added by hand).</p>
+<h2>Cost a month</h2>{_table(rep.cost(), "", show, "figures")}
+<p class="muted">At {prices.seat_price_month:g} {html.escape(prices.currency)} a seat and
+{prices.module_price_month:g} {html.escape(prices.currency)} a module a month ([report] seat_price_month, module_price_month).</p>
+<h2>1. Seats to free: ex-clients, then inactive clients</h2>{_table(rep.free_these, "None: no seat to free.", show)}
+<h2>2. Users to activate: clients paying without a user</h2>
+<p class="muted">Blocked until a seat is free: Zoho creates the user inactive while the seats are full.</p>
+{_table(rep.paying_without_user, "None.", show)}
+<h2>Charts</h2>{charts}
+<h2>Unmatched rows (check by hand)</h2>{_table(rep.unmatched, "None: every row is matched.", show)}
+<h2>Data quality</h2>{quality(rep)}
+<h2>Statuses</h2>{glossary(rep)}"""
+
+
+def page(rep: "Report", script: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="report-day" content="{rep.day}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Zoho seats {rep.day}</title>
+{script}
+<style>{_CSS}</style>
+</head><body>
+{body(rep)}
+</body></html>"""
+
+
+def ensure_plotly_js(runs_dir: Path) -> Path:
+    """``runs_dir/plotly.min.js``, the one copy every page shares, made equal to the installed
+    plotly's on every call.
+
+    A missing file, one cut short by a killed run, or one of another plotly version is replaced
+    whole (written beside it and renamed over it, as every lake file), so a page never loads a
+    broken script.
+    """
+    import plotly
+    import plotly.offline
+
+    js = Path(runs_dir) / "plotly.min.js"
+    data = plotly.offline.get_plotlyjs().encode("utf-8")
+    try:
+        same = js.read_bytes() == data
+    except OSError:
+        same = False
+    if not same:
+        _write(js, data)
+        log.info("report: wrote %s (plotly %s)", js, plotly.__version__)
+    return js
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Whole or nothing, as every lake file: a killed run never leaves half a page."""
+    from .lake import Lake
+
+    Lake(str(path.parent)).write_bytes(path.name, data)
+
+
+def write_html(rep: "Report", path: Path) -> Path:
+    """Save the day's page; plotly.js is shared as ``../plotly.min.js``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_plotly_js(path.parent.parent)
+    _write(path, page(rep, '<script src="../plotly.min.js"></script>').encode("utf-8"))
+    return path
+
+
+def write_latest(rep: "Report", runs_dir: Path) -> Path | None:
+    """Save ``runs/latest-report.html``, self-contained; None when a later day's page is there."""
+    path = Path(runs_dir) / LATEST
+    if path.exists():
+        found = _DAY_META.search(path.read_text(encoding="utf-8", errors="replace")[:2000])
+        if found and found.group(1) > rep.day.isoformat():
+            return None
+    js = ensure_plotly_js(Path(runs_dir)).read_text(encoding="utf-8")
+    _write(path, page(rep, f"<script>{js}</script>").encode("utf-8"))
+    return path
+
+
+def write_actions(rep: "Report", path: Path) -> Path:
+    """The day's to-do list for a spreadsheet: masked unless show_emails, formula-safe."""
+    free = rep.free_these.assign(Action="Free the seat")
+    activate = rep.paying_without_user.assign(Action="Activate the user once a seat is free")
+    rows = pd.concat([free, activate], ignore_index=True)
+    rows = mask_frame(rows[["Action", *[c for c in rows.columns if c != "Action"]]],
+                      show=rep.settings.report.show_emails)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    formula_safe(rows).to_csv(path, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+def save(rep: "Report", runs_dir: Path) -> dict[str, Path | None]:
+    """Every file of the day under ``runs/``: the page, the latest page, the action list."""
+    day_dir = Path(runs_dir) / rep.day.isoformat()
+    return {"page": write_html(rep, day_dir / "report.html"),
+            "latest": write_latest(rep, Path(runs_dir)),
+            "actions": write_actions(rep, day_dir / "actions.csv")}
