@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import config as cfg
 from .contracts import GOLD_STATUS, coerce
-from .errors import ConfigError, LakeError, SeatlibError, ZohoError
+from .errors import ConfigError, LakeError, ZohoError
 from .lake import GOLD_LATEST_KEY
 from .privacy import mask_email, mask_frame
 from .systems import Systems
@@ -328,7 +328,7 @@ def execute(systems: Systems, rows: pd.DataFrame, *, run_date: date, execute: bo
     trail.write("summary", action=action, users=_who(users, with_outcome=True),
                 seats_before=seats, seats_after=seats_after, stopped=stopped)
     out = Outcome(action, False, seats, seats_after, users, calls, stopped)
-    notify_reclaim(out, systems.settings)
+    notify_reclaim(out, systems.settings, run_date)
     return out
 
 
@@ -480,12 +480,10 @@ def removal_selection(systems: Systems, remove: str | list[int] | None) -> pd.Da
 
 # -- notify ---------------------------------------------------------------------------------------
 
-def notify_reclaim(out: Outcome, settings: cfg.Settings) -> bool:
-    """THE HOOK for alerts: tell the report's channels what an executed reclaim freed.
-
-    Sends through ``seatlib.notify.send(title, body)`` when that module exists (wired at
-    merge); else logs the message and returns False. A failing channel never fails the reclaim
-    (the calls are made and in the trail by now).
+def notify_reclaim(out: Outcome, settings: cfg.Settings, day: date) -> bool:
+    """Tell the operator's channels (:mod:`seatlib.notify`) what an executed reclaim freed;
+    True when every channel took it. A failing channel never fails the reclaim (the calls are
+    made and in the trail by now); the message is also recorded in ``runs/<date>/alerts.json``.
     """
     done = out.users[out.users["outcome"].isin(["deactivated", "removed"])]
     if out.dry_run or done.empty:
@@ -493,14 +491,12 @@ def notify_reclaim(out: Outcome, settings: cfg.Settings) -> bool:
     clients = ", ".join(str(c) for c in sorted(set(done["client_id"].dropna().astype(int))))
     title = f"seat-monitor: {len(done)} user(s) {out.action}d in Zoho"
     body = f"Clients {clients}. {out.counter_note}."
-    try:
-        from . import notify  # type: ignore[attr-defined]
-    except ImportError:
-        log.info("reclaim: no seatlib.notify yet; message not sent: %s: %s", title, body)
-        return False
-    try:
-        notify.send(title, body)
-    except (SeatlibError, OSError) as exc:
-        log.warning("reclaim: the notification failed (%s); the reclaim itself is done", exc)
-        return False
-    return True
+    from . import notify
+
+    failed = notify.send(settings, title, body, level="info", day=day,
+                         payload={"action": out.action, "clients": clients,
+                                  "users": int(len(done)), "counter": out.counter_note})
+    if failed:
+        log.warning("reclaim: the notification did not reach %s; the reclaim itself is done",
+                    ", ".join(failed))
+    return not failed
