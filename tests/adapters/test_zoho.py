@@ -17,7 +17,7 @@ import requests
 from seatlib.errors import ZohoAuthError, ZohoError
 from seatlib.sim.server import SimLimits
 from seatlib.sim.state import SimWorkspace
-from seatlib.zoho import Resource, User, Workspace, ms_to_utc
+from seatlib.zoho import Admin, Resource, User, Workspace, ms_to_utc
 from tests.fixtures.zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
                                  WS_GAMMA, build_zoho_state, settings_for, start_sim)
 
@@ -48,7 +48,7 @@ def test_list_workspaces_owned_and_shared_with_audit(zoho_client):
     by_id = {w.workspace_id: w for w in workspaces}
     assert set(by_id) == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
     assert by_id[WS_ALPHA] == Workspace(WS_ALPHA, "1001 - Alpha Ltda", 1735689600000,
-                                        "bi@reseller.example", True)
+                                        "bi@reseller.example", True, ORG_ID)
     assert by_id[WS_DELTA].owned is False
     assert by_id[WS_AUDIT].name == AUDIT_WORKSPACE
     assert [w.owned for w in workspaces] == sorted((w.owned for w in workspaces), reverse=True)
@@ -113,8 +113,8 @@ def test_admins_for_many_workspaces_bounded_concurrency(sim_factory, make_zoho_c
     with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
         result = client.admins_for(ids, progress=lambda done, total: seen.append((done, total)))
     assert list(result) == ids
-    assert result[WS_BETA] == (["bob@beta.example"], "users_fallback")
-    assert result["1767024000000090001"] == (["admin1@client.example"], "admins")
+    assert result[WS_BETA] == ([Admin("bob@beta.example")], "users_fallback")
+    assert result["1767024000000090001"] == ([Admin("admin1@client.example")], "admins")
     assert result["1767024000000090003"] == ([], "none")
     assert seen[-1] == (45, 45) and len(seen) == 45
     assert 1 < sim.stats["max_in_flight"] <= 3
@@ -554,9 +554,18 @@ def test_export_job_lost_twice_fails(zoho_sim, zoho_client):
 
 
 def test_export_download_expired_is_recreated(zoho_sim, zoho_client):
-    zoho_sim.add_fault(r"/exportjobs/\d+/data$", "error", code=7404)
+    zoho_sim.add_fault(r"/exportjobs/\d+/data$", "error", code=8120)  # HTTP 404
     assert "dan@delta.example" in zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
     assert zoho_sim.stats["jobs_created"] == 2
+
+
+def test_export_7404_is_an_sql_error_not_an_expiry(zoho_sim, zoho_client):
+    # 7404 is Zoho's "SQL could not be converted for the engine": never taken for an expiry
+    zoho_sim.add_fault(r"/bulk/workspaces/\d+/data$", "error", code=7404, times=None)
+    with pytest.raises(ZohoError) as info:
+        zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert info.value.code == 7404 and "could not convert it" in str(info.value)
+    assert "expired" not in str(info.value) and zoho_sim.stats["jobs_created"] == 0
 
 
 def test_export_expiry_in_the_sim(sim_factory, make_zoho_client):
@@ -617,7 +626,7 @@ def test_quirks_give_the_same_facts(sim_factory, make_zoho_client, quirk):
     sim = sim_factory(quirks={quirk})
     assert _facts(make_zoho_client(settings=settings_for(sim))) == plain
     assert plain["export"][0] == ("workspace_name", "user_email", "last_access_at")
-    assert plain["admins"][WS_BETA] == (["bob@beta.example"], "users_fallback")
+    assert plain["admins"][WS_BETA] == ([Admin("bob@beta.example")], "users_fallback")
 
 
 def test_204_for_an_empty_workspace_is_an_empty_list(sim_factory, make_zoho_client):
