@@ -239,6 +239,8 @@ _STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 def _shown(row: tuple[Any, ...], pattern: str) -> tuple[Any, ...]:
     """A result row as Zoho writes it: times (stored sortable, so MAX works) in the table's
     declared ``dateFormat``."""
+    if not pattern:  # no declared format: as stored
+        return row
     return tuple(show_time(datetime.strptime(v, ACCESSED_TIME_FORMAT), pattern)
                  if isinstance(v, str) and _STORED_TIME.fullmatch(v) else v for v in row)
 

@@ -247,7 +247,7 @@ class Handlers:
                       "dataType": "DATE" if date else "PLAIN",
                       "dataTypeName": "Date" if date else "Plain Text", "columnIndex": index,
                       "columnDesc": "", "isNullable": True, "isHidden": False}
-            if date:
+            if date and state.access_time_format:
                 column["dateFormat"] = state.access_time_format
             columns.append(column)
         return ok("Get table metadata", {"columns": columns})

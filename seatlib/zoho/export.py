@@ -33,6 +33,7 @@ class Exporter:
     def __init__(self, api: Transport, *, timeout_s: float, poll_s: float,
                  row_limit: int = EXPORT_ROW_LIMIT):
         self._row_limit = row_limit
+        self._gone = (JOB_NOT_FOUND, "JOB NOT FOUND")  # how the last job vanished (code, text)
         self._api = api
         self._http = api.http
         self._log = api.http.log
@@ -50,6 +51,7 @@ class Exporter:
         base = f"/bulk/workspaces/{workspace_id}"
         budget = Budget(self._timeout_s, self._http.sleep)
         recreate_left = 1
+        self._gone = (JOB_NOT_FOUND, "JOB NOT FOUND")
         while True:
             job_id = self._create_job(base, sql, budget)
             job = self._wait_job(base, job_id, budget)
@@ -58,8 +60,9 @@ class Exporter:
                 if content is not None:
                     return self._read_file(f"GET {API}{base}/exportjobs/{job_id}/data", content)
             if recreate_left == 0:
-                raise self._http.error(ZohoError, f"GET {API}{base}/exportjobs/{job_id}", 1005,
-                                       "JOB NOT FOUND", "the export job vanished twice (not "
+                code, message = self._gone
+                raise self._http.error(ZohoError, f"GET {API}{base}/exportjobs/{job_id}",
+                                       int(code), message, "the export job vanished twice (not "
                                        "found or expired before download): try again later")
             recreate_left -= 1
             self._log.warning("zoho: export job %s vanished or expired; creating it again",
@@ -128,6 +131,7 @@ class Exporter:
                 data = self._api.get(path, budget_s=self._call_budget(budget))
             except ZohoError as exc:
                 if exc.code == EXPORT_JOB_NOT_FOUND_CODE:
+                    self._gone = (str(exc.code), exc.zoho_message)
                     return None
                 raise
             code, status = job_code(data)
@@ -136,6 +140,7 @@ class Exporter:
                 # for nothing); an expired file fails the download, which re-creates the job
                 return data
             if code == JOB_NOT_FOUND:
+                self._gone = (code, status)
                 return None
             if code == JOB_ERROR:
                 raise self._http.error(ZohoError, call, 1003, status, HINTS[1003])
@@ -166,5 +171,6 @@ class Exporter:
             return self._api.get(path, raw=True, budget_s=self._call_budget(budget))
         except ZohoError as exc:
             if exc.code == EXPORT_JOB_NOT_FOUND_CODE:
+                self._gone = (str(exc.code), exc.zoho_message)
                 return None
             raise

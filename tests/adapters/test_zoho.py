@@ -220,10 +220,71 @@ def test_context_manager_closes(zoho_settings, zoho_secrets):
         client.list_users()
 
 
-def test_domain_name_is_accepted(make_zoho_client):
+def test_domain_name_is_never_sent_on_gets(make_zoho_client):
+    """domainName is an answer field of these GETs, which take no CONFIG: the simulator refuses
+    one with 8080, as Zoho may (docs/zoho-api-notes.md §4)."""
     client = make_zoho_client(domain_name="bi.reseller.example")
     assert len(client.list_users()) == 8
     assert client.workspace_admins(WS_BETA)[1] == "users_fallback"
+    assert client.workspace_admins(WS_ALPHA) == (["ana@alpha.example"], "admins")
+
+
+def test_client_portal_domains_are_kept(sim_factory, make_zoho_client):
+    state = build_zoho_state()
+    users = tuple(dataclasses.replace(u, domain="bi.reseller.example")
+                  if u.email.endswith(("@alpha.example", "@delta.example")) else u
+                  for u in state.users)
+    sim = sim_factory(state=dataclasses.replace(state, users=users, client_portal=True))
+    client = make_zoho_client(settings=settings_for(sim))
+    domains = {u.email: u.domain for u in client.list_users()}
+    assert domains["ana@alpha.example"] == "bi.reseller.example"
+    assert domains["bob@beta.example"] == "analytics.zoho.com"
+    assert client.workspace_admin_list(WS_ALPHA) == ([Admin("ana@alpha.example",
+                                                            "bi.reseller.example")], "admins")
+    # the /users fallback keeps each user's own domainName
+    assert client.workspace_admin_list(WS_BETA) == ([Admin("bob@beta.example",
+                                                           "analytics.zoho.com")],
+                                                    "users_fallback")
+
+
+def test_other_organisations_workspaces_are_left_out(sim_factory, make_zoho_client, caplog):
+    state = build_zoho_state()
+    foreign = (SimWorkspace("2200000000000001000", AUDIT_WORKSPACE, 1735689600000, "x@o.example",
+                            owned=True, org_id="700000999888"),
+               SimWorkspace("2200000000000002000", "7777 - Other", 1735689600000, "x@o.example",
+                            admins=("x@o.example",), owned=False, org_id="700000123456"))
+    sim = sim_factory(state=dataclasses.replace(state, workspaces=foreign + state.workspaces))
+    client = make_zoho_client(settings=settings_for(sim))
+    assert {w.org_id for w in client.all_workspaces()} == {ORG_ID, "700000999888",
+                                                          "700000123456"}
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        ours = client.list_workspaces()
+    assert {w.workspace_id for w in ours} == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
+    assert "2 workspace(s) of other organisations (700000123456, 700000999888)" in caplog.text
+    # what the filter spares us: the other organisation's workspace refuses our calls
+    with pytest.raises(ZohoError) as info:
+        client.workspace_admins("2200000000000002000")
+    assert info.value.code == 7301
+
+
+def test_date_format_from_the_table_metadata(sim_factory, make_zoho_client):
+    state = dataclasses.replace(build_zoho_state(), access_time_format="MM/dd/yyyy hh:mm:ss a")
+    client = make_zoho_client(settings=settings_for(sim_factory(state=state)))
+    assert client.date_format(WS_AUDIT, "Access Log", "Accessed Time") == "MM/dd/yyyy hh:mm:ss a"
+    assert client.date_format(WS_AUDIT, "Access Log", "Accessed By") == ""  # not a date column
+    assert client.date_format(WS_AUDIT, "No Such Table", "Accessed Time") == ""
+    text = client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert "03/09/2026 05:05:42 PM" in text  # the export shows times in that format
+
+
+def test_an_unreadable_date_format_is_refused(sim_factory, make_zoho_client):
+    state = dataclasses.replace(build_zoho_state(), access_time_format="EEE dd MMM yyyy z")
+    client = make_zoho_client(settings=settings_for(sim_factory(state=state)))
+    with pytest.raises(ZohoError) as info:
+        client.date_format(WS_AUDIT, "Access Log", "Accessed Time")
+    text = str(info.value)
+    assert info.value.call.endswith("/metadata") and "'z' cannot be read" in text
+    assert "choose another date format" in text
 
 
 # -- OAuth ---------------------------------------------------------------------------------------
