@@ -12,7 +12,7 @@ from seatlib.config import Settings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
-from seatlib.contracts import BRONZE, fill_added
+from seatlib.contracts import BRONZE as BRONZE_CONTRACTS, fill_added
 from seatlib.zoho.records import DateFormatError, java_to_strptime, parse_access_time
 
 DAY = date(2026, 11, 29)
@@ -184,7 +184,7 @@ def test_an_undeclared_bad_pattern_in_bronze_fails_silver_clearly():
 
 def test_older_bronze_without_the_new_columns_still_builds_silver():
     old = pd.DataFrame({"email": ["a@x.io"], "active": ["true"], "role": ["User"]})
-    assert list(fill_added(old, BRONZE["zoho_users"]).columns) == ["email", "active", "role",
+    assert list(fill_added(old, BRONZE_CONTRACTS["zoho_users"]).columns) == ["email", "active", "role",
                                                                    "domain"]
     df = silver.transform("zoho_users", old, DAY, Settings(), "old bronze")
     assert df["domain"].isna().all() and df["email"].tolist() == ["a@x.io"]
