@@ -255,8 +255,9 @@ def java_to_strptime(pattern: str) -> str:
             run = len(pattern[i:]) - len(pattern[i:].lstrip(ch))
             token = next((t for t in _JAVA_TOKENS if t[0] == ch * run), None)
             if token is None:
+                known = ", ".join(t for t, _ in _JAVA_TOKENS)
                 raise DateFormatError(f"date pattern {pattern!r}: {ch * run!r} cannot be read "
-                                      f"by seatlib (it reads {', '.join(t for t, _ in _JAVA_TOKENS)})")
+                                      f"by seatlib (it reads {known})")
             out.append(token[1])
             i += run
             continue
