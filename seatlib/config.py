@@ -61,7 +61,7 @@ class ZohoSettings:
     api_url: str = ""
     accounts_url: str = ""
     org_id: str = ""
-    domain_name: str = ""  # white-label domain passed to user-management calls, if any
+    domain_name: str = ""  # portal domain for calls taking domainName (deactivation); not on GETs
     client_id_pattern: str = r"^\s*(\d+)"  # first group = client id, from the workspace name
     audit_workspace: str = "Zoho Analytics Audits"
     access_log_table: str = "Access Log"

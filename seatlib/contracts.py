@@ -123,6 +123,9 @@ class Contract:
     columns: dict[str, str]  # column -> logical type
     key: tuple[str, ...] = ()
     nullable: frozenset[str] = frozenset()
+    #: nullable columns added after files of this contract were first written: an older file
+    #: without them reads them as empty (:func:`fill_added`)
+    added: frozenset[str] = frozenset()
 
     @property
     def names(self) -> list[str]:
@@ -135,13 +138,16 @@ BRONZE: dict[str, Contract] = {
     "zoho_workspace_admins": Contract(
         "zoho_workspace_admins",
         {"workspace_id": "str", "workspace_name": "str", "created_time_ms": "int",
-         "created_by": "str", "admin_email": "str", "admin_source": "str"},
+         "created_by": "str", "admin_email": "str", "admin_source": "str",
+         "admin_domain": "str"},  # the admin group's domainName (client-portal orgs)
         key=("workspace_id", "admin_email"),
-        nullable=frozenset({"admin_email", "created_by", "created_time_ms"}),
+        nullable=frozenset({"admin_email", "created_by", "created_time_ms", "admin_domain"}),
+        added=frozenset({"admin_domain"}),
     ),
     "zoho_users": Contract(
-        "zoho_users", {"email": "str", "active": "bool", "role": "str"},
-        key=("email",), nullable=frozenset({"role"}),
+        "zoho_users", {"email": "str", "active": "bool", "role": "str",
+                       "domain": "str"},  # the user's domainName (client-portal orgs)
+        key=("email",), nullable=frozenset({"role", "domain"}), added=frozenset({"domain"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",
@@ -150,8 +156,10 @@ BRONZE: dict[str, Contract] = {
     ),
     "zoho_last_access": Contract(
         "zoho_last_access",
-        {"workspace_name": "str", "user_email": "str", "last_access_at": "str"},
-        key=("workspace_name", "user_email"),
+        {"workspace_name": "str", "user_email": "str", "last_access_at": "str",
+         "time_format": "str"},  # the dateFormat Zoho declared for "Accessed Time", if any
+        key=("workspace_name", "user_email"), nullable=frozenset({"time_format"}),
+        added=frozenset({"time_format"}),
     ),
     "module_status": Contract(
         "module_status", {"client_id": "int", "module_active": "bool"}, key=("client_id",),
@@ -164,13 +172,17 @@ SILVER: dict[str, Contract] = {
         "zoho_workspace_admins",
         {"snapshot_date": "date", "workspace_id": "str", "workspace_name": "str",
          "workspace_created_at": "datetime", "created_by": "str", "admin_email": "str",
-         "admin_source": "str"},
+         "admin_source": "str", "admin_domain": "str"},
         key=("snapshot_date", "workspace_id", "admin_email"),
-        nullable=frozenset({"admin_email", "created_by", "workspace_created_at"}),
+        nullable=frozenset({"admin_email", "created_by", "workspace_created_at",
+                            "admin_domain"}),
+        added=frozenset({"admin_domain"}),
     ),
     "zoho_users": Contract(
-        "zoho_users", {"snapshot_date": "date", "email": "str", "active": "bool", "role": "str"},
-        key=("snapshot_date", "email"), nullable=frozenset({"role"}),
+        "zoho_users", {"snapshot_date": "date", "email": "str", "active": "bool", "role": "str",
+                       "domain": "str"},
+        key=("snapshot_date", "email"), nullable=frozenset({"role", "domain"}),
+        added=frozenset({"domain"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",
@@ -261,6 +273,13 @@ def check_columns(df: pd.DataFrame, contract: Contract, where: str) -> None:
             parts.append(f"unexpected column(s) {extra}")
         raise DataQualityError(
             f"{contract.name} ({where}): {' and '.join(parts)}; expected {contract.names}")
+
+
+def fill_added(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """``df`` with the contract's later-added columns it lacks, empty (a file written before
+    they existed), so that older days can still be rebuilt."""
+    missing = [c for c in contract.names if c in contract.added and c not in df.columns]
+    return df.assign(**{c: "" for c in missing}) if missing else df
 
 
 def check_not_null(df: pd.DataFrame, contract: Contract, where: str) -> None:

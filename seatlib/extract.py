@@ -47,6 +47,10 @@ class ExtractResult:
               "file": self.files.get(s, "")} for s in self.rows])
 
 
+#: The Access Log's time column (docs/zoho-api-notes.md §9).
+ACCESSED_TIME = "Accessed Time"
+
+
 def access_log_sql(settings: cfg.ZohoSettings) -> str:
     """The bulk-export SQL giving each (workspace, user)'s latest access (docs/zoho-api-notes.md §9)."""
     table = settings.access_log_table.replace('"', '""')
@@ -80,20 +84,23 @@ def read_workspace_admins(client, workspaces: list) -> pd.DataFrame:
     admins = client.admins_for([w.workspace_id for w in workspaces])
     rows = []
     for w in workspaces:
-        emails, source = admins[w.workspace_id]
+        listed, source = admins[w.workspace_id]
         base = {"workspace_id": w.workspace_id, "workspace_name": w.name,
                 "created_time_ms": "" if w.created_time_ms is None else str(w.created_time_ms),
                 "created_by": w.created_by or "", "admin_source": source}
-        if not emails:
-            rows.append({**base, "admin_email": ""})
-        for email in dict.fromkeys(emails):  # same address twice in Zoho's list: keep one
-            rows.append({**base, "admin_email": email})
+        if not listed:
+            rows.append({**base, "admin_email": "", "admin_domain": ""})
+        domains = {}
+        for admin in listed:  # same address twice in Zoho's list: keep the first
+            domains.setdefault(admin.email, admin.domain)
+        for email, domain in domains.items():
+            rows.append({**base, "admin_email": email, "admin_domain": domain})
     return pd.DataFrame(rows, columns=BRONZE["zoho_workspace_admins"].names)
 
 
 def read_users(client) -> pd.DataFrame:
-    rows = [{"email": u.email, "active": "true" if u.active else "false", "role": u.role or ""}
-            for u in client.list_users()]
+    rows = [{"email": u.email, "active": "true" if u.active else "false", "role": u.role or "",
+             "domain": u.domain} for u in client.list_users()]
     return pd.DataFrame(rows, columns=BRONZE["zoho_users"].names)
 
 
@@ -120,19 +127,27 @@ def read_seats(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
 
 
 def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings) -> pd.DataFrame:
-    """Latest access per workspace and user, through a bulk SQL export of the audit Access Log."""
+    """Latest access per workspace and user, through a bulk SQL export of the audit Access Log,
+    with the date format Zoho declares for "Accessed Time" (``time_format``; bronze stays the
+    raw text, silver parses it with that format first).
+
+    ``workspaces`` are the organisation's own (:meth:`ZohoClient.list_workspaces`), so another
+    organisation's audit workspace of the same name is never read.
+    """
     audit = [w for w in workspaces if w.name == settings.audit_workspace]
     if not audit:
         raise DataQualityError(
-            f"zoho_last_access: workspace {settings.audit_workspace!r} not found in GET "
-            f"/restapi/v2/workspaces; enable the Access Log (Zoho Analytics: Settings > Audit) "
-            f"or set [zoho] audit_workspace")
-    text = client.export_sql(audit[0].workspace_id, access_log_sql(settings))
+            f"zoho_last_access: workspace {settings.audit_workspace!r} not found among "
+            f"organisation {client.org_id}'s workspaces in GET /restapi/v2/workspaces; enable "
+            f"the Access Log (Zoho Analytics: Settings > Audit) or set [zoho] audit_workspace")
+    ws_id = audit[0].workspace_id
+    time_format = client.date_format(ws_id, settings.access_log_table, ACCESSED_TIME)
+    text = client.export_sql(ws_id, access_log_sql(settings))
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        df = pd.DataFrame(columns=BRONZE["zoho_last_access"].names)
-    return normalize_access_export(df, settings)
+        df = pd.DataFrame(columns=list(_ACCESS_COLUMNS))
+    return normalize_access_export(df, settings, time_format)
 
 
 #: What each column of the access export may be called: our SQL aliases them, but an engine
@@ -145,8 +160,10 @@ _ACCESS_COLUMNS = {
 }
 
 
-def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings) -> pd.DataFrame:
-    """Our column names, and one row per (workspace, user) with its latest access.
+def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings,
+                            time_format: str = "") -> pd.DataFrame:
+    """Our column names, one row per (workspace, user) with its latest access, and the declared
+    ``time_format`` on every row.
 
     The documented SQL export already answers that; this only guards against an engine that kept
     the expressions' names or ignored the GROUP BY (then the raw log rows are reduced here, by
@@ -160,12 +177,13 @@ def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings) -> pd.
             rename[found] = ours
     if len(set(rename.values())) < len(_ACCESS_COLUMNS):
         return df  # the contract check names what is missing
-    df = df.rename(columns=rename)[list(_ACCESS_COLUMNS)]
+    df = df.rename(columns=rename)[list(_ACCESS_COLUMNS)].assign(time_format=time_format)
     key = ["workspace_name", "user_email"]
     if df.duplicated(key).any():
         log.warning("zoho_last_access: the export has several rows per workspace and user "
                     "(GROUP BY ignored?); keeping each one's latest")
-        when = parse_access_time(df["last_access_at"], settings.audit_timezone, "access export")
+        when = parse_access_time(df["last_access_at"], settings.audit_timezone, "access export",
+                                 declared=df["time_format"])
         df = df.loc[when.sort_values(kind="stable").index].drop_duplicates(key, keep="last")
         df = df.sort_values(key, kind="stable").reset_index(drop=True)
     return df

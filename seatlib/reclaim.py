@@ -86,8 +86,9 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
     """The plan from one gold day and that day's silver ``zoho_users`` and
     ``zoho_workspace_admins`` (pure: a function of its inputs)."""
     active = users[users["active"].fillna(False).astype(bool)]
-    # domain_name: the Zoho-fidelity work adds it to silver zoho_users; until then, none
-    domains = active["domain_name"] if "domain_name" in active else [None] * len(active)
+    # Zoho's domainName of each user (silver zoho_users.domain; absent in silver written
+    # before the column existed)
+    domains = active["domain"] if "domain" in active else [None] * len(active)
     domain_of = dict(zip(active["email"].str.lower(), domains))
     roles = users.set_index(users["email"].str.lower())["role"].astype("string").str.lower()
     owners = set(admins["created_by"].dropna().astype(str).str.lower())
@@ -389,7 +390,7 @@ def _todo(users: pd.DataFrame, live: dict, action: str) -> dict[str | None, list
         if not needs:
             continue
         user = live[r["email"]]
-        domain = portal_domain(getattr(user, "domain_name", None) or r.get("domain"))
+        domain = portal_domain(getattr(user, "domain", None) or r.get("domain"))
         groups.setdefault(domain, []).append(r["email"])
     return groups
 

@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 
 from . import config as cfg
-from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
+from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce, fill_added
 from .errors import LakeError
 from .guards import check_silver
 from .lake import Lake, bronze_key, silver_key
@@ -30,7 +30,7 @@ def _lower(s: pd.Series) -> pd.Series:
 def transform(source: str, bronze: pd.DataFrame, day: date, settings: cfg.Settings,
               where: str) -> pd.DataFrame:
     """Type one source's bronze frame into its silver contract (adds ``snapshot_date``)."""
-    df = coerce(bronze, BRONZE[source], where)
+    df = coerce(fill_added(bronze, BRONZE[source]), BRONZE[source], where)
     if source == "zoho_workspace_admins":
         df["admin_email"] = _lower(df["admin_email"])
         df["workspace_created_at"] = pd.to_datetime(df.pop("created_time_ms"), unit="ms", utc=True)
@@ -39,7 +39,7 @@ def transform(source: str, bronze: pd.DataFrame, day: date, settings: cfg.Settin
     elif source == "zoho_last_access":
         df["user_email"] = _lower(df["user_email"])
         df["last_access_at"] = parse_access_time(df["last_access_at"], settings.zoho.audit_timezone,
-                                                 where)
+                                                 where, declared=df["time_format"])
         # Zoho groups by the address as typed; after lower-casing, keep each user's latest.
         df = (df.groupby(["workspace_name", "user_email"], as_index=False, sort=True)
                 .agg(last_access_at=("last_access_at", "max")))
@@ -83,5 +83,5 @@ def read(lake: Lake, day: date, sources: tuple[str, ...] = SOURCES) -> dict[str,
             raise LakeError(f"{source}: no silver for {day} at {lake.uri(key)}; run the silver "
                             f"stage for that day first")
         df = lake.read_parquet(key)
-        out[source] = coerce(df, SILVER[source], lake.uri(key))
+        out[source] = coerce(fill_added(df, SILVER[source]), SILVER[source], lake.uri(key))
     return out

@@ -31,8 +31,10 @@ class Accounts:
     """
 
     def __init__(self, lock: threading.RLock, stats: dict[str, Any], *, client_id: str,
-                 client_secret: str, refresh_token: str):
+                 client_secret: str, refresh_token: str, scopes: frozenset[str] | None = None):
         self._lock = lock
+        #: the scopes the refresh token was generated with; None: every scope
+        self.scopes = scopes
         self._stats = stats
         self._client_id = client_id
         self._client_secret = client_secret
@@ -121,6 +123,12 @@ class Accounts:
             if expiry is None or expiry <= time.monotonic():
                 self._tokens.pop(token, None)
                 raise fail(8535)
+
+    def authorize(self, scope: str) -> None:
+        """Raise 8535 (HTTP 401) when the refresh token lacks ``scope``: Zoho answers an
+        under-scoped token like an invalid one (§2.4)."""
+        if self.scopes is not None and scope not in self.scopes:
+            raise fail(8535)
 
     def forget(self, req: Request) -> None:
         """Invalidate the token the request presents (if any)."""

@@ -13,15 +13,16 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from .faults import Faults
 from .limits import Admission, SimLimits
 from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT,
-                       CODE_EXPORT_EXPIRED, CODE_EXPORT_JOB_LIMIT, CODE_EXPORT_NOT_READY,
-                       CODE_SQL_ERROR, JOB_STATUS, Options, Request, Response, fail,
-                       find_workspace, ms, ok, parse_config)
+                       CODE_EXPORT_JOB_FAILED, CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT,
+                       CODE_EXPORT_NOT_INITIATED, CODE_EXPORT_NOT_READY, CODE_SQL_CONVERSION,
+                       CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, JOB_STATUS, Options, Request,
+                       Response, fail, find_workspace, ms, ok, parse_config, show_time)
 from .state import AccessRow, SimWorkspace, ZohoState
 
 #: A workspace's tables: name -> (columns, rows).
@@ -90,6 +91,7 @@ class Exports:
                              f"(only csv)")
         ws = find_workspace(state, ws_id)
         columns, rows = run_sql(state, ws, sql, opts.audit_workspace)
+        rows = [_shown(row, state.access_time_format) for row in rows[:limits.export_row_limit]]
         csv_config = dict(config, delimiter=2) if "csv_semicolon" in opts.quirks else config
         csv_bytes = to_csv(columns, rows, csv_config, bom="octet_stream" not in opts.quirks)
         now = time.monotonic()
@@ -98,7 +100,7 @@ class Exports:
                 running = sum(1 for job in self._jobs.values() if job.running(now))
                 if running >= limits.max_concurrent_jobs:
                     self._stats["job_limit_hits"] += 1
-                    raise fail(CODE_EXPORT_JOB_LIMIT)
+                    raise fail(CODE_EXPORT_LIMIT)
             self._job_seq += 1
             job_id = str(1767024000008787000 + self._job_seq)
         fault = self._faults.take(req.method, req.path, only=frozenset({"job_fail", "job_stuck"}))
@@ -137,13 +139,12 @@ class Exports:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None or job.workspace_id != ws_id:
-            raise fail(CODE_EXPORT_EXPIRED)
+            raise fail(CODE_EXPORT_JOB_NOT_FOUND, f"Job {job_id} not found.")
         code = job.code(time.monotonic())
-        if code == "1005":
-            raise fail(CODE_EXPORT_EXPIRED)
-        if code != "1004":
-            raise fail(CODE_EXPORT_NOT_READY,
-                       f"The export job is not completed (jobCode {code}, {JOB_STATUS[code]})")
+        refusals = {"1005": CODE_EXPORT_JOB_NOT_FOUND, "1001": CODE_EXPORT_NOT_INITIATED,
+                    "1002": CODE_EXPORT_NOT_READY, "1003": CODE_EXPORT_JOB_FAILED}
+        if code in refusals:  # §5.2: each download error names the job's state
+            raise fail(refusals[code], f"Job {job_id}: {JOB_STATUS[code]}.")
         ctype = ("application/octet-stream" if "octet_stream" in opts.quirks
                  else "text/csv;charset=UTF-8")
         return Response(200, job.csv_bytes, ctype,
@@ -174,7 +175,8 @@ def run_sql(state: ZohoState, ws: SimWorkspace, sql: str,
             audit_workspace: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run ``sql`` against the workspace's tables in a throw-away sqlite3 database."""
     if not re.match(r"\s*(select|with)\b", sql, re.IGNORECASE):
-        raise fail(CODE_SQL_ERROR, "Parsing of SQL query failed: only SELECT is allowed")
+        raise fail(CODE_SQL_NOT_ALLOWED, "The SQL statement is not a valid or allowed SQL "
+                                         "construct: only SELECT is allowed")
     workspace_tables = tables(state, ws, audit_workspace)
     db = sqlite3.connect(":memory:")
     try:
@@ -188,8 +190,14 @@ def run_sql(state: ZohoState, ws: SimWorkspace, sql: str,
         try:
             cursor = db.execute(sql)
             rows = cursor.fetchall()
+        except sqlite3.ProgrammingError as exc:  # e.g. several statements
+            raise fail(CODE_SQL_NOT_ALLOWED, f"The SQL statement is not a valid or allowed SQL "
+                                             f"construct: {exc}") from None
         except (sqlite3.Error, sqlite3.Warning) as exc:
-            raise fail(CODE_SQL_ERROR, f"Parsing of SQL query failed: {exc}") from None
+            if "syntax error" in str(exc) or "incomplete input" in str(exc):
+                raise fail(CODE_SQL_ERROR, f"Parsing of SQL query failed: {exc}") from None
+            raise fail(CODE_SQL_CONVERSION, f"Conversion of the SQL query to the internal "
+                                            f"execution engine failed: {exc}") from None
         columns = [d[0] for d in cursor.description or ()]
         return columns, rows
     finally:
@@ -223,6 +231,18 @@ def check_identifiers(sql: str, workspace_tables: dict[str, tuple[tuple[str, ...
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def _shown(row: tuple[Any, ...], pattern: str) -> tuple[Any, ...]:
+    """A result row as Zoho writes it: times (stored sortable, so MAX works) in the table's
+    declared ``dateFormat``."""
+    if not pattern:  # no declared format: as stored
+        return row
+    return tuple(show_time(datetime.strptime(v, ACCESSED_TIME_FORMAT), pattern)
+                 if isinstance(v, str) and _STORED_TIME.fullmatch(v) else v for v in row)
 
 
 def _access_row(row: AccessRow) -> tuple[str, ...]:

@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from .export import Exports
 from .limits import SimLimits
-from .protocol import (ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, Options, Request, Response, fail,
-                       find_workspace, ms, ok, parse_config)
+from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, STANDARD_DOMAIN,
+                       Options, Request, Response, fail, find_workspace, ms, ok, refuse_config)
 from .state import SimWorkspace, ZohoState
 from .users import SimUserAdmin
 
@@ -24,18 +24,25 @@ class Route:
     template: str
     handler: str  # name of the Handlers method
     org_required: bool = True
+    scope: str = "ZohoAnalytics.metadata.read"  # the OAuth scope the call needs (§2.4)
 
     @property
     def bucket(self) -> str:
         return "bulk" if "/bulk/" in self.template else "metadata"
 
 
-def _route(template: str, handler: str, *, org_required: bool = True,
-           method: str = "GET") -> Route:
+_META, _SHARE = "ZohoAnalytics.metadata.read", "ZohoAnalytics.share.read"
+_USERS, _DATA = "ZohoAnalytics.usermanagement.read", "ZohoAnalytics.data.read"
+_UPDATE = "ZohoAnalytics.usermanagement.update"
+
+
+def _route(template: str, handler: str, scope: str = _META, *,
+           org_required: bool = True, method: str = "GET") -> Route:
     pattern = re.escape(template).replace(r"\{ws\}", r"(?P<ws>[^/]+)")
     pattern = pattern.replace(r"\{job\}", r"(?P<job>[^/]+)")
+    pattern = pattern.replace(r"\{view\}", r"(?P<view>[^/]+)")
     return Route(method, re.compile(pattern + r"/?\Z"), f"{method} {template}", handler,
-                 org_required)
+                 org_required, scope)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -44,20 +51,22 @@ ROUTES: tuple[Route, ...] = (
     _route("/restapi/v2/workspaces/owned", "get_owned"),
     _route("/restapi/v2/workspaces/shared", "get_shared"),
     _route("/restapi/v2/workspaces/{ws}", "get_workspace"),
-    _route("/restapi/v2/workspaces/{ws}/admins", "get_admins"),
-    _route("/restapi/v2/workspaces/{ws}/users", "get_workspace_users"),
+    _route("/restapi/v2/workspaces/{ws}/admins", "get_admins", _SHARE),
+    _route("/restapi/v2/workspaces/{ws}/users", "get_workspace_users", _USERS),
     _route("/restapi/v2/workspaces/{ws}/views", "get_views"),
-    _route("/restapi/v2/users", "get_users"),
-    _route("/restapi/v2/resources", "get_resources"),
-    _route("/restapi/v2/subscription", "get_subscription"),
-    _route("/restapi/v2/orgadmins", "get_orgadmins"),
-    _route("/restapi/v2/bulk/workspaces/{ws}/data", "create_export"),
-    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}", "get_export_job"),
-    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data", "download_export"),
+    _route("/restapi/v2/workspaces/{ws}/views/{view}/metadata", "get_table_metadata"),
+    _route("/restapi/v2/users", "get_users", _USERS),
+    _route("/restapi/v2/resources", "get_resources", _USERS),
+    _route("/restapi/v2/subscription", "get_subscription", _USERS),
+    _route("/restapi/v2/orgadmins", "get_orgadmins", _SHARE),
+    _route("/restapi/v2/bulk/workspaces/{ws}/data", "create_export", _DATA),
+    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}", "get_export_job", _DATA),
+    _route("/restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}/data", "download_export", _DATA),
     # user management (seatlib.sim.users)
-    _route("/restapi/v2/users/inactive", "put_inactive", method="PUT"),
-    _route("/restapi/v2/users/active", "put_active", method="PUT"),
-    _route("/restapi/v2/users", "delete_users", method="DELETE"),
+    _route("/restapi/v2/users/inactive", "put_inactive", _UPDATE, method="PUT"),
+    _route("/restapi/v2/users/active", "put_active", _UPDATE, method="PUT"),
+    _route("/restapi/v2/users", "delete_users", "ZohoAnalytics.usermanagement.delete",
+           method="DELETE"),
 )
 
 
@@ -77,7 +86,12 @@ def match_route(req: Request) -> tuple[Route, re.Match[str]]:
 
 
 def check_org(req: Request, route: Route, match: re.Match[str], state: ZohoState) -> None:
-    """The ``ZANALYTICS-ORGID`` header: 8083 without it, 7103 / 7387 / 7389 when wrong."""
+    """The ``ZANALYTICS-ORGID`` header: 8083 without it, 7103 / 7387 / 7389 when wrong.
+
+    Another organisation's workspace (listed by ``GET /workspaces``, §4) answers 7301 on the
+    admin and user calls (they need an admin of the organisation owning it) and 7103 on the
+    others (it is not in this organisation).
+    """
     if not route.org_required:
         return
     org = (req.headers.get("ZANALYTICS-ORGID") or "").strip()
@@ -85,19 +99,53 @@ def check_org(req: Request, route: Route, match: re.Match[str], state: ZohoState
         raise fail(8083)
     ws_id = match.groupdict().get("ws")
     if ws_id is not None:
-        if find_workspace(state, ws_id) is None:
+        ws = find_workspace(state, ws_id)
+        if ws is None:
             raise fail(7103)
         if org != state.org_id:
             raise fail(7387)
+        if ws.org_id and ws.org_id != state.org_id:
+            raise fail(7301 if route.handler in ("get_admins", "get_workspace_users") else 7103)
     elif org != state.org_id:
         raise fail(7389)
 
 
 def _summary(ws: SimWorkspace, org_id: str, numbers: bool = False) -> dict[str, Any]:
     return {"workspaceId": ws.workspace_id, "workspaceName": ws.name, "workspaceDesc": "",
-            "orgId": org_id,
+            "orgId": ws.org_id or org_id,
             "createdTime": int(ws.created_ms) if numbers else ms(ws.created_ms),
             "createdBy": ws.created_by, "isDefault": False}
+
+
+def _views(ws: SimWorkspace, opts: Options) -> list[tuple[str, str, str]]:
+    """The workspace's views; the audit workspace holds the Access Log table (§9)."""
+    views = list(ws.views)
+    table = next((v for v in views if v[1] == ACCESS_LOG_TABLE), None)
+    if ws.name == opts.audit_workspace and table is None:
+        # Zoho creates the Access Log table when auditing is switched on (§9)
+        view_id = (str(int(ws.workspace_id) + 900_001) if ws.workspace_id.isdigit()
+                   else ws.workspace_id + "1")
+        views.append((view_id, ACCESS_LOG_TABLE, "Table"))
+    return views
+
+
+def _domain_of(state: ZohoState, email: str) -> str:
+    """The ``domainName`` Zoho gives a user of a client-portal org (§4)."""
+    user = next((u for u in state.users if u.email.lower() == email.lower()), None)
+    return (user.domain if user is not None else "") or STANDARD_DOMAIN
+
+
+def _with_domain(state: ZohoState, email: str, item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with ``domainName`` when the Account Admin is a Client Portal Admin (§4)."""
+    return {**item, "domainName": _domain_of(state, email)} if state.client_portal else item
+
+
+def _admin_groups(state: ZohoState, admins: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Admins grouped by domain, each group with its ``domainName`` (client-portal orgs, §4)."""
+    groups: dict[str, list[str]] = {}
+    for email in admins:
+        groups.setdefault(_domain_of(state, email), []).append(email)
+    return [{"adminMembers": members, "domainName": domain} for domain, members in groups.items()]
 
 
 def _summaries(state: ZohoState, opts: Options, *, owned: bool) -> list[dict[str, Any]]:
@@ -160,10 +208,12 @@ class Handlers:
 
     def get_admins(self, req: Request, match: re.Match[str], state: ZohoState,
                    opts: Options) -> Response:
-        parse_config(req, required=False)  # accepts (and ignores) domainName
+        refuse_config(req)  # no CONFIG: domainName is a field of the answer (§4)
         ws = find_workspace(state, match["ws"])
         if ws.admins and "workspace_admins_objects" in opts.quirks:
             data: dict[str, Any] = {"workspaceAdmins": [{"emailId": a} for a in ws.admins]}
+        elif ws.admins and state.client_portal:
+            data = {"workspaceAdmins": _admin_groups(state, ws.admins)}
         elif ws.admins:
             data = {"workspaceAdmins": [{"adminMembers": list(ws.admins)}]}
         elif "empty_as_204" in opts.quirks:
@@ -178,34 +228,48 @@ class Handlers:
 
     def get_workspace_users(self, req: Request, match: re.Match[str], state: ZohoState,
                             opts: Options) -> Response:
-        parse_config(req, required=False)
+        refuse_config(req)
         ws = find_workspace(state, match["ws"])
         if not ws.users and "empty_as_204" in opts.quirks:
             return Response(204, b"", "")
         return ok("Get workspace users", {"users": [
-            {"emailId": email, "status": opts.status(active), "role": role}
-            for email, role, active in ws.users]})
+            _with_domain(state, email, {"emailId": email, "status": opts.status(active),
+                                        "role": role}) for email, role, active in ws.users]})
 
     def get_views(self, req: Request, match: re.Match[str], state: ZohoState,
                   opts: Options) -> Response:
         ws = find_workspace(state, match["ws"])
-        views = list(ws.views)
-        if ws.name == opts.audit_workspace and not any(v[1] == ACCESS_LOG_TABLE for v in views):
-            # Zoho creates the Access Log table when auditing is switched on (§9)
-            view_id = (str(int(ws.workspace_id) + 900_001) if ws.workspace_id.isdigit()
-                       else ws.workspace_id + "1")
-            views.append((view_id, ACCESS_LOG_TABLE, "Table"))
         return ok("Get views", {"views": [
             {"viewId": vid, "viewName": name, "viewDesc": "", "viewType": vtype,
              "folderId": "", "folderName": "", "createdBy": ws.created_by,
-             "createdTime": ms(ws.created_ms)} for vid, name, vtype in views]})
+             "createdTime": ms(ws.created_ms)} for vid, name, vtype in _views(ws, opts)]})
+
+    def get_table_metadata(self, req: Request, match: re.Match[str], state: ZohoState,
+                           opts: Options) -> Response:
+        """The Access Log's columns, "Accessed Time" with its ``dateFormat`` (§4); 7104 for a
+        view that is not that table."""
+        ws = find_workspace(state, match["ws"])
+        table = next((v for v in _views(ws, opts) if v[0] == match["view"]), None)
+        if table is None or table[1] != ACCESS_LOG_TABLE:
+            raise fail(7104, "View not found")
+        columns = []
+        for index, name in enumerate(ACCESS_LOG_COLUMNS, start=1):
+            date = name == "Accessed Time"
+            column = {"columnId": f"{table[0]}{index:03d}", "columnName": name,
+                      "dataType": "DATE" if date else "PLAIN",
+                      "dataTypeName": "Date" if date else "Plain Text", "columnIndex": index,
+                      "columnDesc": "", "isNullable": True, "isHidden": False}
+            if date and state.access_time_format:
+                column["dateFormat"] = state.access_time_format
+            columns.append(column)
+        return ok("Get table metadata", {"columns": columns})
 
     def get_users(self, req: Request, match: re.Match[str], state: ZohoState,
                   opts: Options) -> Response:
-        parse_config(req, required=False)
+        refuse_config(req)
         return ok("Get users", {"users": [
-            {"emailId": u.email, "status": opts.status(u.active), "role": u.role}
-            for u in state.users]})
+            _with_domain(state, u.email, {"emailId": u.email, "status": opts.status(u.active),
+                                          "role": u.role}) for u in state.users]})
 
     def get_resources(self, req: Request, match: re.Match[str], state: ZohoState,
                       opts: Options) -> Response:

@@ -43,6 +43,8 @@ class SimLimits:
         job_expiry_s: how long a finished export stays downloadable (real seconds; Zoho: 1 h).
         token_ttl_s: access-token lifetime (real seconds; ``expires_in`` says the same).
         max_active_tokens: active access tokens per refresh token; the oldest is evicted (§2.2).
+        export_row_limit: rows an SQL export keeps; the rest are cut without an error, as Zoho
+            does at 800,000 (§5.3). Applies even when ``enabled`` is False.
     """
 
     enabled: bool = True
@@ -59,6 +61,7 @@ class SimLimits:
     job_expiry_s: float = 3600.0
     token_ttl_s: float = 3600.0
     max_active_tokens: int = 10
+    export_row_limit: int = 800_000
 
     minute_s = _scaled(60.0)
     token_window_s = _scaled(600.0)

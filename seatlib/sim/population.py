@@ -26,6 +26,14 @@ OWNER_EMAIL = "bi.admin@seatco.example"
 SUPPORT_EMAIL = "analytics@seatco.example"
 ORG_ID = "671712892"
 ORG_NAME = "seatco"
+#: Another organisation the account belongs to (its own trial org) and one that shared a
+#: workspace with it: GET /workspaces lists their workspaces too (docs/zoho-api-notes.md §4).
+OTHER_ORG_ID = "700000999888"
+PARTNER_ORG_ID = "700000123456"
+#: The white-label (client portal) domain the clients' users are added through (§4).
+PORTAL_DOMAIN = "bi.seatco.example"
+#: The Access Log's declared dateFormat: Zoho's documented example (§4).
+ACCESS_TIME_FORMAT = "dd MMM, yyyy HH:mm:ss"
 RUN_TIME = time(6, 0, 0)  # a daily run looks at the world at 06:00 UTC
 
 # --- Tuning ---------------------------------------------------------------------------------------

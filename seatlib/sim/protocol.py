@@ -9,7 +9,9 @@ Section numbers (§N) refer to ``docs/zoho-api-notes.md``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from typing import Any
 
@@ -19,14 +21,23 @@ AUDIT_WORKSPACE = "Zoho Analytics Audits"
 ACCESS_LOG_TABLE = "Access Log"
 ACCESS_LOG_COLUMNS = ("Accessed Time", "Accessed By", "Workspace Name", "View Name", "View Type",
                       "IP Address", "User Agent")
-#: How "Accessed Time" is written into the audit table (UTC).
+#: How "Accessed Time" is stored in the simulated audit table (UTC, sortable); answers show it
+#: in the table's declared ``dateFormat`` (:attr:`ZohoState.access_time_format`).
 ACCESSED_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: The ``domainName`` of users and admin groups outside any client portal (§4).
+STANDARD_DOMAIN = "analytics.zoho.com"
 
-# Invented by the simulator: Zoho documents no code for these situations.
-CODE_EXPORT_JOB_LIMIT = 6044
-CODE_SQL_ERROR = 7403
-CODE_EXPORT_EXPIRED = 7404
-CODE_EXPORT_NOT_READY = 7405
+# Documented by Zoho (§5.2, §5.3, §6.3).
+CODE_SQL_NOT_ALLOWED = 7401  # not a SELECT
+CODE_SQL_ERROR = 7403  # parsing of the SQL failed (unknown names, syntax)
+CODE_SQL_CONVERSION = 7404  # parsed, but not convertible for the engine (e.g. unknown function)
+CODE_EXPORT_JOB_NOT_FOUND = 8120  # HTTP 404: the job is unknown or past its retention
+CODE_EXPORT_NOT_INITIATED = 8121  # download before the job started
+CODE_EXPORT_NOT_READY = 8122  # download before the job finished
+CODE_EXPORT_JOB_FAILED = 8123  # download of a failed job
+CODE_EXPORT_LIMIT = 8132  # five export jobs already run in the organisation
+CODE_INVALID_CONFIG = 8080  # CONFIG with a key the call does not take
+# Invented by the simulator: Zoho documents no code for an unknown path.
 CODE_UNKNOWN_URL = 9404
 
 #: Export job codes and statuses (§5.2).
@@ -53,17 +64,25 @@ ERRORS: dict[int, tuple[str, str]] = {
            "Your daily API units limit for the Zoho Analytics plan has been exceeded"),
     6045: ("API_REQUEST_LIMIT_EXCEEDED",
            "You have exceeded the number of requests allowed per minute. Try again later"),
-    CODE_EXPORT_JOB_LIMIT: ("EXPORT_JOB_LIMIT_EXCEEDED",
-                            "Maximum 5 concurrent export jobs are allowed per organization"),
+    CODE_EXPORT_LIMIT: ("ASYNC_EXPORT_LIMIT_EXCEEDED",
+                        "Async export limit reached. Kindly retry once after your previously "
+                        "initiated jobs are completed."),
     7005: ("COMMON_INTERNAL_SERVER_ERROR", "Internal server error"),
     7103: ("META_OBJECT_NOT_PRESENT",
            "Workspace not found! Please check whether the workspace exists."),
     7387: ("WORKSPACE_NOT_IN_ORG", "The workspace does not belong to the current organization"),
     7389: ("ORG_NOT_PRESENT", "Organization does not exist"),
-    CODE_SQL_ERROR: ("SQL_PARSE_ERROR", "Parsing of SQL query failed"),
-    CODE_EXPORT_EXPIRED: ("EXPORT_JOB_EXPIRED",
-                          "The export job has expired or does not exist; create a new job"),
-    CODE_EXPORT_NOT_READY: ("EXPORT_JOB_NOT_COMPLETED", "The export job has not completed"),
+    7301: ("SECURITY_NOT_PERMITTED", "You do not have permission to perform this operation"),
+    CODE_SQL_NOT_ALLOWED: ("ERROR", "The SQL statement is not a valid or allowed SQL construct"),
+    CODE_SQL_ERROR: ("ERROR", "Parsing of SQL query failed"),
+    CODE_SQL_CONVERSION: ("ERROR",
+                          "Conversion of the SQL query to the internal execution engine failed"),
+    CODE_EXPORT_JOB_NOT_FOUND: ("EXPORT_JOB_NOT_FOUND", "Job not found."),
+    CODE_EXPORT_NOT_INITIATED: ("EXPORT_JOB_NOT_INITIATED", "Job not initiated."),
+    CODE_EXPORT_NOT_READY: ("EXPORT_JOB_NOT_COMPLETED", "Job not completed."),
+    CODE_EXPORT_JOB_FAILED: ("EXPORT_JOB_ERROR_OCCURRED",
+                             "An internal error occurred while processing the job."),
+    CODE_INVALID_CONFIG: ("INVALID_JSON_CONFIGURATION", "Invalid JSON configuration"),
     8079: ("ATTRIBUTE_MISSING", "Required attribute is missing in the CONFIG JSON"),
     8083: ("ORGID_NOT_PRESENT", "Organization id is not present in the request header"),
     8504: ("LESS_THAN_MIN_OCCURANCE",
@@ -75,7 +94,7 @@ ERRORS: dict[int, tuple[str, str]] = {
 }
 #: HTTP status of an error code's answer; every other code answers 400.
 STATUS_FOR_CODE = {8535: 401, 8518: 401, 6045: 429, 7301: 403, 7005: 500,
-                   CODE_UNKNOWN_URL: 404}
+                   CODE_EXPORT_JOB_NOT_FOUND: 404, CODE_UNKNOWN_URL: 404}
 
 
 @dataclass
@@ -180,6 +199,23 @@ def find_workspace(state: ZohoState, ws_id: str) -> SimWorkspace | None:
     return None
 
 
+#: Zoho's date-pattern letters the simulator can write, longest first (§9).
+_PATTERN_LETTERS = re.compile(r"yyyy|MMMM|MMM|MM|dd|HH|hh|mm|ss|a|'[^']*'")
+_STRFTIME = {"yyyy": "%Y", "MMMM": "%B", "MMM": "%b", "MM": "%m", "dd": "%d", "HH": "%H",
+             "hh": "%I", "mm": "%M", "ss": "%S", "a": "%p"}
+
+
+def show_time(value: datetime, pattern: str) -> str:
+    """``value`` as Zoho shows a date column whose ``dateFormat`` is ``pattern``."""
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token.startswith("'"):
+            return token[1:-1].replace("%", "%%")
+        return _STRFTIME[token]
+
+    return value.strftime(_PATTERN_LETTERS.sub(one, pattern.replace("%", "%%")))
+
+
 def parse_config(req: Request, *, required: bool) -> dict[str, Any]:
     """CONFIG from the query string or the form body: URL-encoded JSON (§3)."""
     raw = req.param("CONFIG")
@@ -194,3 +230,11 @@ def parse_config(req: Request, *, required: bool) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise fail(8504)
     return config
+
+
+def refuse_config(req: Request) -> None:
+    """Calls that take no CONFIG refuse one with keys (8080, "unsupported key", §3)."""
+    config = parse_config(req, required=False)
+    if config:
+        raise fail(CODE_INVALID_CONFIG, f"Invalid JSON configuration: unsupported key(s) "
+                                        f"{sorted(config)} for this API")

@@ -11,6 +11,7 @@ Served paths (one host serves both the accounts and the API paths)::
     GET  /restapi/v2/orgs                                  (no ZANALYTICS-ORGID needed)
     GET  /restapi/v2/workspaces | /owned | /shared | /{ws}
     GET  /restapi/v2/workspaces/{ws}/admins | /{ws}/users | /{ws}/views
+    GET  /restapi/v2/workspaces/{ws}/views/{view}/metadata   (the Access Log's columns)
     GET  /restapi/v2/users | /resources | /subscription | /orgadmins
     GET  /restapi/v2/bulk/workspaces/{ws}/data?CONFIG={"sqlQuery":..,"responseFormat":"csv"}
     GET  /restapi/v2/bulk/workspaces/{ws}/exportjobs/{job}
@@ -24,21 +25,30 @@ Choices where Zoho's docs are silent (the client must cope with them; keep them 
   ``{"workspaceAdmins": []}`` (switchable with ``empty_admins_shape``: ``"members"`` gives
   ``[{"adminMembers": []}]``, ``"missing"`` gives ``{}``).
 * Bulk SQL export: the audit workspace (name :data:`AUDIT_WORKSPACE`) holds the table
-  :data:`ACCESS_LOG_TABLE` with the columns :data:`ACCESS_LOG_COLUMNS`; "Accessed Time" is the text
-  ``YYYY-MM-DD HH:MM:SS`` in UTC. The query runs in sqlite3 (double-quoted identifiers work; an
-  unknown double-quoted name is an error, as in Zoho, not sqlite's string literal). The CSV starts
-  with a UTF-8 BOM, uses ``\\r\\n`` line ends and has a header row.
-* Error codes the docs do not give, invented here (HTTP 400, failure envelope):
-  :data:`CODE_SQL_ERROR` 7403 (bad SQL; the code Zoho's on-premise twin Analytics Plus documents for
-  "Parsing of SQL query failed"), :data:`CODE_EXPORT_JOB_LIMIT` 6044 (more than 5 running export
-  jobs in the org), :data:`CODE_EXPORT_EXPIRED` 7404 (download of an expired or unknown job),
-  :data:`CODE_EXPORT_NOT_READY` 7405 (download of a job that has not completed),
-  :data:`CODE_UNKNOWN_URL` 9404 (HTTP 404, no such path).
+  :data:`ACCESS_LOG_TABLE` with the columns :data:`ACCESS_LOG_COLUMNS`; "Accessed Time" is stored
+  sortable in UTC and every answer shows it in the table's declared ``dateFormat``
+  (``ZohoState.access_time_format``, served by ``GET /workspaces/{ws}/views/{view}/metadata``).
+  The query runs in sqlite3 (double-quoted identifiers work; an unknown double-quoted name is an
+  error, as in Zoho, not sqlite's string literal). The result keeps at most
+  ``SimLimits.export_row_limit`` rows (Zoho: 800,000), cut without an error (§5.3). The CSV
+  starts with a UTF-8 BOM, uses ``\\r\\n`` line ends and has a header row.
+* Zoho's documented codes (§5.2, §5.3, §6.3): 7401 (not a SELECT), 7403 (parsing failed: syntax,
+  unknown names), 7404 (parsed but not convertible for the engine: e.g. an unknown function),
+  8132 (HTTP 400, five export jobs already run), 8120 (HTTP 404, download of an unknown or
+  expired job), 8121 / 8122 / 8123 (download before the job started / finished, or of a failed
+  one), 8080 (CONFIG sent to a call that takes none, e.g. ``domainName`` on ``GET /users``),
+  8535 (HTTP 401) for a token lacking the call's scope (``scopes``). Invented here, where Zoho
+  documents nothing: :data:`CODE_UNKNOWN_URL` 9404 (HTTP 404, no such path).
+* Another organisation's workspace (``SimWorkspace.org_id``) is listed by ``GET /workspaces``
+  with its ``orgId``; under this organisation's header its ``/admins`` and ``/users`` answer 7301
+  and its other paths 7103. With ``ZohoState.client_portal`` every user carries ``domainName``
+  (:data:`STANDARD_DOMAIN` or its ``SimUser.domain``) and ``/admins`` answers one group per
+  domain, each with its ``domainName`` (§4).
 * A missing ``ZANALYTICS-ORGID`` gives 8083 on every ``/restapi`` path except ``/orgs``. A wrong
   one gives 7387 on workspace paths (the workspace belongs to another organisation) and 7389
   ("organisation does not exist") on organisation paths.
-* Status codes: 401 for 8535/8518, 429 for 6045 (configurable), 400 for everything else,
-  including 6043 and 7103.
+* Status codes: 401 for 8535/8518, 429 for 6045 (configurable), 404 for 8120, 400 for everything
+  else, including 6043 and 7103.
 * Each processed call costs 1 API unit; an export job adds 3 units per started 1000 rows (§7).
   Calls under ``/bulk/`` count against the BULK per-minute bucket, every other call against
   METADATA; all against OVERALL. The windows slide over the last (scaled) minute; calls refused
@@ -46,7 +56,7 @@ Choices where Zoho's docs are silent (the client must cope with them; keep them 
 * Export jobs: the SQL runs when the job is created (so SQL errors come back from the create
   call, and the file holds the state of that moment). Polls answer 1001 for the first quarter of
   ``job_seconds``, then 1002, then 1004 with ``downloadUrl`` and ``expiryTime`` (+``job_expiry_s``);
-  after expiry polls answer 1005 and downloads 7404. An unknown job id polls as 1005.
+  after expiry polls answer 1005 and downloads 8120. An unknown job id polls as 1005.
 * A bug inside the simulator answers 7005 (HTTP 500) and is logged, like Zoho's internal error.
 
 Other servers written from the same documentation may choose differently where it leaves room;
@@ -77,16 +87,19 @@ from .faults import FAULT_KINDS, JOB_FAULTS, Fault, Faults
 from .handlers import Handlers, check_org, match_route
 from .limits import Admission, SimLimits
 from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT,
-                       AUDIT_WORKSPACE, CODE_EXPORT_EXPIRED, CODE_EXPORT_JOB_LIMIT,
-                       CODE_EXPORT_NOT_READY, CODE_SQL_ERROR, CODE_UNKNOWN_URL, JOB_STATUS,
-                       QUIRKS, Fail, Options, Request, Response, error, fail, json_response)
+                       AUDIT_WORKSPACE, CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT,
+                       CODE_EXPORT_NOT_READY, CODE_INVALID_CONFIG, CODE_SQL_CONVERSION,
+                       CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, CODE_UNKNOWN_URL, JOB_STATUS,
+                       QUIRKS, STANDARD_DOMAIN, Fail, Options, Request, Response, error, fail,
+                       json_response)
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
 from .users import SimUserAdmin
 
 __all__ = [
     "ACCESS_LOG_COLUMNS", "ACCESS_LOG_TABLE", "ACCESSED_TIME_FORMAT", "AUDIT_WORKSPACE",
-    "CODE_EXPORT_EXPIRED", "CODE_EXPORT_JOB_LIMIT", "CODE_EXPORT_NOT_READY", "CODE_SQL_ERROR",
-    "CODE_UNKNOWN_URL", "FAULT_KINDS", "JOB_STATUS", "QUIRKS", "Fault", "SimLimits",
+    "CODE_EXPORT_JOB_NOT_FOUND", "CODE_EXPORT_LIMIT", "CODE_EXPORT_NOT_READY",
+    "CODE_INVALID_CONFIG", "CODE_SQL_CONVERSION", "CODE_SQL_ERROR", "CODE_SQL_NOT_ALLOWED",
+    "CODE_UNKNOWN_URL", "FAULT_KINDS", "STANDARD_DOMAIN", "JOB_STATUS", "QUIRKS", "Fault", "SimLimits",
     "ZohoSimulator", "main", "sample_state",
 ]
 
@@ -161,6 +174,8 @@ class ZohoSimulator:
             like a stand-in behind a proxy; other paths answer 404.
         download_url_base: what ``downloadUrl`` of a finished export job starts with (default
             the simulator's own URL; e.g. ``"https://analyticsapi.zoho.com"`` as in the docs).
+        scopes: the OAuth scopes the refresh token was generated with (default all); a call
+            needing another answers 8535, HTTP 401, as Zoho does (§2.4).
     """
 
     def __init__(self, state: ZohoState | None = None, *, client_id: str, client_secret: str,
@@ -169,7 +184,8 @@ class ZohoSimulator:
                  legacy_expires_in: bool = False, audit_workspace: str = AUDIT_WORKSPACE,
                  quirks: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
                  token_params: str = "both", base_path: str = "",
-                 download_url_base: str | None = None):
+                 download_url_base: str | None = None,
+                 scopes: frozenset[str] | set[str] | tuple[str, ...] | None = None):
         _check_switches(empty_admins_shape, quirks, token_params, base_path)
         self._state = state if state is not None else sample_state()
         self._host = host
@@ -191,7 +207,8 @@ class ZohoSimulator:
         self._stats: dict[str, Any] = {}
         self.reset_stats()
         self._accounts = Accounts(self._lock, self._stats, client_id=client_id,
-                                  client_secret=client_secret, refresh_token=refresh_token)
+                                  client_secret=client_secret, refresh_token=refresh_token,
+                                  scopes=None if scopes is None else frozenset(scopes))
         self._faults = Faults(self._lock, self._stats)
         self._admission = Admission(self._lock, self._stats)
         exports = Exports(self._lock, self._stats, self._faults, self._admission)
@@ -389,6 +406,7 @@ class ZohoSimulator:
             route, match = match_route(req)
             with self._lock:
                 self._stats["requests"][route.template] += 1
+            self._accounts.authorize(route.scope)
             self._admission.admit(route.bucket, self.limits)
             state = self._state  # one state for the whole request
             check_org(req, route, match, state)

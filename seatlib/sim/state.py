@@ -21,6 +21,9 @@ class SimWorkspace:
     users: tuple[tuple[str, str, bool], ...] = ()
     views: tuple[tuple[str, str, str], ...] = ()  # (viewId, viewName, viewType)
     owned: bool = True  # listed under ownedWorkspaces (else sharedWorkspaces)
+    # orgId of the organisation owning it; "" = the state's own. Another organisation's
+    # workspace is listed by GET /workspaces, but its calls fail under the state's org header.
+    org_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class SimUser:
     email: str
     active: bool  # GET /users -> status; an active user holds a seat
     role: str = "User"  # "Organization Admin", "User", "Viewer"
-    domain_name: str | None = None  # a Client Portal (white-label) user's domain; None: standard
+    domain: str = ""  # the client portal it was added through; "" = the standard domain
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class ZohoState:
     access_log: tuple[AccessRow, ...] = ()
     plan_name: str = "Enterprise"
     add_ons: str = "Additional Users (20)"
+    #: the Access Log's declared ``dateFormat`` for "Accessed Time" (Zoho's Java-style pattern)
+    access_time_format: str = "yyyy-MM-dd HH:mm:ss"
+    #: the Account Admin is also a Client Portal Admin: users and admin groups carry domainName
+    client_portal: bool = False
     extra: dict = field(default_factory=dict)
     #: users deactivated while they keep their seat (the simulator's "counter does not move"
     #: switch, seatlib.sim.users): inactive, yet counted in seats_used

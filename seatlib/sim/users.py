@@ -8,7 +8,7 @@ documents, or in the query string, as Zoho's SDK sends it)::
     DELETE /restapi/v2/users              remove:     204; gone from /users and every workspace
 
 What follows the documentation: at most 1,000 addresses a call; the whole batch fails with
-8114 when any one address is not a member, and a portal user (:attr:`SimUser.domain_name`) is a
+8114 when any one address is not a member, and a portal user (:attr:`SimUser.domain`) is a
 member only when addressed with its ``domainName`` (a standard user only without one); a
 ``domainName`` no user of the org has gives 8060; activating past the plan's seats fails the
 whole batch with :attr:`SimUserAdmin.seat_limit_code` (6004, newer docs; 6021, older ones).
@@ -160,14 +160,14 @@ class SimUserAdmin:
     def _changes(self, state: ZohoState, action: str, emails: list[str],
                  domain: str | None) -> list[Change]:
         """The changes a call makes, or the error refusing the whole batch."""
-        portals = {(u.domain_name or "").lower() for u in state.users} - {""}
+        portals = {(u.domain or "").lower() for u in state.users} - {""}
         if domain is not None and domain not in portals:
             raise fail(8060, "The specified domainName does not exist")
         users = {u.email.lower(): u for u in state.users}
         picked = []
         for email in emails:
             user = users.get(email.lower())
-            if user is None or (user.domain_name or None) != domain:
+            if user is None or (user.domain or None) != domain:
                 raise fail(8114, f"The email id {email} is not a member of this organization")
             if user.email.lower() == state.owner_email.lower() and action != "activate":
                 raise fail(CODE_INVALID_VALUE, "The Account Admin cannot be deactivated or "

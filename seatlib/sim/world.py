@@ -42,10 +42,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from .population import (AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS, CLEANUP_GRACE_DAYS,
-                         CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN, OWNER_EMAIL,
-                         PROFILE_RATES, RUN_TIME, SPECIAL_ID_BASE, SUPPORT_EMAIL, SUPPORT_RATE,
-                         USER_AGENTS, WS_ID_BASE, Client, Population, Special, Workspace, at_utc)
+from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS,
+                         CLEANUP_GRACE_DAYS, CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN,
+                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, PROFILE_RATES,
+                         RUN_TIME, SPECIAL_ID_BASE, SUPPORT_EMAIL, SUPPORT_RATE, USER_AGENTS,
+                         WS_ID_BASE, Client, Population, Special, Workspace, at_utc)
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
 
 __all__ = ["AUDIT_START", "ORIGIN", "World", "main"]
@@ -146,13 +147,31 @@ class World:
         at = self.as_of(day)
         self._ensure(day)
         workspaces = tuple(self._served_workspace(ws, at) for ws in self._workspaces_at(at))
-        users = tuple(SimUser(email=e, active=self._active(e, at), role=self._user_role[e])
+        staff = (self.owner_email, self.support_email)
+        users = tuple(SimUser(email=e, active=self._active(e, at), role=self._user_role[e],
+                              domain="" if e in staff else PORTAL_DOMAIN)
                       for t, e in self._user_added if t < at)
         k = bisect.bisect_left(self._stream.times, at)
         return ZohoState(
             org_id=self.org_id, org_name=self.org_name, as_of=at, owner_email=self.owner_email,
-            workspaces=workspaces, users=users, seats_allocated=self.seats_allocated,
-            access_log=tuple(self._stream.rows[:k]), add_ons="Additional Users (20)",
+            workspaces=self._foreign_workspaces() + workspaces, users=users,
+            seats_allocated=self.seats_allocated, access_log=tuple(self._stream.rows[:k]),
+            add_ons="Additional Users (20)", access_time_format=ACCESS_TIME_FORMAT,
+            client_portal=True,
+        )
+
+    def _foreign_workspaces(self) -> tuple[SimWorkspace, ...]:
+        """Workspaces of other organisations that GET /workspaces lists first: the account's own
+        trial org with its own audit workspace (owned), and a partner's workspace shared with
+        it, named like a client's. Neither belongs in the pipeline (§4)."""
+        created = _ms(at_utc(ORIGIN - timedelta(days=90), time(12)))
+        return (
+            SimWorkspace(workspace_id="2200000000000001000", name=AUDIT_WORKSPACE,
+                         created_ms=created, created_by=self.owner_email, owned=True,
+                         org_id=OTHER_ORG_ID),
+            SimWorkspace(workspace_id="2300000000000002000", name="0042 - Parceiro Externo",
+                         created_ms=created, created_by="bi@parceiro.example",
+                         admins=("bi@parceiro.example",), owned=False, org_id=PARTNER_ORG_ID),
         )
 
     def company_rows(self, day: date) -> list[dict]:

@@ -50,9 +50,9 @@ from ..errors import ZohoError
 from .auth import TokenKeeper
 from .export import Exporter
 from .pacing import Backoff, Progress, RateLimiter
-from .protocol import ACCOUNTS_SUFFIXES, API_SUFFIXES, NoContent, base_url
-from .records import (Org, Resource, User, Workspace, admin_emails, int_or_none, read_flag,
-                      unique_emails)
+from .protocol import ACCOUNTS_SUFFIXES, API_SUFFIXES, EXPORT_ROW_LIMIT, NoContent, base_url
+from .records import (Admin, DateFormatError, Org, Resource, User, Workspace, admin_list,
+                      int_or_none, java_to_strptime, read_flag, unique_admins)
 from .transport import Http, Transport
 from .users import UserAdmin
 
@@ -69,13 +69,16 @@ class ZohoClient:
         sleep: how to wait (tests pass a recorder).
         backoff_base_s: first retry waits up to this long; each further one doubles it.
         backoff_cap_s: longest single retry wait (before ``Retry-After``).
+        export_row_limit: where Zoho cuts an SQL export silently (800,000, §5.3); tests
+            pass a smaller one to meet it.
 
     Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(self, settings: ZohoSettings, secrets: ZohoSecrets, *,
                  log: logging.Logger | None = None, sleep: Callable[[float], None] = time.sleep,
-                 backoff_base_s: float = 1.0, backoff_cap_s: float = 60.0):
+                 backoff_base_s: float = 1.0, backoff_cap_s: float = 60.0,
+                 export_row_limit: int = EXPORT_ROW_LIMIT):
         self.settings = settings
         self._log = log or logger
         default_api, default_accounts = DATA_CENTERS.get(settings.data_center,
@@ -91,7 +94,7 @@ class ZohoClient:
                               token=self._auth.access_token, org_id=self._org_id,
                               on_rejected=self._auth.on_rejected)
         self._exporter = Exporter(self._api, timeout_s=settings.export_timeout_s,
-                                  poll_s=settings.export_poll_s)
+                                  poll_s=settings.export_poll_s, row_limit=export_row_limit)
         #: deactivate / activate / remove users (§10): :class:`~seatlib.zoho.users.UserAdmin`
         self.users = UserAdmin(self._api)
         self._org: str | None = settings.org_id or None
@@ -134,8 +137,29 @@ class ZohoClient:
         return out
 
     def list_workspaces(self) -> list[Workspace]:
-        """Every workspace the account owns or shares (the audit workspace included), owned
-        first, each id once."""
+        """The organisation's workspaces the account owns or shares (the audit workspace
+        included), owned first, each id once.
+
+        ``GET /workspaces`` lists the workspaces of every organisation the account belongs to or
+        was shared into, each with its ``orgId`` (§4); calls on another organisation's workspace
+        under this organisation's header fail (7103, 7301). Those are left out here, and the log
+        says how many, of which organisations. A workspace without ``orgId`` is kept.
+        """
+        listed = self.all_workspaces()
+        org = self._org_id()
+        ours = [w for w in listed if not w.org_id or w.org_id == org]
+        others = [w for w in listed if w.org_id and w.org_id != org]
+        if others:
+            orgs = ", ".join(sorted({w.org_id for w in others}))
+            self._log.info("zoho: GET /restapi/v2/workspaces listed %d workspace(s) of other "
+                           "organisations (%s); left out, as only organisation %s is monitored "
+                           "and their calls would fail under its ZANALYTICS-ORGID",
+                           len(others), orgs, org)
+        return ours
+
+    def all_workspaces(self) -> list[Workspace]:
+        """Every workspace ``GET /workspaces`` lists, of any organisation, owned first, each id
+        once (see :meth:`list_workspaces` for this organisation's)."""
         call = "GET /restapi/v2/workspaces"
         data = self._api.get("/workspaces")
         keys: tuple[tuple[str, bool], ...] = (("ownedWorkspaces", True),
@@ -155,30 +179,41 @@ class ZohoClient:
                     seen[ws_id] = Workspace(
                         workspace_id=ws_id, name=str(w.get("workspaceName") or ""),
                         created_time_ms=int_or_none(w.get("createdTime")),
-                        created_by=str(w.get("createdBy") or ""), owned=owned)
+                        created_by=str(w.get("createdBy") or ""), owned=owned,
+                        org_id=str(w.get("orgId") or "").strip())
         return list(seen.values())
 
     def workspace_users(self, workspace_id: str) -> list[User]:
         """The users of one workspace (``GET /workspaces/{id}/users``)."""
         call = f"GET /restapi/v2/workspaces/{workspace_id}/users"
-        data = self._api.get(f"/workspaces/{workspace_id}/users", config=self._domain_config())
+        data = self._api.get(f"/workspaces/{workspace_id}/users")
         return [self._user(u, call) for u in self._list(data, "users", call)]
 
     def workspace_admins(self, workspace_id: str) -> tuple[list[str], str]:
-        """The admin e-mails registered for a workspace, and where they came from.
+        """The admin e-mails of a workspace and where they came from (see
+        :meth:`workspace_admin_list`, which keeps each admin's domain too)."""
+        admins, source = self.workspace_admin_list(workspace_id)
+        return [a.email for a in admins], source
+
+    def workspace_admin_list(self, workspace_id: str) -> tuple[list[Admin], str]:
+        """The admins registered for a workspace, with their domains, and where they came from.
+
+        No CONFIG is sent: ``domainName`` is a field of the answer, not a parameter (§4).
 
         Returns:
-            ``(emails, source)``: source ``"admins"`` (``GET /workspaces/{id}/admins``),
-            ``"users_fallback"`` (no admins there; the workspace users with role
-            "Workspace Admin", active or not) or ``"none"`` (no admin anywhere). E-mails keep
-            Zoho's order, each once (compared case-insensitively).
+            ``(admins, source)``: source ``"admins"`` (``GET /workspaces/{id}/admins``; each
+            admin carries its group's ``domainName``), ``"users_fallback"`` (no admins there;
+            the workspace users with role "Workspace Admin", active or not, with their own
+            ``domainName``) or ``"none"`` (no admin anywhere). Zoho's order, each e-mail once
+            (compared case-insensitively).
         """
-        data = self._api.get(f"/workspaces/{workspace_id}/admins", config=self._domain_config())
-        emails = unique_emails(admin_emails(data.get("workspaceAdmins",
-                                                     data.get("adminMembers"))))
-        if emails:
-            return emails, "admins"
-        fallback = unique_emails(u.email for u in self.workspace_users(workspace_id)
+        data = self._api.get(f"/workspaces/{workspace_id}/admins")
+        admins = unique_admins(admin_list(data.get("workspaceAdmins",
+                                                   data.get("adminMembers"))))
+        if admins:
+            return admins, "admins"
+        fallback = unique_admins(Admin(u.email, u.domain)
+                                 for u in self.workspace_users(workspace_id)
                                  if u.role.replace(" ", "").lower() == "workspaceadmin")
         if fallback:
             return fallback, "users_fallback"
@@ -186,8 +221,8 @@ class ZohoClient:
 
     def admins_for(self, workspace_ids: Iterable[str],
                    progress: Callable[[int, int], None] | None = None
-                   ) -> dict[str, tuple[list[str], str]]:
-        """:meth:`workspace_admins` for many workspaces, ``settings.max_concurrency`` at a time.
+                   ) -> dict[str, tuple[list[Admin], str]]:
+        """:meth:`workspace_admin_list` for many workspaces, ``settings.max_concurrency`` at a time.
 
         All threads share the rate limiter, so at the default 60 calls a minute a thousand
         workspaces take about 17 minutes. Progress is logged only when the work is slow enough
@@ -203,14 +238,14 @@ class ZohoClient:
         """
         ids = list(dict.fromkeys(workspace_ids))
         total = len(ids)
-        results: dict[str, tuple[list[str], str]] = {}
+        results: dict[str, tuple[list[Admin], str]] = {}
         if not ids:
             return results
         meter = Progress("workspace admins", total, self._log)
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_concurrency, total),
                                   thread_name_prefix="zoho-admins")
         try:
-            futures = {pool.submit(self.workspace_admins, ws_id): ws_id for ws_id in ids}
+            futures = {pool.submit(self.workspace_admin_list, ws_id): ws_id for ws_id in ids}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 meter.step()
@@ -222,9 +257,10 @@ class ZohoClient:
         return {ws_id: results[ws_id] for ws_id in ids}
 
     def list_users(self) -> list[User]:
-        """The organisation's users with their status and role (``GET /users``)."""
+        """The organisation's users with their status, role and (client-portal orgs) domain
+        (``GET /users``, no CONFIG: ``domainName`` is an answer field, §4)."""
         call = "GET /restapi/v2/users"
-        data = self._api.get("/users", config=self._domain_config())
+        data = self._api.get("/users")
         return [self._user(u, call) for u in self._list(data, "users", call)]
 
     def resources(self) -> list[Resource]:
@@ -239,6 +275,45 @@ class ZohoClient:
                                 used=int_or_none(usage.get("used")),
                                 remaining=int_or_none(usage.get("remaining"))))
         return out
+
+    def date_format(self, workspace_id: str, table: str, column: str) -> str:
+        """The ``dateFormat`` Zoho declares for a date column of a table (§4, §9), e.g.
+        ``"dd MMM, yyyy HH:mm:ss"``; "" when the table or column is not found or declares none.
+
+        Two calls: ``GET /workspaces/{ws}/views`` for the table's view id, then
+        ``GET /workspaces/{ws}/views/{view}/metadata``.
+
+        Raises:
+            ZohoError: a call failed, or the declared pattern has letters seatlib cannot read
+                (rather than read its dates some other way).
+        """
+        views_call = f"GET /restapi/v2/workspaces/{workspace_id}/views"
+        views = self._list(self._api.get(f"/workspaces/{workspace_id}/views"), "views",
+                           views_call, required=False)
+        view = next((v for v in views if str(v.get("viewName") or "") == table), None)
+        if view is None:
+            self._log.warning("zoho: %s has no view %r; its date format is unknown", views_call,
+                              table)
+            return ""
+        view_id = self._id(view, "viewId", views_call)
+        call = f"GET /restapi/v2/workspaces/{workspace_id}/views/{view_id}/metadata"
+        data = self._api.get(f"/workspaces/{workspace_id}/views/{view_id}/metadata")
+        columns = self._list(data, "columns", call, required=False)
+        found = next((c for c in columns if str(c.get("columnName") or "") == column), None)
+        pattern = str((found or {}).get("dateFormat") or "").strip()
+        if not pattern:
+            self._log.warning("zoho: %s declares no dateFormat for %r; reading its times with "
+                              "seatlib's list of formats", call, column)
+            return ""
+        try:
+            java_to_strptime(pattern)
+        except DateFormatError as exc:
+            raise self._http.error(ZohoError, call, None, str(exc),
+                                   f"the {table!r} column {column!r} is shown in a format seatlib "
+                                   f"cannot read: choose another date format for it in Zoho "
+                                   f"Analytics, or teach seatlib.zoho.records.java_to_strptime "
+                                   f"the letter") from None
+        return pattern
 
     def export_sql(self, workspace_id: str, sql: str) -> str:
         """Run ``sql`` through a bulk export job (§5.2) and return the CSV text (BOM removed).
@@ -296,10 +371,7 @@ class ZohoClient:
         if not email:
             raise self._http.error(ZohoError, call, None, "a user has no emailId",
                                    "the API changed; update seatlib.zoho")
+        domain = item.get("domainName")
         return User(email=str(email).strip(), active=read_flag(item.get("status")),
-                    role=str(item.get("role") or ""))
-
-    def _domain_config(self) -> dict[str, str] | None:
-        # Zoho documents domainName on user-management calls for white-label accounts; sent
-        # only when configured, so a plain account's calls carry no CONFIG at all.
-        return {"domainName": self.settings.domain_name} if self.settings.domain_name else None
+                    role=str(item.get("role") or ""),
+                    domain=domain.strip() if isinstance(domain, str) else "")

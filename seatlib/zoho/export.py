@@ -13,10 +13,10 @@ from typing import Any
 
 from ..errors import ZohoError
 from .pacing import Budget
-from .protocol import (API, EXPORT_CSV_CONFIG, EXPORT_EXPIRED_CODE, EXPORT_JOB_LIMIT_CODE,
-                       HINTS, JOB_COMPLETED, JOB_ERROR, JOB_IN_PROGRESS, JOB_NOT_FOUND,
-                       JOB_NOT_INITIATED, job_code, origin)
-from .records import comma_csv
+from .protocol import (API, EXPORT_CSV_CONFIG, EXPORT_JOB_NOT_FOUND_CODE, EXPORT_LIMIT_CODE,
+                       EXPORT_ROW_LIMIT, HINTS, JOB_COMPLETED, JOB_ERROR, JOB_IN_PROGRESS,
+                       JOB_NOT_FOUND, JOB_NOT_INITIATED, is_export_busy, job_code, origin)
+from .records import comma_csv, csv_records
 from .transport import Transport
 
 
@@ -27,9 +27,13 @@ class Exporter:
         api: the client's transport.
         timeout_s: the whole export's time (``[zoho] export_timeout_s``).
         poll_s: the longest pause between polls (``[zoho] export_poll_s``).
+        row_limit: the row count at which Zoho cuts an SQL export without an error (§5.3).
     """
 
-    def __init__(self, api: Transport, *, timeout_s: float, poll_s: float):
+    def __init__(self, api: Transport, *, timeout_s: float, poll_s: float,
+                 row_limit: int = EXPORT_ROW_LIMIT):
+        self._row_limit = row_limit
+        self._gone = (JOB_NOT_FOUND, "JOB NOT FOUND")  # how the last job vanished (code, text)
         self._api = api
         self._http = api.http
         self._log = api.http.log
@@ -40,32 +44,45 @@ class Exporter:
         """The CSV text (BOM removed, commas between fields) of ``sql`` run in the workspace.
 
         Raises:
-            ZohoError: the SQL was rejected (7403), the job failed (1003), vanished twice, or
-                did not finish in time.
+            ZohoError: the SQL was rejected (7401, 7403, 7404...), the job failed (1003),
+                vanished twice (1005 / 8120), did not finish in time, or the result has as many
+                rows as Zoho's silent cut-off (probably truncated).
         """
         base = f"/bulk/workspaces/{workspace_id}"
         budget = Budget(self._timeout_s, self._http.sleep)
         recreate_left = 1
+        self._gone = (JOB_NOT_FOUND, "JOB NOT FOUND")
         while True:
             job_id = self._create_job(base, sql, budget)
             job = self._wait_job(base, job_id, budget)
             if job is not None:
                 content = self._download(base, job_id, job, budget)
                 if content is not None:
-                    try:
-                        return comma_csv(content.decode("utf-8-sig"))
-                    except UnicodeDecodeError as exc:
-                        raise self._http.error(ZohoError,
-                                               f"GET {API}{base}/exportjobs/{job_id}/data",
-                                               None, f"the export is not UTF-8 ({exc.reason})",
-                                               "ask Zoho; the file cannot be read") from None
+                    return self._read_file(f"GET {API}{base}/exportjobs/{job_id}/data", content)
             if recreate_left == 0:
-                raise self._http.error(ZohoError, f"GET {API}{base}/exportjobs/{job_id}", 1005,
-                                       "JOB NOT FOUND", "the export job vanished twice (not "
+                code, message = self._gone
+                raise self._http.error(ZohoError, f"GET {API}{base}/exportjobs/{job_id}",
+                                       int(code), message, "the export job vanished twice (not "
                                        "found or expired before download): try again later")
             recreate_left -= 1
             self._log.warning("zoho: export job %s vanished or expired; creating it again",
                               job_id)
+
+    def _read_file(self, call: str, content: bytes) -> str:
+        """The downloaded CSV as text with commas, refused when it may be cut off."""
+        try:
+            text = comma_csv(content.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise self._http.error(ZohoError, call, None, f"the export is not UTF-8 ({exc.reason})",
+                                   "ask Zoho; the file cannot be read") from None
+        rows = max(csv_records(text) - 1, 0)  # the header row
+        if rows >= self._row_limit:
+            raise self._http.error(
+                ZohoError, call, None, f"the export has {rows} rows",
+                f"Zoho cuts SQL exports at {self._row_limit} rows without an error, so this "
+                f"result is probably truncated: narrow the query (e.g. a WHERE on the time) or "
+                f"split it")
+        return text
 
     def _call_budget(self, budget: Budget) -> float:
         """The retry budget of one call made inside the export."""
@@ -79,12 +96,11 @@ class Exporter:
                 data = self._api.get(f"{base}/data", config=dict(EXPORT_CSV_CONFIG, sqlQuery=sql),
                                      budget_s=self._call_budget(budget))
             except ZohoError as exc:
-                busy = exc.code == EXPORT_JOB_LIMIT_CODE or "concurrent" in exc.zoho_message.lower()
-                if not busy:
+                if not is_export_busy(exc.code, exc.zoho_message):
                     raise
                 if budget.remaining() < wait:
                     raise self._http.error(ZohoError, call, exc.code, exc.zoho_message,
-                                           f"{HINTS[EXPORT_JOB_LIMIT_CODE]}; still busy after "
+                                           f"{HINTS[EXPORT_LIMIT_CODE]}; still busy after "
                                            f"{budget.elapsed():.0f} s ([zoho] export_timeout_s)",
                                            exc.http_status) from None
                 self._log.info("zoho: 5 export jobs already running; waiting %.1f s", wait)
@@ -98,8 +114,8 @@ class Exporter:
             return str(job_id)
 
     def _wait_job(self, base: str, job_id: str, budget: Budget) -> dict[str, Any] | None:
-        """Poll until the job completes (its ``data``) or vanishes (None: not found or
-        expired)."""
+        """Poll until the job completes (its ``data``) or vanishes (None: jobCode 1005, or 8120
+        not found or expired)."""
         path = f"{base}/exportjobs/{job_id}"
         call = f"GET {API}{path}"
         pause = min(0.2, self._poll_s)
@@ -111,13 +127,20 @@ class Exporter:
                                        f"s: raise [zoho] export_timeout_s or try later")
             budget.sleep(pause)
             pause = min(pause * 1.6, self._poll_s)
-            data = self._api.get(path, budget_s=self._call_budget(budget))
+            try:
+                data = self._api.get(path, budget_s=self._call_budget(budget))
+            except ZohoError as exc:
+                if exc.code == EXPORT_JOB_NOT_FOUND_CODE:
+                    self._gone = (str(exc.code), exc.zoho_message)
+                    return None
+                raise
             code, status = job_code(data)
             if code == JOB_COMPLETED:
                 # expiryTime is not checked against the local clock (skew would re-create jobs
                 # for nothing); an expired file fails the download, which re-creates the job
                 return data
             if code == JOB_NOT_FOUND:
+                self._gone = (code, status)
                 return None
             if code == JOB_ERROR:
                 raise self._http.error(ZohoError, call, 1003, status, HINTS[1003])
@@ -128,7 +151,7 @@ class Exporter:
 
     def _download(self, base: str, job_id: str, job: dict[str, Any],
                   budget: Budget) -> bytes | None:
-        """The export file, or None if it expired in the meantime.
+        """The export file, or None if the job is gone (8120: unknown or expired) meanwhile.
 
         The documented path is built on the configured API URL, as Zoho's own SDK does;
         ``downloadUrl`` is not followed. It names the same file, and when it names another host
@@ -147,6 +170,7 @@ class Exporter:
         try:
             return self._api.get(path, raw=True, budget_s=self._call_budget(budget))
         except ZohoError as exc:
-            if exc.code == EXPORT_EXPIRED_CODE or "expired" in exc.zoho_message.lower():
+            if exc.code == EXPORT_JOB_NOT_FOUND_CODE:
+                self._gone = (str(exc.code), exc.zoho_message)
                 return None
             raise

@@ -34,9 +34,25 @@ RETRYABLE_CODES = frozenset({6045, 7005, 10001})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 #: The access token was rejected (expired, evicted or revoked): refresh and retry.
 TOKEN_REJECTED_CODE = 8535
-#: Codes the simulator uses where Zoho's docs are silent (see seatlib.sim.server).
-EXPORT_JOB_LIMIT_CODE = 6044
-EXPORT_EXPIRED_CODE = 7404
+#: Five export jobs already run in the organisation: wait and create again (§5.2).
+EXPORT_LIMIT_CODE = 8132
+#: The export job is unknown or past its retention: create a new one (§5.2).
+EXPORT_JOB_NOT_FOUND_CODE = 8120
+#: Zoho appends this row limit to every SQL export and cuts the result without an error (§5.3).
+EXPORT_ROW_LIMIT = 800_000
+
+#: The OAuth scopes the read-only daily run needs (§2.4); a reclaim adds
+#: ``ZohoAnalytics.usermanagement.update``.
+READ_SCOPES = ("ZohoAnalytics.metadata.read", "ZohoAnalytics.share.read",
+               "ZohoAnalytics.usermanagement.read", "ZohoAnalytics.data.read")
+#: The scope each called path needs (§2.4), most specific first: (path regex, scope).
+_SCOPE_BY_PATH = (
+    (re.compile(r"^/bulk/"), "ZohoAnalytics.data.read"),
+    (re.compile(r"/admins$"), "ZohoAnalytics.share.read"),
+    (re.compile(r"^/(users|resources|subscription)(/|$)|^/workspaces/[^/]+/users$"),
+     "ZohoAnalytics.usermanagement.read"),
+    (re.compile(r"^/(orgs|workspaces)(/|$)"), "ZohoAnalytics.metadata.read"),
+)
 
 #: The start of a Zoho JSON answer (v2 or v1): a download beginning like this that is not valid
 #: JSON is a cut-off answer, not a file, and is fetched again.
@@ -56,6 +72,8 @@ EXPORT_CSV_CONFIG: dict[str, Any] = {"responseFormat": "csv", "delimiter": 0, "q
 REVOKED_HINT = ("the access token was rejected right after a refresh: the refresh token was "
                 "revoked, or it belongs to another data centre (check ZOHO_DATA_CENTER / "
                 "ZOHO_ACCOUNTS_URL / ZOHO_API_URL)")
+_SCOPES_TEXT = ", ".join(READ_SCOPES)
+_SQL_HINT = "check the table and column names (double-quoted), e.g. [zoho] access_log_table"
 
 #: What to do about each Zoho error code (§6.3).
 HINTS: dict[int, str] = {
@@ -65,8 +83,6 @@ HINTS: dict[int, str] = {
     6043: "the plan's daily API units are spent: retry tomorrow, or buy add-on API units",
     6045: "Zoho's per-minute request limit was hit; lower [zoho] calls_per_minute "
           "(Zoho allows 60 metadata and 100 calls in all per minute)",
-    EXPORT_JOB_LIMIT_CODE: "Zoho runs at most 5 export jobs per organisation at once: wait for "
-                           "the others to finish",
     7005: "Zoho had an internal error: try again later",
     7103: "workspace not found: it was deleted, or it belongs to another organisation than "
           "ZOHO_ORG_ID",
@@ -75,22 +91,34 @@ HINTS: dict[int, str] = {
     7387: "the workspace belongs to another organisation than ZOHO_ORG_ID",
     7389: "the organisation in ZOHO_ORG_ID does not exist: check ZOHO_ORG_ID "
           "(GET /restapi/v2/orgs lists yours) and ZOHO_DATA_CENTER",
-    7403: "Zoho rejected the SQL: check the table and column names (double-quoted), e.g. "
-          "[zoho] access_log_table",
-    EXPORT_EXPIRED_CODE: "the export file expired (Zoho keeps it 1 hour); the job must be "
-                         "created again",
+    7401: f"Zoho refused the SQL as not an allowed statement (only SELECT): {_SQL_HINT}",
+    7403: f"Zoho could not parse the SQL: {_SQL_HINT}",
+    7404: f"Zoho parsed the SQL but could not convert it for its query engine: {_SQL_HINT}, "
+          f"and the functions the query uses",
+    7407: f"the SQL names a column the table does not have: {_SQL_HINT}",
+    7408: f"the SQL names a column the table does not have: {_SQL_HINT}",
+    7409: f"the SQL names a table the workspace does not have: {_SQL_HINT}",
+    7835: f"the SQL names no table of the workspace: {_SQL_HINT}",
     7925: "the account is not part of this Analytics organisation: check ZOHO_ORG_ID",
     8025: "[zoho] domain_name is not a valid custom (white-label) domain",
     8060: "[zoho] domain_name is not a white-label domain of this account",
     8078: "a CONFIG attribute is empty: a client bug or an API change",
     8079: "a CONFIG attribute is missing: a client bug or an API change",
+    8080: "Zoho refused the CONFIG (not valid JSON, or a key this call does not take): a client "
+          "bug or an API change",
     8083: "ZOHO_ORG_ID is missing: set ZOHO_ORG_ID (or [zoho] org_id)",
     8504: "the CONFIG parameter was missing or invalid: a client bug or an API change",
     8518: "Zoho rejected the authentication header",
+    EXPORT_JOB_NOT_FOUND_CODE: "the export job is unknown or past its retention: create a new "
+                               "job (try again later)",
+    8121: "the export job had not started when its file was fetched: try again later",
+    8122: "the export job had not finished when its file was fetched: try again later",
+    8123: "Zoho failed the export job: retry later; if it persists check the SQL or ask Zoho",
+    8124: "only the user who created an export job may download it: one refresh token per run",
+    EXPORT_LIMIT_CODE: "Zoho runs at most 5 export jobs per organisation at once: wait for the "
+                       "others to finish (other jobs of this organisation are running)",
     TOKEN_REJECTED_CODE: REVOKED_HINT,
-    8540: "the refresh token lacks a scope: generate it again with ZohoAnalytics.metadata.read, "
-          "ZohoAnalytics.usermanagement.read, ZohoAnalytics.share.read and "
-          "ZohoAnalytics.data.read (or ZohoAnalytics.fullaccess.all)",
+    8540: f"the refresh token lacks a scope: generate it again with {_SCOPES_TEXT}",
 }
 _STATUS_HINTS = {414: "the request URI is too long: shorten the SQL or the CONFIG"}
 #: OAuth errors meaning the server did not find the grant's parameters (see
@@ -118,6 +146,36 @@ def is_retryable_status(status: int) -> bool:
 def is_token_rejected(code: int | None, status: int | None) -> bool:
     """Zoho refused the access token: 8535, or a bare HTTP 401."""
     return code == TOKEN_REJECTED_CODE or (status == 401 and code is None)
+
+
+def scope_for(path: str) -> str | None:
+    """The OAuth scope a call to ``path`` (under ``/restapi/v2``) needs, if known (§2.4)."""
+    for pattern, scope in _SCOPE_BY_PATH:
+        if pattern.search(path):
+            return scope
+    return None
+
+
+def rejected_hint(path: str, token_worked: bool) -> str:
+    """What to say when a fresh access token is still rejected (8535) on a call to ``path``.
+
+    Zoho answers 8535 alike for an expired, revoked or other-data-centre token and for one that
+    lacks the call's scope (§2.4). When other calls accepted this refresh token's tokens, the
+    token is good and the scope is the likely cause: it is named first.
+    """
+    scope = scope_for(path)
+    needs = f"this call needs {scope}; " if scope else ""
+    scopes = (f"the refresh token may lack a scope ({needs}the daily run needs "
+              f"{_SCOPES_TEXT}): generate it again in the API console with them")
+    if token_worked:
+        return (f"{scopes}. Other calls accepted this refresh token's access tokens, so a "
+                f"missing scope is the likely cause; otherwise {REVOKED_HINT}")
+    return f"{REVOKED_HINT}; or {scopes}"
+
+
+def is_export_busy(code: int | None, message: str) -> bool:
+    """Zoho refused to create an export job because five already run (§5.2)."""
+    return code == EXPORT_LIMIT_CODE or "async export limit" in message.lower()
 
 
 def hint_for(code: int | None, status: int | None) -> str:

@@ -44,6 +44,7 @@ class Workspace:
     created_time_ms: int | None
     created_by: str
     owned: bool
+    org_id: str = ""  # the organisation that owns it (``orgId``); "" when Zoho gave none
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,19 @@ class User:
     email: str
     active: bool
     role: str
+    domain: str = ""  # ``domainName``: the portal the user belongs to (client-portal orgs only)
+
+
+@dataclass(frozen=True)
+class Admin:
+    """One workspace admin (``GET /workspaces/{id}/admins``) and the domain of its group.
+
+    ``domain`` is the admin group's ``domainName``, sent only when the Account Admin is also a
+    Client Portal Admin (§4); "" otherwise.
+    """
+
+    email: str
+    domain: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,14 +160,34 @@ def admin_emails(value: Any) -> list[str]:
     return []
 
 
+def admin_list(value: Any) -> list[Admin]:
+    """The admins in a ``workspaceAdmins`` value, each with its group's ``domainName``.
+
+    Each group ``{"adminMembers": [...], "domainName": "..."}`` gives its domain to its members
+    (§4); every other shape :func:`admin_emails` accepts gives admins without a domain.
+    """
+    groups = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for group in groups:
+        domain = group.get("domainName") if isinstance(group, dict) else None
+        domain = domain.strip() if isinstance(domain, str) else ""
+        out.extend(Admin(email, domain) for email in admin_emails(group))
+    return out
+
+
+def unique_admins(admins: Iterable[Admin]) -> list[Admin]:
+    """``admins`` stripped, each e-mail once (case-insensitively, the first kept), in order."""
+    out: dict[str, Admin] = {}
+    for admin in admins:
+        email = admin.email.strip()
+        if email and email.lower() not in out:
+            out[email.lower()] = Admin(email, admin.domain)
+    return list(out.values())
+
+
 def unique_emails(emails: Iterable[str]) -> list[str]:
     """``emails`` stripped, each once (compared case-insensitively), in their first order."""
-    out: dict[str, str] = {}
-    for email in emails:
-        email = email.strip()
-        if email and email.lower() not in out:
-            out[email.lower()] = email
-    return list(out.values())
+    return [a.email for a in unique_admins(Admin(email) for email in emails)]
 
 
 def comma_csv(text: str) -> str:
@@ -173,21 +207,76 @@ def comma_csv(text: str) -> str:
     return out.getvalue()
 
 
-# Formats seen or plausible for the audit log's "Accessed Time" (docs/zoho-api-notes.md §9: UNVERIFIED).
-# Day-first where ambiguous (dd/MM/yyyy): the reseller's org is Brazilian.
+def csv_records(text: str) -> int:
+    """How many CSV records ``text`` holds (a quoted field may span lines)."""
+    return sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
+
+
+# Formats seen or plausible for the audit log's "Accessed Time" when Zoho declares none
+# (docs/zoho-api-notes.md §9). Day-first where ambiguous (dd/MM/yyyy): the reseller's org is
+# Brazilian; an org whose table declares another dateFormat is read with that one first.
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
                  "%d %b %Y %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%d %b %Y %I:%M:%S %p",
                  "%b %d, %Y %I:%M %p", "%b %d, %Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S",
                  "%d/%m/%Y %H:%M")
 
+#: Zoho's (Java-style) date pattern letters seatlib can read, longest first (§9).
+_JAVA_TOKENS = (("yyyy", "%Y"), ("MMMM", "%B"), ("EEEE", "%A"), ("MMM", "%b"), ("EEE", "%a"),
+                ("SSS", "%f"), ("yy", "%y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"),
+                ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("M", "%m"), ("d", "%d"),
+                ("H", "%H"), ("h", "%I"), ("m", "%M"), ("s", "%S"), ("a", "%p"))
 
-def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:
-    """Parse Zoho time text (several display formats, ISO-8601 or epoch ms) into UTC.
+
+class DateFormatError(ValueError):
+    """A Zoho date pattern with a letter seatlib cannot turn into a strptime format."""
+
+
+def java_to_strptime(pattern: str) -> str:
+    """Zoho's date pattern (Java style: ``dd MMM, yyyy HH:mm:ss``) as a strptime format.
+
+    Letters are read per :data:`_JAVA_TOKENS`; text in single quotes is literal (``''`` is a
+    quote); other characters are kept.
+
+    Raises:
+        DateFormatError: naming the letters that cannot be converted (a time zone ``z``, a
+            week number...), so that a format seatlib would misread is refused, never guessed.
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                raise DateFormatError(f"date pattern {pattern!r} has an unclosed quote")
+            out.append("'" if end == i + 1 else pattern[i + 1:end].replace("%", "%%"))
+            i = end + 1
+            continue
+        if ch.isalpha():
+            run = len(pattern[i:]) - len(pattern[i:].lstrip(ch))
+            token = next((t for t in _JAVA_TOKENS if t[0] == ch * run), None)
+            if token is None:
+                known = ", ".join(t for t, _ in _JAVA_TOKENS)
+                raise DateFormatError(f"date pattern {pattern!r}: {ch * run!r} cannot be read "
+                                      f"by seatlib (it reads {known})")
+            out.append(token[1])
+            i += run
+            continue
+        out.append("%%" if ch == "%" else ch)
+        i += 1
+    return "".join(out)
+
+
+def parse_access_time(values: pd.Series, tz: str, where: str,
+                      declared: pd.Series | None = None) -> pd.Series:
+    """Parse Zoho time text into UTC: first with the format Zoho declared for each value
+    (``declared``, Zoho's Java-style pattern per row, e.g. bronze's ``time_format``), then with
+    several display formats, ISO-8601 or epoch ms.
 
     Values without an offset are taken in ``tz`` (the org's zone, ``[zoho] audit_timezone``).
 
     Raises:
-        DataQualityError: naming the values no format understood.
+        DataQualityError: naming the values no format understood, or a declared pattern that
+            cannot be converted.
     """
     import pandas as pd  # only the audit export needs it; the API client does not
 
@@ -198,14 +287,18 @@ def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:
     if epoch.any():
         out[epoch] = pd.to_datetime(text[epoch].astype("int64"), unit="ms", utc=True)
     todo &= ~epoch
+    patterns = (declared.astype("string").str.strip().fillna("") if declared is not None
+                else pd.Series("", index=values.index, dtype="string"))
+    for pattern in patterns[todo & (patterns != "")].unique():
+        try:
+            fmt = java_to_strptime(pattern)
+        except DateFormatError as exc:
+            raise DataQualityError(f"zoho_last_access ({where}): {exc}") from None
+        todo[_parse_with(text, out, todo & (patterns == pattern), fmt, tz)] = False
     for fmt in _TIME_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            out[ok[ok].index] = parsed[ok].dt.tz_localize(tz).dt.tz_convert("UTC")
-            todo[ok[ok].index] = False
+        todo[_parse_with(text, out, todo, fmt, tz)] = False
     if todo.any():  # ISO-8601 with an offset, or anything else pandas understands
         parsed = pd.to_datetime(text[todo], utc=True, errors="coerce", format="ISO8601")
         ok = parsed.notna()
@@ -216,3 +309,16 @@ def parse_access_time(values: pd.Series, tz: str, where: str) -> pd.Series:
         raise DataQualityError(f"zoho_last_access ({where}): column 'last_access_at' has values "
                                f"that are not a time: {bad}")
     return out
+
+
+def _parse_with(text: pd.Series, out: pd.Series, rows: pd.Series, fmt: str, tz: str) -> pd.Index:
+    """Parse ``text[rows]`` with ``fmt`` (zone-less, in ``tz``) into ``out``; returns the index
+    of the values it read."""
+    import pandas as pd
+
+    parsed = pd.to_datetime(text[rows], format=fmt, errors="coerce")
+    ok = parsed.notna()
+    index = ok[ok].index
+    if len(index):
+        out[index] = parsed[ok].dt.tz_localize(tz).dt.tz_convert("UTC")
+    return index

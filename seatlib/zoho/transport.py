@@ -23,8 +23,8 @@ from .. import __version__
 from ..errors import ZohoAuthError, ZohoError
 from ..log import scrub
 from .pacing import Backoff, Budget, RateLimiter
-from .protocol import (API, ENVELOPE_START, RETRYABLE_CODES, REVOKED_HINT, NoContent,
-                       extract_error, hint_for, is_retryable_status, is_token_rejected,
+from .protocol import (API, ENVELOPE_START, RETRYABLE_CODES, NoContent, extract_error,
+                       hint_for, is_retryable_status, is_token_rejected, rejected_hint,
                        retry_after)
 
 
@@ -196,6 +196,8 @@ class Transport:
         self._token = token
         self._org_id = org_id
         self._on_rejected = on_rejected
+        #: some call of this transport was answered with success (its token was accepted)
+        self.token_worked = False
 
     def get(self, path: str, *, config: dict[str, Any] | None = None, org: bool = True,
             raw: bool = False, budget_s: float | None = None) -> Any:
@@ -229,13 +231,14 @@ class Transport:
             token = self._token()
             result = self._send(method, call, url, params, body, token, org, raw)
             if not isinstance(result, Failure):
+                self.token_worked = True
                 return result
             if is_token_rejected(result.code, result.status):
                 rejected += 1
                 if self._on_rejected is not None and self._on_rejected(call, token, rejected):
                     continue
                 raise self.http.error(ZohoAuthError, call, result.code, result.message,
-                                      REVOKED_HINT, result.status)
+                                      rejected_hint(path, self.token_worked), result.status)
             attempt += 1
             self._retry_or_raise(call, result, attempt, budget)
 

@@ -14,9 +14,10 @@ import time
 import pytest
 import requests
 
-from seatlib.sim.server import (ACCESS_LOG_TABLE, AUDIT_WORKSPACE, CODE_EXPORT_EXPIRED,
-                                CODE_EXPORT_JOB_LIMIT, CODE_EXPORT_NOT_READY, CODE_SQL_ERROR,
-                                SimLimits, ZohoSimulator, sample_state)
+from seatlib.sim.protocol import CODE_EXPORT_NOT_INITIATED
+from seatlib.sim.server import (ACCESS_LOG_TABLE, AUDIT_WORKSPACE, CODE_EXPORT_JOB_NOT_FOUND,
+                                CODE_EXPORT_LIMIT, CODE_SQL_CONVERSION, CODE_SQL_ERROR,
+                                CODE_SQL_NOT_ALLOWED, SimLimits, ZohoSimulator, sample_state)
 from tests.fixtures.zoho import (ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA, build_zoho_state,
                                  start_sim)
 
@@ -347,7 +348,7 @@ def test_export_job_lifecycle(sim_with):
     assert (first["jobCode"], first["jobStatus"]) == ("1001", "JOB NOT INITIATED")
     assert "downloadUrl" not in first
     early = api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}/data")
-    assert error_of(early) == CODE_EXPORT_NOT_READY
+    assert error_of(early) == CODE_EXPORT_NOT_INITIATED  # 8121: the job has not started
     middle = wait_for_job(api, WS_AUDIT, job, until=("1002",))
     assert middle["jobStatus"] == "JOB IN PROGRESS"
     done = wait_for_job(api, WS_AUDIT, job)
@@ -392,13 +393,16 @@ def test_export_extra_tables_from_state(sim_with):
                    ).content == "\ufeffRegion,Amount\r\nEast,10\r\n".encode()
 
 
-@pytest.mark.parametrize("sql", ['SELECT "Nope" FROM "Access Log"', "SELEC 1",
-                                 'DELETE FROM "Access Log"', "select 1; select 2",
-                                 'SELECT * FROM "Activity Log"'])
-def test_export_bad_sql(api, sql):
+@pytest.mark.parametrize("sql, code", [
+    ('SELECT "Nope" FROM "Access Log"', CODE_SQL_ERROR), ("SELEC 1", CODE_SQL_NOT_ALLOWED),
+    ('DELETE FROM "Access Log"', CODE_SQL_NOT_ALLOWED),
+    ("select 1; select 2", CODE_SQL_NOT_ALLOWED), ('SELECT * FROM "Activity Log"', CODE_SQL_ERROR),
+    ('SELECT "Accessed By" FROM "Access Log" WHERE', CODE_SQL_ERROR),
+    ('SELECT NO_SUCH_FN("Accessed By") FROM "Access Log"', CODE_SQL_CONVERSION)])
+def test_export_bad_sql(api, sql, code):
     resp = api.get(f"/bulk/workspaces/{WS_AUDIT}/data",
                    config={"sqlQuery": sql, "responseFormat": "csv"})
-    assert resp.status_code == 400 and error_of(resp) == CODE_SQL_ERROR
+    assert resp.status_code == 400 and error_of(resp) == code
 
 
 def test_export_concurrency_limit(sim_with):
@@ -406,7 +410,7 @@ def test_export_concurrency_limit(sim_with):
     config = {"sqlQuery": SQL, "responseFormat": "csv"}
     jobs = [api.get(f"/bulk/workspaces/{WS_AUDIT}/data", config=config) for _ in range(6)]
     assert [r.status_code for r in jobs] == [200] * 5 + [400]
-    assert error_of(jobs[-1]) == CODE_EXPORT_JOB_LIMIT
+    assert error_of(jobs[-1]) == CODE_EXPORT_LIMIT
     assert sim.stats["job_limit_hits"] == 1
     wait_for_job(api, WS_AUDIT, jobs[0].json()["data"]["jobId"])
     assert api.get(f"/bulk/workspaces/{WS_AUDIT}/data", config=config).status_code == 200
@@ -421,7 +425,8 @@ def test_export_expiry(sim_with):
     assert api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}").json()["data"][
         "jobCode"] == "1005"
     assert error_of(api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}/data")
-                    ) == CODE_EXPORT_EXPIRED
+                    ) == CODE_EXPORT_JOB_NOT_FOUND
+    assert api.get(f"/bulk/workspaces/{WS_AUDIT}/exportjobs/{job}/data").status_code == 404
 
 
 def test_unknown_job_is_1005(api):

@@ -17,7 +17,7 @@ import requests
 from seatlib.errors import ZohoAuthError, ZohoError
 from seatlib.sim.server import SimLimits
 from seatlib.sim.state import SimWorkspace
-from seatlib.zoho import Resource, User, Workspace, ms_to_utc
+from seatlib.zoho import Admin, Resource, User, Workspace, ms_to_utc
 from tests.fixtures.zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
                                  WS_GAMMA, build_zoho_state, settings_for)
 
@@ -33,7 +33,7 @@ def test_list_workspaces_owned_and_shared_with_audit(zoho_client):
     by_id = {w.workspace_id: w for w in workspaces}
     assert set(by_id) == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
     assert by_id[WS_ALPHA] == Workspace(WS_ALPHA, "1001 - Alpha Ltda", 1735689600000,
-                                        "bi@reseller.example", True)
+                                        "bi@reseller.example", True, ORG_ID)
     assert by_id[WS_DELTA].owned is False
     assert by_id[WS_AUDIT].name == AUDIT_WORKSPACE
     assert [w.owned for w in workspaces] == sorted((w.owned for w in workspaces), reverse=True)
@@ -98,8 +98,8 @@ def test_admins_for_many_workspaces_bounded_concurrency(sim_factory, make_zoho_c
     with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
         result = client.admins_for(ids, progress=lambda done, total: seen.append((done, total)))
     assert list(result) == ids
-    assert result[WS_BETA] == (["bob@beta.example"], "users_fallback")
-    assert result["1767024000000090001"] == (["admin1@client.example"], "admins")
+    assert result[WS_BETA] == ([Admin("bob@beta.example")], "users_fallback")
+    assert result["1767024000000090001"] == ([Admin("admin1@client.example")], "admins")
     assert result["1767024000000090003"] == ([], "none")
     assert seen[-1] == (45, 45) and len(seen) == 45
     assert 1 < sim.stats["max_in_flight"] <= 3
@@ -205,10 +205,71 @@ def test_context_manager_closes(zoho_settings, zoho_secrets):
         client.list_users()
 
 
-def test_domain_name_is_accepted(make_zoho_client):
+def test_domain_name_is_never_sent_on_gets(make_zoho_client):
+    """domainName is an answer field of these GETs, which take no CONFIG: the simulator refuses
+    one with 8080, as Zoho may (docs/zoho-api-notes.md §4)."""
     client = make_zoho_client(domain_name="bi.reseller.example")
     assert len(client.list_users()) == 8
     assert client.workspace_admins(WS_BETA)[1] == "users_fallback"
+    assert client.workspace_admins(WS_ALPHA) == (["ana@alpha.example"], "admins")
+
+
+def test_client_portal_domains_are_kept(sim_factory, make_zoho_client):
+    state = build_zoho_state()
+    users = tuple(dataclasses.replace(u, domain="bi.reseller.example")
+                  if u.email.endswith(("@alpha.example", "@delta.example")) else u
+                  for u in state.users)
+    sim = sim_factory(state=dataclasses.replace(state, users=users, client_portal=True))
+    client = make_zoho_client(settings=settings_for(sim))
+    domains = {u.email: u.domain for u in client.list_users()}
+    assert domains["ana@alpha.example"] == "bi.reseller.example"
+    assert domains["bob@beta.example"] == "analytics.zoho.com"
+    assert client.workspace_admin_list(WS_ALPHA) == ([Admin("ana@alpha.example",
+                                                            "bi.reseller.example")], "admins")
+    # the /users fallback keeps each user's own domainName
+    assert client.workspace_admin_list(WS_BETA) == ([Admin("bob@beta.example",
+                                                           "analytics.zoho.com")],
+                                                    "users_fallback")
+
+
+def test_other_organisations_workspaces_are_left_out(sim_factory, make_zoho_client, caplog):
+    state = build_zoho_state()
+    foreign = (SimWorkspace("2200000000000001000", AUDIT_WORKSPACE, 1735689600000, "x@o.example",
+                            owned=True, org_id="700000999888"),
+               SimWorkspace("2200000000000002000", "7777 - Other", 1735689600000, "x@o.example",
+                            admins=("x@o.example",), owned=False, org_id="700000123456"))
+    sim = sim_factory(state=dataclasses.replace(state, workspaces=foreign + state.workspaces))
+    client = make_zoho_client(settings=settings_for(sim))
+    assert {w.org_id for w in client.all_workspaces()} == {ORG_ID, "700000999888",
+                                                          "700000123456"}
+    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+        ours = client.list_workspaces()
+    assert {w.workspace_id for w in ours} == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
+    assert "2 workspace(s) of other organisations (700000123456, 700000999888)" in caplog.text
+    # what the filter spares us: the other organisation's workspace refuses our calls
+    with pytest.raises(ZohoError) as info:
+        client.workspace_admins("2200000000000002000")
+    assert info.value.code == 7301
+
+
+def test_date_format_from_the_table_metadata(sim_factory, make_zoho_client):
+    state = dataclasses.replace(build_zoho_state(), access_time_format="MM/dd/yyyy hh:mm:ss a")
+    client = make_zoho_client(settings=settings_for(sim_factory(state=state)))
+    assert client.date_format(WS_AUDIT, "Access Log", "Accessed Time") == "MM/dd/yyyy hh:mm:ss a"
+    assert client.date_format(WS_AUDIT, "Access Log", "Accessed By") == ""  # not a date column
+    assert client.date_format(WS_AUDIT, "No Such Table", "Accessed Time") == ""
+    text = client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert "03/09/2026 05:05:42 PM" in text  # the export shows times in that format
+
+
+def test_an_unreadable_date_format_is_refused(sim_factory, make_zoho_client):
+    state = dataclasses.replace(build_zoho_state(), access_time_format="EEE dd MMM yyyy z")
+    client = make_zoho_client(settings=settings_for(sim_factory(state=state)))
+    with pytest.raises(ZohoError) as info:
+        client.date_format(WS_AUDIT, "Access Log", "Accessed Time")
+    text = str(info.value)
+    assert info.value.call.endswith("/metadata") and "'z' cannot be read" in text
+    assert "choose another date format" in text
 
 
 # -- OAuth ---------------------------------------------------------------------------------------
@@ -539,9 +600,18 @@ def test_export_job_lost_twice_fails(zoho_sim, zoho_client):
 
 
 def test_export_download_expired_is_recreated(zoho_sim, zoho_client):
-    zoho_sim.add_fault(r"/exportjobs/\d+/data$", "error", code=7404)
+    zoho_sim.add_fault(r"/exportjobs/\d+/data$", "error", code=8120)  # HTTP 404
     assert "dan@delta.example" in zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
     assert zoho_sim.stats["jobs_created"] == 2
+
+
+def test_export_7404_is_an_sql_error_not_an_expiry(zoho_sim, zoho_client):
+    # 7404 is Zoho's "SQL could not be converted for the engine": never taken for an expiry
+    zoho_sim.add_fault(r"/bulk/workspaces/\d+/data$", "error", code=7404, times=None)
+    with pytest.raises(ZohoError) as info:
+        zoho_client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
+    assert info.value.code == 7404 and "could not convert it" in str(info.value)
+    assert "expired" not in str(info.value) and zoho_sim.stats["jobs_created"] == 0
 
 
 def test_export_expiry_in_the_sim(sim_factory, make_zoho_client):
@@ -602,7 +672,7 @@ def test_quirks_give_the_same_facts(sim_factory, make_zoho_client, quirk):
     sim = sim_factory(quirks={quirk})
     assert _facts(make_zoho_client(settings=settings_for(sim))) == plain
     assert plain["export"][0] == ("workspace_name", "user_email", "last_access_at")
-    assert plain["admins"][WS_BETA] == (["bob@beta.example"], "users_fallback")
+    assert plain["admins"][WS_BETA] == ([Admin("bob@beta.example")], "users_fallback")
 
 
 def test_204_for_an_empty_workspace_is_an_empty_list(sim_factory, make_zoho_client):

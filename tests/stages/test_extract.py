@@ -4,8 +4,11 @@
 temporary lake. Only the Zoho sources run, so no database is needed.
 
 Bronze is checked against the state the simulator served, computed here independently: every
-workspace with its admins (and the ``/workspaces/{id}/users`` fallback where ``/admins`` is
-empty), the users, the seats, and the latest access per (workspace, user) of the Access Log.
+workspace of the organisation with its admins and their domains (and the
+``/workspaces/{id}/users`` fallback where ``/admins`` is empty), none of the other
+organisations' workspaces the world lists too, the users with their portal domains, the seats,
+and the latest access per (workspace, user) of the Access Log as Zoho shows it, with the date
+format its metadata declares.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from seatlib.config import Settings, ZohoSecrets, ZohoSettings
 from seatlib.contracts import BRONZE
 from seatlib.errors import ConfigError
 from seatlib.lake import Lake, bronze_key
-from seatlib.sim.server import ACCESSED_TIME_FORMAT, AUDIT_WORKSPACE, SimLimits, ZohoSimulator
+from seatlib.sim.protocol import show_time
+from seatlib.sim.server import AUDIT_WORKSPACE, STANDARD_DOMAIN, SimLimits, ZohoSimulator
 from seatlib.sim.state import ZohoState
 from seatlib.sim.world import World
 from seatlib.stages import StageOptions
@@ -86,12 +90,27 @@ def _unique_ci(emails) -> list[str]:
     return list(seen.values())
 
 
+def _domain(state: ZohoState, email: str) -> str:
+    user = next((u for u in state.users if u.email.lower() == email.lower()), None)
+    return (user.domain if user else "") or STANDARD_DOMAIN
+
+
+def _ours(state: ZohoState) -> list:
+    return [w for w in state.workspaces if w.org_id in ("", state.org_id)]
+
+
 def test_every_workspace_with_its_admins(extracted):
     df = extracted.bronze("zoho_workspace_admins")
     state = extracted.state
-    assert set(df["workspace_id"]) == {w.workspace_id for w in state.workspaces}
+    foreign = {w.workspace_id for w in state.workspaces} - {w.workspace_id for w in _ours(state)}
+    assert len(foreign) == 2  # the world lists two other organisations' workspaces...
+    assert set(df["workspace_id"]) == {w.workspace_id for w in _ours(state)}  # ...left out
+    assert extracted.sim.stats["errors"] == {}  # none of their calls was made
+    admins = df[df["admin_email"] != ""]
+    assert admins["admin_domain"].tolist() == [_domain(state, e) for e in admins["admin_email"]]
+    assert {"", STANDARD_DOMAIN, "bi.seatco.example"} >= set(df["admin_domain"]) > {""}
     sources = defaultdict(int)
-    for ws in state.workspaces:
+    for ws in _ours(state):
         rows = df[df["workspace_id"] == ws.workspace_id]
         if ws.admins:
             want, source = _unique_ci(ws.admins), "admins"
@@ -111,8 +130,10 @@ def test_every_workspace_with_its_admins(extracted):
 
 def test_users(extracted):
     df = extracted.bronze("zoho_users")
-    want = [(u.email, "true" if u.active else "false", u.role) for u in extracted.state.users]
+    want = [(u.email, "true" if u.active else "false", u.role, u.domain or STANDARD_DOMAIN)
+            for u in extracted.state.users]  # the world's org is a client-portal one
     assert sorted(df.itertuples(index=False, name=None)) == sorted(want)
+    assert df["domain"].value_counts()["bi.seatco.example"] > 250
     assert len(want) > 300
 
 
@@ -143,10 +164,12 @@ def test_last_access_is_the_latest_per_workspace_and_user(extracted):
     for row in extracted.state.access_log:
         key = (row.workspace_name, row.accessed_by)
         latest[key] = max(latest.get(key, row.accessed_at), row.accessed_at)
-    want = {(ws, user, at.astimezone(timezone.utc).strftime(ACCESSED_TIME_FORMAT))
+    pattern = extracted.state.access_time_format  # Zoho's documented example, "dd MMM, ..."
+    assert pattern == "dd MMM, yyyy HH:mm:ss"
+    want = {(ws, user, show_time(at.astimezone(timezone.utc), pattern), pattern)
             for (ws, user), at in latest.items()}
     df = extracted.bronze("zoho_last_access")
-    assert list(df.columns) == ["workspace_name", "user_email", "last_access_at"]
+    assert list(df.columns) == ["workspace_name", "user_email", "last_access_at", "time_format"]
     got = set(df.itertuples(index=False, name=None))
     assert len(got) == len(df) == len(want) > 400
     assert got == want
@@ -157,10 +180,11 @@ def test_result_and_calls(extracted):
     assert set(result.rows) == set(extract.ZOHO_SOURCES)
     assert result.rows["zoho_users"] == len(state.users)
     requests = stats["requests"]
-    assert requests["GET /restapi/v2/workspaces/{ws}/admins"] == len(state.workspaces)
+    assert requests["GET /restapi/v2/workspaces/{ws}/admins"] == len(_ours(state))
     # the fallback asks /users only of the workspaces whose /admins was empty
     assert requests["GET /restapi/v2/workspaces/{ws}/users"] == sum(
-        1 for w in state.workspaces if not w.admins)
+        1 for w in _ours(state) if not w.admins)
+    assert requests["GET /restapi/v2/workspaces/{ws}/views/{view}/metadata"] == 1
     assert stats["tokens_issued"] == 1 and stats["errors"] == {}
 
 
@@ -207,8 +231,25 @@ def test_access_export_in_another_engines_shape_is_normalised():
                                           "2026-11-27 08:00:00"]})
     out = normalize_access_export(raw, ZohoSettings())
     assert out.to_dict("records") == [
-        {"workspace_name": "1 - A", "user_email": "x@a.com", "last_access_at": "2026-11-28 10:00:00"},
-        {"workspace_name": "2 - B", "user_email": "y@b.com", "last_access_at": "2026-11-27 08:00:00"}]
+        {"workspace_name": "1 - A", "user_email": "x@a.com", "last_access_at": "2026-11-28 10:00:00",
+         "time_format": ""},
+        {"workspace_name": "2 - B", "user_email": "y@b.com", "last_access_at": "2026-11-27 08:00:00",
+         "time_format": ""}]
+
+
+def test_access_export_deduplicated_with_the_declared_month_first_format():
+    """Reduced by the time the declared format reads (month first), not a day-first guess."""
+    import pandas as pd
+
+    from seatlib.config import ZohoSettings
+    from seatlib.extract import normalize_access_export
+
+    raw = pd.DataFrame({"workspace_name": ["1 - A", "1 - A"], "user_email": ["x@a.com"] * 2,
+                        "last_access_at": ["02/03/2026 10:00:00", "03/02/2026 10:00:00"]})
+    out = normalize_access_export(raw, ZohoSettings(), "MM/dd/yyyy HH:mm:ss")
+    # month first: 3 Feb < 2 Mar, so the latest is "03/02" (day first would keep "02/03")
+    assert out["last_access_at"].tolist() == ["03/02/2026 10:00:00"]
+    assert out["time_format"].tolist() == ["MM/dd/yyyy HH:mm:ss"]
 
 
 def test_access_export_missing_a_column_is_left_for_the_contract_to_name():

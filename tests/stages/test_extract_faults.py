@@ -6,7 +6,10 @@ one fault on in a fresh simulator, and runs :func:`seatlib.extract.run` for the 
 with a real :class:`~seatlib.zoho.ZohoClient`. The expected outcome is declared per case and the
 test asserts exactly that outcome:
 
-* **recovers**: no error, and every bronze file is byte for byte the fault-free bronze;
+* **recovers**: no error, and every bronze file is byte for byte the fault-free bronze (for a
+  case that changes what Zoho shows rather than injecting a fault, e.g. another declared date
+  format, bronze holds Zoho's raw text, so the silver built from it must equal the fault-free
+  silver instead);
 * **fails clearly**: a seatlib exception whose message names the call, Zoho's code (when there is
   one) and what to do, and which source was being extracted; every bronze file of the day is
   byte-identical to before (``extract.run`` reads and guards every source before it replaces
@@ -33,7 +36,12 @@ malformed-download             export download: truncated JSON, no file (once)  
 token-dropped                  token: connection dropped (once)                  recovers
 expiring-token                 /users: 8535, the access token expired (once)     recovers
 export-job-lost                export poll: 1005 JOB NOT FOUND (once)            recovers
-export-6044-five-jobs-running  export create: 6044, 5 jobs running (twice)       recovers
+export-8132-five-jobs-running  export create: 8132, 5 jobs running (twice)       recovers
+export-8120-download-gone      export download: 8120, HTTP 404 (once)            recovers
+export-8120-poll-gone          export poll: 8120, HTTP 404 (once)                recovers
+foreign-org-workspaces         /workspaces: a third org's audit ws listed first  recovers
+date-format-month-first        metadata: dateFormat MM/dd/yyyy hh:mm:ss a        recovers
+date-format-not-declared       metadata: no dateFormat for Accessed Time         recovers
 empty-admins-members           /admins without admins: [{"adminMembers": []}]    recovers
 empty-admins-missing           /admins without admins: no workspaceAdmins        recovers
 empty-admins-204               /admins without admins: HTTP 204, no body         recovers
@@ -49,6 +57,14 @@ v1-shape-7301                  /admins: 7301, legacy v1 shape, HTTP 403         
 export-job-fails-1003          export job ends in 1003 ERROR OCCURRED            fails clearly
 export-job-never-finishes      export job stays 1002 JOB IN PROGRESS             fails clearly
 export-job-lost-twice          export poll: 1005, again for the new job          fails clearly
+export-8120-twice              export download: 8120, again for the new job      fails clearly
+export-8132-forever            export create: 8132 on every call                 fails clearly
+sql-7403-unknown-table         export create: 7403, [zoho] access_log_table typo fails clearly
+sql-7404-not-convertible       export create: 7404 SQL not convertible           fails clearly
+export-800000-rows             export: the result is cut at the row limit        fails clearly
+scope-missing-share-read       token without ZohoAnalytics.share.read: 8535      fails clearly
+date-format-unreadable         metadata: dateFormat with a time zone (z)         fails clearly
+8080-config-refused            /users: 8080, CONFIG refused                      fails clearly
 =============================  ================================================  =============
 
 :func:`matrix_markdown` renders the same matrix from :data:`CASES` (for the README);
@@ -62,16 +78,17 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import pandas as pd
 import pytest
 
-from seatlib import extract
+from seatlib import extract, silver
 from seatlib.config import Settings, ZohoSecrets, ZohoSettings
 from seatlib.errors import SeatlibError, ZohoAuthError, ZohoError
 from seatlib.lake import bronze_key
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator
-from seatlib.sim.state import ZohoState
+from seatlib.sim.state import SimWorkspace, ZohoState
 from seatlib.sim.world import World
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
@@ -80,6 +97,7 @@ from seatlib.zoho import ZohoClient
 DAY = date(2026, 11, 29)
 SOURCES = extract.ZOHO_SOURCES  # in the order the stage extracts them
 WORKSPACES = 40
+FOREIGN = 2  # of them, the other organisations' workspaces: never called
 FAST = dict(calls_per_minute=0, max_concurrency=4, request_timeout_s=0.5, retry_budget_s=3.0,
             export_timeout_s=3.0, export_poll_s=0.05)
 
@@ -114,6 +132,11 @@ class Case:
         source: the source being extracted when it fails.
         error: the exception class expected.
         fired: how often the fault must have fired (None: not checked).
+        state: what the simulator serves instead of the module's state (a function of it).
+        client: extra :class:`ZohoClient` arguments.
+        same: what a recovery must leave equal to the fault-free run: "bronze" (byte for
+            byte) or "silver" (the typed frames: Zoho's raw text differs, the facts do not).
+        absent: text the failure's message must not contain.
     """
 
     id: str
@@ -131,6 +154,29 @@ class Case:
     source: str = ""
     error: type[SeatlibError] = ZohoError
     fired: int | None = None
+    state: Callable[[ZohoState], ZohoState] | None = None
+    client: dict[str, Any] = dataclasses.field(default_factory=dict)
+    same: str = "bronze"
+    absent: tuple[str, ...] = ()
+
+
+SCOPES_BUT_SHARE = frozenset({"ZohoAnalytics.metadata.read", "ZohoAnalytics.usermanagement.read",
+                              "ZohoAnalytics.data.read"})
+
+
+def _third_org(state: ZohoState) -> ZohoState:
+    """Another organisation's audit workspace listed before everything, and one of its client-
+    named workspaces: their calls answer 7103 / 7301 under our org header."""
+    created = state.workspaces[-1].created_ms
+    extra = (SimWorkspace("2400000000000003000", AUDIT_WORKSPACE, created, "x@third.example",
+                          owned=True, org_id="700000555000"),
+             SimWorkspace("2400000000000003100", "0777 - Terceiro", created, "x@third.example",
+                          admins=("x@third.example",), owned=False, org_id="700000555000"))
+    return dataclasses.replace(state, workspaces=extra + state.workspaces)
+
+
+def _time_format(pattern: str) -> Callable[[ZohoState], ZohoState]:
+    return lambda state: dataclasses.replace(state, access_time_format=pattern)
 
 
 CASES: tuple[Case, ...] = (
@@ -152,7 +198,7 @@ CASES: tuple[Case, ...] = (
     Case("5xx-on-users", RECOVERS, "/users: HTML 503 page (twice)",
          ORG_USERS, "http", {"status": 503}, times=2, fired=2),
     Case("latency", RECOVERS, "/admins: +50 ms on every call",
-         ADMINS, "latency", {"seconds": 0.05}, times=None, fired=WORKSPACES),
+         ADMINS, "latency", {"seconds": 0.05}, times=None, fired=WORKSPACES - FOREIGN),
     Case("timeout", RECOVERS, "/resources: no answer in the timeout (once)",
          r"/resources$", "timeout", {"seconds": 1.0}, fired=1),
     Case("dropped-connection", RECOVERS,
@@ -170,9 +216,19 @@ CASES: tuple[Case, ...] = (
     Case("export-job-lost", RECOVERS,
          "export poll: 1005 JOB NOT FOUND (once)",
          POLL_EXPORT, "job_lost", fired=1),
-    Case("export-6044-five-jobs-running", RECOVERS,
-         "export create: 6044, 5 jobs running (twice)",
-         CREATE_EXPORT, "error", {"code": 6044}, times=2, fired=2),
+    Case("export-8132-five-jobs-running", RECOVERS,
+         "export create: 8132, 5 jobs running (twice)",
+         CREATE_EXPORT, "error", {"code": 8132, "status": 400}, times=2, fired=2),
+    Case("export-8120-download-gone", RECOVERS, "export download: 8120, HTTP 404 (once)",
+         DOWNLOAD_EXPORT, "error", {"code": 8120, "status": 404}, fired=1),
+    Case("export-8120-poll-gone", RECOVERS, "export poll: 8120, HTTP 404 (once)",
+         POLL_EXPORT, "error", {"code": 8120, "status": 404}, fired=1),
+    Case("foreign-org-workspaces", RECOVERS, "/workspaces: a third org's audit ws listed first",
+         state=_third_org),
+    Case("date-format-month-first", RECOVERS, "metadata: dateFormat MM/dd/yyyy hh:mm:ss a",
+         state=_time_format("MM/dd/yyyy hh:mm:ss a"), same="silver"),
+    Case("date-format-not-declared", RECOVERS, "metadata: no dateFormat for Accessed Time",
+         state=_time_format(""), same="silver"),
     Case("empty-admins-members", RECOVERS,
          '/admins without admins: [{"adminMembers": []}]',
          sim={"empty_admins_shape": "members"}),
@@ -233,6 +289,38 @@ CASES: tuple[Case, ...] = (
          "export poll: 1005, again for the new job",
          POLL_EXPORT, "job_lost", times=2, call="GET /restapi/v2/bulk/workspaces/", code=1005,
          words=("vanished twice",), source="zoho_last_access", fired=2),
+    Case("export-8120-twice", FAILS, "export download: 8120, again for the new job",
+         DOWNLOAD_EXPORT, "error", {"code": 8120, "status": 404}, times=2,
+         call="GET /restapi/v2/bulk/workspaces/", code=8120, words=("vanished twice",),
+         source="zoho_last_access", fired=2),
+    Case("export-8132-forever", FAILS, "export create: 8132 on every call",
+         CREATE_EXPORT, "error", {"code": 8132, "status": 400}, times=None,
+         settings={"export_timeout_s": 1.0}, call="GET /restapi/v2/bulk/workspaces/", code=8132,
+         words=("at most 5 export jobs", "export_timeout_s"), source="zoho_last_access"),
+    Case("sql-7403-unknown-table", FAILS, "export create: 7403, [zoho] access_log_table typo",
+         settings={"access_log_table": "Acess Log"}, call="GET /restapi/v2/bulk/workspaces/",
+         code=7403, words=("could not parse the SQL", "access_log_table"),
+         source="zoho_last_access", absent=("expired",)),
+    Case("sql-7404-not-convertible", FAILS, "export create: 7404 SQL not convertible",
+         CREATE_EXPORT, "error", {"code": 7404}, times=None,
+         call="GET /restapi/v2/bulk/workspaces/", code=7404,
+         words=("could not convert it for its query engine",), source="zoho_last_access",
+         absent=("expired",), fired=1),
+    Case("export-800000-rows", FAILS, "export: the result is cut at the row limit",
+         sim={"limits": SimLimits(enabled=False, job_seconds=0.05, export_row_limit=10)},
+         client={"export_row_limit": 10}, call="GET /restapi/v2/bulk/workspaces/",
+         words=("has 10 rows", "probably truncated"), source="zoho_last_access"),
+    Case("scope-missing-share-read", FAILS, "token without ZohoAnalytics.share.read: 8535",
+         sim={"scopes": SCOPES_BUT_SHARE}, call="GET /restapi/v2/workspaces/", code=8535,
+         words=("this call needs ZohoAnalytics.share.read", "missing scope is the likely cause"),
+         source="zoho_workspace_admins", error=ZohoAuthError),
+    Case("date-format-unreadable", FAILS, "metadata: dateFormat with a time zone (z)",
+         state=_time_format("dd MMM yyyy HH:mm:ss z"), call="GET /restapi/v2/workspaces/",
+         words=("'z' cannot be read", "choose another date format"),
+         source="zoho_last_access"),
+    Case("8080-config-refused", FAILS, "/users: 8080, CONFIG refused",
+         ORG_USERS, "error", {"code": 8080}, times=None, call="GET /restapi/v2/users",
+         code=8080, words=("refused the CONFIG",), source="zoho_users", fired=1),
 )
 
 
@@ -241,7 +329,9 @@ def matrix_markdown(cases: tuple[Case, ...] = CASES) -> str:
     lines = ["| case | fault (simulator switch) | outcome | the error names |",
              "|---|---|---|---|"]
     for case in cases:
-        if case.outcome == RECOVERS:
+        if case.outcome == RECOVERS and case.same == "silver":
+            outcome, names = "recovers: silver identical to a fault-free run", ""
+        elif case.outcome == RECOVERS:
             outcome, names = "recovers: bronze byte-identical to a fault-free run", ""
         else:
             outcome = f"fails clearly while extracting `{case.source}`"
@@ -255,8 +345,9 @@ def matrix_markdown(cases: tuple[Case, ...] = CASES) -> str:
 # -- fixtures ------------------------------------------------------------------------------------
 
 def _small_state() -> ZohoState:
-    """The demo world's organisation cut to WORKSPACES workspaces, keeping every kind: the audit
-    workspace, six whose /admins is empty, the rest with admins (in the world's order)."""
+    """The demo world's organisation cut to WORKSPACES workspaces, keeping every kind: the other
+    organisations' ones, the audit workspace, six whose /admins is empty, the rest with admins
+    (in the world's order)."""
     full = World(42).zoho_state(DAY)
     empty = [w for w in full.workspaces if not w.admins and w.name != AUDIT_WORKSPACE][:6]
     keep = {w.workspace_id for w in empty}
@@ -289,12 +380,13 @@ def _start(state: ZohoState, secrets: ZohoSecrets, **kwargs: Any) -> ZohoSimulat
 
 
 def _run(sim: ZohoSimulator, secrets: ZohoSecrets, lake: Path, org_id: str,
-         **overrides: Any) -> SeatlibError | None:
+         client: dict[str, Any] | None = None, **overrides: Any) -> SeatlibError | None:
     """One extract of the Zoho sources for DAY; the seatlib error it raised, if any."""
     zoho = ZohoSettings(api_url=sim.url, accounts_url=sim.url, org_id=org_id,
                         **{**FAST, **overrides})
     settings = Settings(lake_url=str(lake), zoho=zoho)
-    with ZohoClient(zoho, secrets, backoff_base_s=0.01, backoff_cap_s=0.1) as client:
+    with ZohoClient(zoho, secrets, backoff_base_s=0.01, backoff_cap_s=0.1,
+                    **(client or {})) as client:
         try:
             extract.run(DAY, Systems.of(settings, shared_zoho=client),
                         StageOptions(allow_replay=True), sources=SOURCES)
@@ -325,6 +417,19 @@ def reference(state, tmp_path_factory) -> dict[str, bytes]:
     return {s: files[bronze_key(s, DAY)] for s in SOURCES}
 
 
+def _silver(bronze: dict[str, bytes]) -> dict[str, Any]:
+    """The silver frames built from each source's bronze bytes."""
+    import io
+
+    import pandas as pd
+
+    settings = Settings(zoho=ZohoSettings())
+    return {source: silver.transform(source, pd.read_csv(io.BytesIO(data), dtype=str,
+                                                        keep_default_na=False),
+                                     DAY, settings, source)
+            for source, data in bronze.items()}
+
+
 def _previous(reference: dict[str, bytes]) -> dict[str, bytes]:
     """A previous good bronze for the day that differs from the fault-free one: the same file
     without its last row (an earlier run of the same day, before the last change)."""
@@ -349,19 +454,25 @@ def test_fault(case: Case, state, reference, tmp_path):
         path.write_bytes(data)
     before = _files(lake)
 
-    sim = _start(state, secrets, **case.sim)
+    sim = _start(case.state(state) if case.state else state, secrets, **case.sim)
     try:
         fault = (sim.add_fault(case.path, case.kind, times=case.times, **case.opts)
                  if case.path else None)
         started = time.monotonic()
-        error = _run(sim, secrets, lake, state.org_id, **case.settings)
+        error = _run(sim, secrets, lake, state.org_id, case.client, **case.settings)
         elapsed = time.monotonic() - started
         stats = sim.stats
     finally:
         sim.stop()
     after = _files(lake)
 
-    if case.outcome == RECOVERS:
+    if case.outcome == RECOVERS and case.same == "silver":
+        assert error is None, f"expected recovery, got: {error}"
+        got = _silver({s: after[bronze_key(s, DAY)] for s in SOURCES})
+        for source, want in _silver(reference).items():
+            pd.testing.assert_frame_equal(got[source], want, obj=source)
+        assert after != {bronze_key(s, DAY): reference[s] for s in SOURCES}  # Zoho's text differs
+    elif case.outcome == RECOVERS:
         assert error is None, f"expected recovery, got: {error}"
         assert after == {bronze_key(s, DAY): reference[s] for s in SOURCES}
     else:
@@ -374,6 +485,8 @@ def test_fault(case: Case, state, reference, tmp_path):
             assert f"code {case.code}" in text
         for words in case.words:
             assert words in text, f"{words!r} not in: {text}"
+        for words in case.absent:
+            assert words not in text, f"{words!r} in: {text}"
         assert f"[while extracting {case.source} for {DAY}]" in text
         # nothing is replaced unless every source was read and guarded: the day's previous
         # bronze stays whole, and no temporary or stray file is left behind
@@ -392,6 +505,13 @@ def test_fault(case: Case, state, reference, tmp_path):
         assert stats["tokens_issued"] == 2  # one refresh, then the call went through
     if case.id == "token-access-denied":
         assert stats["token_denied"] == 1 and stats["requests_total"] == 1
+    if case.id == "scope-missing-share-read":
+        # a fresh token was tried before naming the scope (threads may each have asked once)
+        assert 2 <= stats["tokens_issued"] <= 1 + FAST["max_concurrency"]
+    if case.id in ("export-8120-download-gone", "export-8120-poll-gone"):
+        assert stats["jobs_created"] == 2  # a new job, not a retry of the gone one
+    if case.id == "foreign-org-workspaces":  # no call ever went to another org's workspace
+        assert stats["errors"] == {}
 
 
 def test_docstring_lists_every_case():

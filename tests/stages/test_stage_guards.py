@@ -250,7 +250,7 @@ def _duplicate_row(text: str) -> str:
 BRONZE_EDITS = {
     "renamed column": (_rename_email_column,
                        r"zoho_users \({file}\): missing column\(s\) \['email'\] and unexpected "
-                       r"column\(s\) \['e_mail'\]; expected \['email', 'active', 'role'\]"),
+                       r"column\(s\) \['e_mail'\]; expected \['email', 'active', 'role', 'domain'\]"),
     "wrong type": (_bad_flag,
                    r"zoho_users \({file}\): column 'active' should be a boolean; "
                    r"bad value\(s\) \['maybe'\]"),

@@ -12,7 +12,8 @@ from seatlib.config import Settings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
-from seatlib.zoho.records import parse_access_time
+from seatlib.contracts import BRONZE as BRONZE_CONTRACTS, fill_added
+from seatlib.zoho.records import DateFormatError, java_to_strptime, parse_access_time
 
 DAY = date(2026, 11, 29)
 
@@ -139,3 +140,51 @@ def test_access_time_zone_is_applied():
 def test_unparseable_access_time_is_named():
     with pytest.raises(DataQualityError, match="not a time.*yesterday"):
         parse_access_time(pd.Series(["2026-11-28 10:00:00", "yesterday"]), "UTC", "t")
+
+
+@pytest.mark.parametrize("pattern, strptime", [
+    ("dd MMM, yyyy HH:mm:ss", "%d %b, %Y %H:%M:%S"),  # Zoho's documented example
+    ("MM/dd/yyyy hh:mm:ss a", "%m/%d/%Y %I:%M:%S %p"),
+    ("yyyy-MM-dd'T'HH:mm:ss", "%Y-%m-%dT%H:%M:%S"),
+    ("dd MMMM, yyyy", "%d %B, %Y"), ("d/M/yy H:m", "%d/%m/%y %H:%M"), ("'100%' dd", "100%% %d"),
+])
+def test_java_date_patterns_become_strptime(pattern, strptime):
+    assert java_to_strptime(pattern) == strptime
+
+
+@pytest.mark.parametrize("pattern, letters", [("dd MMM yyyy HH:mm z", "'z'"),
+                                              ("yyyy-ww", "'ww'"), ("dd 'MMM", "unclosed")])
+def test_unreadable_date_patterns_are_refused(pattern, letters):
+    with pytest.raises(DateFormatError, match=letters):
+        java_to_strptime(pattern)
+
+
+def test_the_declared_format_is_read_first_so_month_first_is_not_read_day_first():
+    text = pd.Series(["03/02/2026 02:00:00 PM", "05 Mar, 2026 14:00:01", "2026-03-01 10:00:00"])
+    declared = pd.Series(["MM/dd/yyyy hh:mm:ss a", "dd MMM, yyyy HH:mm:ss", ""])
+    out = parse_access_time(text, "UTC", "t", declared=declared)
+    assert out.tolist() == [pd.Timestamp("2026-03-02 14:00:00", tz="UTC"),
+                            pd.Timestamp("2026-03-05 14:00:01", tz="UTC"),
+                            pd.Timestamp("2026-03-01 10:00:00", tz="UTC")]
+    # without the declaration, "03/02/2026 14:00:00" is read day first: 3 February
+    assert parse_access_time(pd.Series(["03/02/2026 14:00:00"]), "UTC", "t").iloc[0].month == 2
+
+
+def test_the_documented_example_format_stops_silver_without_its_declaration():
+    # "05 Mar, 2026 ..." (dd MMM, yyyy) is in no fallback format: only the declaration reads it
+    with pytest.raises(DataQualityError, match="not a time"):
+        parse_access_time(pd.Series(["05 Mar, 2026 14:00:01"]), "UTC", "t")
+
+
+def test_an_undeclared_bad_pattern_in_bronze_fails_silver_clearly():
+    with pytest.raises(DataQualityError, match="'z' cannot be read"):
+        parse_access_time(pd.Series(["05 Mar 2026 UTC"]), "UTC", "bronze x",
+                          declared=pd.Series(["dd MMM yyyy z"]))
+
+
+def test_older_bronze_without_the_new_columns_still_builds_silver():
+    old = pd.DataFrame({"email": ["a@x.io"], "active": ["true"], "role": ["User"]})
+    assert list(fill_added(old, BRONZE_CONTRACTS["zoho_users"]).columns) == ["email", "active", "role",
+                                                                   "domain"]
+    df = silver.transform("zoho_users", old, DAY, Settings(), "old bronze")
+    assert df["domain"].isna().all() and df["email"].tolist() == ["a@x.io"]

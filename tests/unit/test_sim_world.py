@@ -68,15 +68,37 @@ def test_as_of_is_six_utc():
     assert at.date() == DAY
 
 
+def own(state) -> list:
+    """The organisation's own workspaces (the world also lists two of other organisations)."""
+    return [ws for ws in state.workspaces if ws.org_id in ("", state.org_id)]
+
+
 # --- Population -----------------------------------------------------------------------------------
+def test_other_organisations_portal_domains_and_date_format(world: World):
+    """What the world serves for issue #15: other organisations' workspaces listed first (one of
+    them an audit workspace of the same name), portal users, the documented date format."""
+    state = world.zoho_state(DAY)
+    foreign = [ws for ws in state.workspaces if ws not in own(state)]
+    assert state.workspaces[:2] == tuple(foreign)
+    assert {ws.org_id for ws in foreign} == {"700000999888", "700000123456"}
+    assert [ws.owned for ws in foreign] == [True, False]
+    assert foreign[0].name == "Zoho Analytics Audits"
+    assert any(ws.name == "Zoho Analytics Audits" for ws in own(state))
+    assert state.client_portal and state.access_time_format == "dd MMM, yyyy HH:mm:ss"
+    domains = {u.email: u.domain for u in state.users}
+    assert domains["bi.admin@seatco.example"] == "" == domains["analytics@seatco.example"]
+    assert {d for e, d in domains.items() if not e.endswith("@seatco.example")} == {
+        "bi.seatco.example"}
+
+
 def test_about_three_hundred_workspaces_by_late_2026(world: World):
     state = world.zoho_state(DAY)
-    assert 250 <= len(state.workspaces) <= 360
-    ids = [ws.workspace_id for ws in state.workspaces]
+    assert 250 <= len(own(state)) <= 360
+    ids = [ws.workspace_id for ws in own(state)]
     assert len(set(ids)) == len(ids)
     assert all(re.fullmatch(r"\d{19}", i) for i in ids)
-    assert len({ws.name for ws in state.workspaces}) == len(state.workspaces)
-    assert all(ws.created_by == world.owner_email for ws in state.workspaces)
+    assert len({ws.name for ws in own(state)}) == len(own(state))
+    assert all(ws.created_by == world.owner_email for ws in own(state))
     assert state.org_id == "671712892" and state.owner_email == "bi.admin@seatco.example"
 
 
@@ -91,7 +113,7 @@ def test_company_rows(world: World):
     assert all(r["bi_module_since"] < DAY for r in module)
     # Workspace names are "<client_id> - <company name>".
     names = {r["client_id"]: r["name"] for r in rows}
-    for ws in world.zoho_state(DAY).workspaces:
+    for ws in own(world.zoho_state(DAY)):
         m = CLIENT_ID.match(ws.name)
         if m and int(m.group(1)) in names:
             assert ws.name == f"{m.group(1)} - {names[int(m.group(1))]}"
@@ -102,7 +124,7 @@ def test_company_rows(world: World):
 
 def test_special_workspaces_and_quirks(world: World):
     state = world.zoho_state(DAY)
-    by_name = {ws.name: ws for ws in state.workspaces}
+    by_name = {ws.name: ws for ws in own(state)}
     audit = by_name["Zoho Analytics Audits"]
     assert ("Access Log", "Table") in {(v[1], v[2]) for v in audit.views}
     assert "Activity Log" in {v[1] for v in audit.views}
@@ -114,9 +136,9 @@ def test_special_workspaces_and_quirks(world: World):
     assert roles["bi.admin@seatco.example"] == "Organization Admin"
 
     assert all(u.email == u.email.lower() for u in state.users)
-    for ws in state.workspaces:
+    for ws in own(state):
         assert ws.users[0] == (world.owner_email, "Account Admin", True)
-    client_ws = [ws for ws in state.workspaces if CLIENT_ID.match(ws.name)]
+    client_ws = [ws for ws in own(state) if CLIENT_ID.match(ws.name)]
     empty = [ws for ws in client_ws if not ws.admins]
     assert empty and all(any(r == "Workspace Admin" for _, r, _ in ws.users) for ws in empty)
     assert any(a != a.lower() for ws in client_ws for a in ws.admins)  # mixed case in /admins
@@ -187,7 +209,7 @@ def test_access_log_bounds(world: World):
     assert times == sorted(times)
     assert times[0].date() >= AUDIT_START and times[-1] < state.as_of
     assert all(r.accessed_at.utcoffset() == timedelta(0) for r in log[:50])
-    names = {ws.name for ws in state.workspaces}
+    names = {ws.name for ws in own(state)}
     assert {r.workspace_name for r in log} <= names
     assert {r.view_type for r in log} <= {"Dashboard", "Table"}
     # Support opens client workspaces too; those accesses are not the client's.
@@ -199,7 +221,7 @@ def test_access_log_bounds(world: World):
 
 def test_before_the_origin_only_staff_exist():
     state = World(42).zoho_state(ORIGIN - timedelta(days=5))
-    assert not state.workspaces and state.seats_used == 2
+    assert not own(state) and state.seats_used == 2
 
 
 # --- Truth agrees with what the world serves ------------------------------------------------------
@@ -213,7 +235,7 @@ def _derive(world: World, day: date, inactive_days: int = 30) -> list[dict]:
         key = (r.workspace_name, r.accessed_by.lower())
         last[key] = max(last.get(key, r.accessed_at), r.accessed_at)
     out, matched = [], set()
-    for ws in state.workspaces:
+    for ws in own(state):
         if ws.name == "Zoho Analytics Audits":
             continue
         admins = ws.admins or tuple(e for e, role, _ in ws.users if role == "Workspace Admin")
@@ -258,7 +280,7 @@ def test_truth_rows_are_self_consistent(world: World, recent_truths: dict[date, 
     truth = recent_truths[DAY]
     assert truth["snapshot_date"] == "2026-11-29"
     created = {ws.workspace_id: _utc_date(ws.created_ms)
-               for ws in world.zoho_state(DAY).workspaces}
+               for ws in own(world.zoho_state(DAY))}
     for r in truth["clients"]:
         assert r["admin_emails"] == sorted(e.lower() for e in r["admin_emails"])
         if r["last_access_at"] is None:
