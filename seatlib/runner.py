@@ -69,7 +69,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="let an empty extract, or one that shrank past the guard, through")
     p.add_argument("--config", default=None, help="settings file (default: $SEATLIB_CONFIG or "
                                                   "config/seat-monitor.toml; config/demo.toml with --demo)")
+    p.add_argument("--serve", action="store_true",
+                   help="with --demo: after the run, keep the demo's PostgreSQL listening on TCP "
+                        "for Power BI Desktop or any SQL client, until Ctrl-C or --stop-serving "
+                        "(the run lock is released first)")
+    p.add_argument("--serve-host", default="127.0.0.1", metavar="ADDR",
+                   help="listen address for --serve (default 127.0.0.1; 0.0.0.0 opens it to the "
+                        "network, where only the powerbi role can log in, with its password)")
+    p.add_argument("--serve-port", type=int, default=None, metavar="PORT",
+                   help="TCP port for --serve (default 55432)")
+    p.add_argument("--stop-serving", action="store_true",
+                   help="with --demo: stop a --serve session (runs nothing else)")
     args = p.parse_args(argv)
+    if (args.serve or args.stop_serving or args.serve_port or args.serve_host != "127.0.0.1") \
+            and not args.demo:
+        p.error("--serve, --serve-host, --serve-port and --stop-serving go with --demo")
+    if args.stop_serving and (args.serve or args.backfill or args.date or args.stage):
+        p.error("--stop-serving runs nothing else")
     if args.backfill and (args.date or args.stage):
         p.error("--backfill takes a range of its own; do not combine it with --date or --stage")
     if args.backfill and args.backfill[0] > args.backfill[1]:
@@ -341,6 +357,25 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"run_daily: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+    if args.stop_serving:
+        from . import demo
+
+        return demo.stop_serving(settings)
+    rc = _run_locked(args, settings, config_path, day, stages)
+    if rc != EXIT_OK or not args.serve:
+        return rc
+    from . import demo
+
+    try:  # the lock is released: a daily run may start while the warehouse is served
+        return demo.serve(settings, args.serve_host, args.serve_port or demo.SERVE_PORT)
+    except SeatlibError as exc:
+        print(f"run_daily: could not serve the demo warehouse: {exc}", file=sys.stderr)
+        return EXIT_STAGE_FAILED
+
+
+def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: str, day: date,
+                stages: list[str]) -> int:
+    """The run itself, under the lock: the demo's stand-ins, then the stages or the back-fill."""
     runs_dir = Path(settings.runs_dir)
     log_day = args.backfill[1] if args.backfill else day
     try:
