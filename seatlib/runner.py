@@ -4,6 +4,8 @@
 
     run_daily.sh [--date YYYY-MM-DD] [--demo] [--stage NAME ...] [--allow-drop] [--config FILE]
     run_daily.sh --backfill FROM TO [--demo] [--config FILE]
+    run_daily.sh --demo --serve [--serve-host ADDR] [--serve-port PORT]   then serve the warehouse
+    run_daily.sh --demo --stop-serving
 
 Each stage notebook runs in its own kernel and is saved as ``runs/<date>/NN_stage.ipynb``; the
 first failing stage stops the run (its notebook, with papermill's error banner, is kept). A lock
@@ -16,6 +18,9 @@ extract stage is refused at once (exit 2) unless ``--demo``, whose simulator rep
 ``--backfill`` rebuilds the later stages of past days from their bronze; days without bronze are
 skipped with a warning and do not fail the back-fill (it fails when a day fails, or when no day
 of the range has bronze).
+
+``--serve`` (demo only) keeps the demo's PostgreSQL listening on TCP after the run, for Power BI
+Desktop; the lock is released first, so serving never blocks the next run (docs/powerbi.md).
 
 Exit codes: 0 success, 1 a stage failed, 2 bad usage or configuration, 3 another run in progress.
 """
