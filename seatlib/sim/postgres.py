@@ -120,8 +120,7 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None,
     Args:
         data_dir: the data directory; created (with its parents) when missing.
         tcp_port: also listen on ``host:tcp_port`` (for pgbouncer or other TCP clients).
-        host: the TCP listen address (``127.0.0.1``; ``0.0.0.0`` opens the port to the network,
-            where only roles given :func:`require_password` can log in).
+        host: the TCP listen address (``0.0.0.0``: the network; see :func:`require_password`).
 
     Raises:
         WarehouseError: ``initdb`` or ``pg_ctl`` failed; the message quotes the server log's tail.
@@ -195,9 +194,20 @@ def require_password(server: LocalPostgres, role: str) -> None:
         out.write("\n".join(ours + kept) + "\n")
     import psycopg
 
+    import time
+
     try:
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            before = conn.execute("SELECT pg_conf_load_time()").fetchone()[0]
             conn.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + 10
+        while True:  # the postmaster reloads asynchronously; new sessions show when it did
+            with psycopg.connect(server.dsn(), autocommit=True) as conn:
+                if conn.execute("SELECT pg_conf_load_time()").fetchone()[0] > before:
+                    return
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"{server.data_dir}: the server did not re-read pg_hba.conf")
+            time.sleep(0.05)
     except psycopg.Error as exc:
         raise WarehouseError(f"could not reload pg_hba.conf of {server.data_dir}: {exc}") from exc
 
