@@ -90,6 +90,7 @@ class Settings:
     inactive_days: int = 30
     capacity_warning_share: float = 0.90
     max_drop_share: float = 0.30
+    max_unmatched_share: float = 0.20
     runs_dir: str = "runs"
     demo_dir: str = "var/demo"  # the demo's PostgreSQL data and simulator truth
     demo_seed: int = 42
@@ -327,6 +328,9 @@ class _GuardsFile(_Section):
     max_drop_share: Annotated[float, Field(
         ge=0, lt=1, description="a number from 0 up to (not including) 1, e.g. 0.30"
     )] = Settings.max_drop_share
+    max_unmatched_share: Annotated[float, Field(
+        ge=0, le=1, description="a number from 0 to 1, e.g. 0.20"
+    )] = Settings.max_unmatched_share
 
 
 _Folder = Annotated[str, AfterValidator(_local_path), Field(description="a local folder")]
@@ -518,6 +522,7 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         inactive_days=sections["gold"].inactive_days,
         capacity_warning_share=float(sections["report"].capacity_warning_share),
         max_drop_share=float(sections["guards"].max_drop_share),
+        max_unmatched_share=float(sections["guards"].max_unmatched_share),
         runs_dir=_resolve(sections["runs"].dir),
         demo_dir=_resolve(demo.dir),
         demo_seed=demo.seed,

@@ -58,8 +58,13 @@ def access_log_sql(settings: cfg.ZohoSettings) -> str:
 
 
 def check_day(day: date, *, allow_replay: bool) -> None:
-    """Refuse to extract a day other than today (UTC) unless replaying the demo simulator."""
+    """Refuse to extract a day other than today (UTC) unless replaying the demo simulator;
+    a future day is refused always (nothing can be known of it yet)."""
     today = datetime.now(timezone.utc).date()
+    if day > today:
+        raise ConfigError(
+            f"cannot extract {day}: it is in the future (today is {today} UTC). Run without "
+            f"--date for today's extract, or give a --date up to {today}")
     if day != today and not allow_replay:
         raise ConfigError(
             f"cannot extract {day}: Zoho answers only for today ({today} UTC), so a past day's "
@@ -202,6 +207,17 @@ def _guard(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.S
     return bad
 
 
+def in_key_order(df: pd.DataFrame, contract) -> pd.DataFrame:
+    """Rows sorted by the contract's key (integer columns as numbers), so the same answer in
+    another order (a query without ORDER BY, a list Zoho pages differently) writes the same
+    bytes."""
+    key = list(contract.key)
+    ints = {c for c in key if contract.columns[c] == "int"}
+    order = df.sort_values(key, kind="stable", key=lambda s: (
+        pd.to_numeric(s, errors="coerce") if s.name in ints else s.astype("string")))
+    return order.reset_index(drop=True)
+
+
 def _write(lake: Lake, source: str, day: date, df: pd.DataFrame, result: ExtractResult,
            seconds: float) -> None:
     """Write one guarded source frame whole."""
@@ -279,6 +295,7 @@ def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
             raise type(exc)(exc.call, exc.code, exc.zoho_message,
                             f"{exc.hint} [while extracting {source} for {day}]".strip(),
                             exc.http_status) from None
+        df = in_key_order(df, BRONZE[source])
         bad = _guard(systems.lake, source, day, df, settings, options.allow_drop)
         frames.append((source, df, time.monotonic() - started, bad))
     return frames

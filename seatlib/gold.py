@@ -33,6 +33,7 @@ import pandas as pd
 from . import config as cfg
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, check_unique, coerce
 from .errors import DataQualityError
+from .guards import check_gold, spreadsheet_safe
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
 from .stages import StageOptions
 from .systems import Systems
@@ -212,12 +213,13 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     lake = systems.lake
     frames = silver_stage.read(lake, day)
     status, capacity = build_frames(frames, day, systems.settings)
+    check_gold(lake, day, status, capacity, systems.settings, allow_drop=options.allow_drop)
     status_csv = to_csv_bytes(status)
     lake.write_bytes(gold_key(GOLD_STATUS.name, day), status_csv)
     lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
     latest = max(days_in(lake, f"gold/{GOLD_STATUS.name}/"), default=day)
     if day >= latest:  # a back-filled older day must not replace the latest table
-        lake.write_bytes(GOLD_LATEST_KEY, status_csv)
+        lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(spreadsheet_safe(status)))  # for Excel
     log.info("gold %s: %d rows, %s", day, len(status),
              status["status"].value_counts().to_dict())
     return status, capacity

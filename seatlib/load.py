@@ -13,6 +13,7 @@ from datetime import date
 
 from . import gold
 from .contracts import GOLD_CAPACITY, GOLD_STATUS
+from .guards import check_load
 from .lake import gold_key
 from .stages import StageOptions
 from .systems import Systems
@@ -43,6 +44,8 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
     schema = systems.settings.warehouse_schema
     with systems.warehouse() as wh:
         wh.ensure_schema(schema)
+        check_load(day, status, capacity, wh, schema, systems.settings,
+                   allow_drop=options.allow_drop, where=lake.uri(gold_key(GOLD_STATUS.name, day)))
         wh.load_day(schema, day, status, capacity, copy_from=copy_from)
         n = wh.fetch_frame(
             f"SELECT COUNT(*) AS n FROM {schema}.seat_status_daily WHERE snapshot_date = %s",

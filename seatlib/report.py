@@ -209,15 +209,34 @@ def _table(df: pd.DataFrame, empty: str) -> str:
     return for_display(df).to_html(index=False, classes="list", border=0, escape=True)
 
 
-def write_html(rep: Report, path: Path) -> Path:
-    """Save the report as one HTML page; plotly.js is shared as ``../plotly.min.js``."""
+def ensure_plotly_js(runs_dir: Path) -> Path:
+    """``runs_dir/plotly.min.js``, made equal to the installed plotly's copy on every call.
+
+    A missing file, one cut short by a killed run, or one of another plotly version is replaced
+    whole (written beside it and renamed over it, as every lake file), so a page never loads a
+    broken script.
+    """
     import plotly.offline
 
+    from .lake import Lake
+
+    js = Path(runs_dir) / "plotly.min.js"
+    data = plotly.offline.get_plotlyjs().encode("utf-8")
+    try:
+        same = js.read_bytes() == data
+    except OSError:
+        same = False
+    if not same:
+        Lake(str(runs_dir)).write_bytes(js.name, data)
+        log.info("report: wrote %s (plotly %s)", js, plotly.__version__)
+    return js
+
+
+def write_html(rep: Report, path: Path) -> Path:
+    """Save the report as one HTML page; plotly.js is shared as ``../plotly.min.js``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    js = path.parent.parent / "plotly.min.js"
-    if not js.exists():
-        js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+    ensure_plotly_js(path.parent.parent)
     t = rep.today
     warning = (f'<div class="warn">&#9888; {html.escape(rep.warning)}</div>' if rep.warning else "")
     gaps = (f'<div class="gap">Days missing from the history: '

@@ -30,8 +30,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import json
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -108,9 +110,13 @@ def _day(text: str) -> date:
 @contextlib.contextmanager
 def run_lock(runs_dir: Path):
     """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
     path = runs_dir / ".lock"
-    fh = open(path, "a+")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")
+    except OSError as exc:
+        raise ConfigError(f"cannot open the run lock {path} ({exc.strerror or exc}); it must "
+                          f"be a file in a writable [runs] dir") from None
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -274,16 +280,44 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         try:
             execute_notebook(notebook, out_dir, params, env)
         except Exception as exc:  # papermill raises PapermillExecutionError; kernels can die too
+            relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
             reason = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:]
             ename = getattr(exc, "ename", type(exc).__name__)
             log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage.name, day, ename,
                       reason, out_dir / f"{notebook}.ipynb")
             return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
+        relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
     return EXIT_OK
 
 
+_KERNEL_WARNING = re.compile(r" WARNING \S+: (.*)$")
+
+
+def relay_overrides(stage: str, notebook: Path) -> list[str]:
+    """Copy into the run's log what a stage let through by ``--allow-drop``.
+
+    The kernel logs to its notebook's output; only this process writes ``run.log``. Returns the
+    lines relayed.
+    """
+    from .guards import ALLOWED
+
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    relayed = []
+    for out in (o for c in cells for o in c.get("outputs", [])):
+        text = out.get("text", "")
+        for line in ("".join(text) if isinstance(text, list) else str(text)).splitlines():
+            if ALLOWED in line:
+                found = _KERNEL_WARNING.search(line)
+                relayed.append(found.group(1) if found else line.strip())
+                log.warning("stage %s let through: %s", stage, relayed[-1])
+    return relayed
+
+
 def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool,
-             env: Mapping[str, str] | None = None) -> int:
+             env: Mapping[str, str] | None = None, allow_drop: bool = False) -> int:
     """Rebuild silver, gold, load and report for each day of ``start..end`` from its bronze.
 
     Zoho cannot be asked about a past day, so extract never runs: a day whose bronze is
@@ -312,8 +346,8 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
                         "today, so a past day cannot be extracted again)", day,
                         ", ".join(absent), lake.url)
         else:
-            rc = run_stages(day, REBUILD, settings, config_path, demo=demo, allow_drop=False,
-                            env=env)
+            rc = run_stages(day, REBUILD, settings, config_path, demo=demo,
+                            allow_drop=allow_drop, env=env)
             if rc == EXIT_CONFIG:  # the same error would stop every later day
                 log.error("backfill stopped at %s: a configuration error", day)
                 return EXIT_CONFIG
@@ -340,6 +374,20 @@ def _days(days: list[date]) -> str:
     return ", ".join(d.isoformat() for d in days)
 
 
+def _check_start(args: argparse.Namespace, day: date, stages: Sequence[str], runs_dir: Path,
+                 log_day: date) -> None:
+    """What can be refused before the lock, so a run that cannot start leaves nothing behind:
+    a day the extract cannot do, a future day, a runs folder or lock that cannot be used."""
+    from . import preflight
+
+    if not args.backfill and not args.demo and "extract" in stages:
+        from .extract import check_day
+
+        check_day(day, allow_replay=False)
+    preflight.check_dates(args.date, args.backfill, demo=args.demo)
+    preflight.check_runs_dir(runs_dir, log_day)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -354,14 +402,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stages = args.stage or list(NAMES)
-    if not args.backfill and not args.demo and "extract" in stages:
-        from .extract import check_day
-
-        try:  # refuse now, with the way out, rather than from inside the first notebook
-            check_day(day, allow_replay=False)
-        except ConfigError as exc:
-            print(f"run_daily: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
     if args.stop_serving:
         from . import demo
 
@@ -380,15 +420,28 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: str, day: date,
                 stages: list[str]) -> int:
-    """The run itself, under the lock: the demo's stand-ins, then the stages or the back-fill."""
+    """The run itself: the start-up checks, then under the lock the demo's stand-ins and the
+    stages or the back-fill."""
     runs_dir = Path(settings.runs_dir)
     log_day = args.backfill[1] if args.backfill else day
+    try:  # refuse now, with the way out, rather than from inside the first notebook
+        _check_start(args, day, stages, runs_dir, log_day)
+    except ConfigError as exc:
+        print(f"run_daily: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         with run_lock(runs_dir):
             seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log")
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)
+            from .preflight import check_client_id_pattern
+
+            check_client_id_pattern(settings)
+            if args.allow_drop:
+                log.warning("--allow-drop: the empty, drop and unmatched-share guards of every "
+                            "stage let a suspicious day through; each one they let through "
+                            "is logged below")
             started = time.monotonic()
             with contextlib.ExitStack() as stack:
                 kernel_env: dict[str, str] = {}
@@ -402,7 +455,7 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
                         stand_ins.set_day(day)
                 if args.backfill:
                     rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
-                                  env=kernel_env)
+                                  env=kernel_env, allow_drop=args.allow_drop)
                 else:
                     rc = run_stages(day, stages, settings, config_path, demo=args.demo,
                                     allow_drop=args.allow_drop, env=kernel_env)

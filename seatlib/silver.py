@@ -14,7 +14,8 @@ import pandas as pd
 
 from . import config as cfg
 from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce
-from .errors import DataQualityError, LakeError
+from .errors import LakeError
+from .guards import check_silver
 from .lake import Lake, bronze_key, silver_key
 from .zoho.records import parse_access_time
 from .stages import StageOptions
@@ -66,6 +67,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
         where = lake.uri(bronze_key(source, day))
         frames[source] = transform(source, read_bronze(lake, source, day), day,
                                    systems.settings, where)
+    check_silver(lake, day, frames, systems.settings, allow_drop=options.allow_drop)
     for source, df in frames.items():  # ...then write
         lake.write_parquet(silver_key(source, day), df)
         log.info("silver %s %s: %d rows", source, day, len(df))

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -61,18 +60,13 @@ def api(zoho_sim, zoho_secrets):
 
 
 @pytest.fixture
-def sim_with(zoho_secrets):
-    """Start a simulator with other options; stopped at teardown."""
-    sims = []
-
+def sim_with(sim_factory, zoho_secrets):
+    """Start a simulator with other options, and a raw API caller for it."""
     def make(state=None, **kwargs):
-        sim = start_sim(state or build_zoho_state(), zoho_secrets, **kwargs)
-        sims.append(sim)
+        sim = sim_factory(state, **kwargs)
         return sim, Api(sim, zoho_secrets)
 
-    yield make
-    for sim in sims:
-        sim.stop()
+    return make
 
 
 def error_of(resp: requests.Response) -> int:

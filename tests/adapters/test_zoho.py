@@ -19,26 +19,11 @@ from seatlib.sim.server import SimLimits
 from seatlib.sim.state import SimWorkspace
 from seatlib.zoho import Resource, User, Workspace, ms_to_utc
 from tests.fixtures.zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
-                                 WS_GAMMA, build_zoho_state, settings_for, start_sim)
+                                 WS_GAMMA, build_zoho_state, settings_for)
 
 LAST_ACCESS_SQL = ('SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '
                    'MAX("Accessed Time") AS last_access_at FROM "Access Log" '
                    'GROUP BY "Workspace Name", "Accessed By"')
-
-
-@pytest.fixture
-def sim_factory(zoho_secrets):
-    """Start extra simulators (own state or limits); all stopped at teardown."""
-    sims = []
-
-    def make(state=None, **kwargs):
-        sim = start_sim(state or build_zoho_state(), zoho_secrets, **kwargs)
-        sims.append(sim)
-        return sim
-
-    yield make
-    for sim in sims:
-        sim.stop()
 
 
 # -- happy paths -------------------------------------------------------------------------------

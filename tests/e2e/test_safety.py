@@ -40,7 +40,7 @@ from seatlib.lake import Lake, bronze_key, gold_key, silver_key
 from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.sim.world import World
-from tests.fixtures.demo import demo_config, outside_pytest_tmp, safe_demo_config, stop_postgres, tree
+from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config, stop_postgres, tree
 
 DAY = date(2026, 11, 25)
 PREV = DAY - timedelta(days=1)

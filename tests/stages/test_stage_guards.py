@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from seatlib import config as cfg
-from seatlib import demo, extract, silver
+from seatlib import demo, extract, gold, load, silver
 from seatlib.contracts import SOURCES
 from seatlib.errors import ConfigError, DataQualityError
-from seatlib.lake import Lake, bronze_key, silver_key
+from seatlib.lake import Lake, bronze_key, gold_key, silver_key
 from seatlib.sim.state import SimUser
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
@@ -210,7 +210,7 @@ def test_an_empty_answer_stops_the_extract_unless_allowed(stand, seatlib_log, so
 
     assert extract.run(DAY, on(stand), REPLAY_DROP, sources=(source,)).rows == {source: 0}
     assert stand.bronze_rows(source) == 0
-    assert f"{source}: the extract is empty (allowed by --allow-drop)" in seatlib_log.text
+    assert f"{source} (extract of {DAY}): the extract is empty (allowed by --allow-drop)" in seatlib_log.text
 
 
 # -- malformed e-mail addresses ------------------------------------------------------------------
@@ -302,3 +302,146 @@ def test_the_good_day_is_still_whole(stand):
         for source in SOURCES:
             assert stand.lake.exists(bronze_key(source, day))
             assert stand.lake.exists(silver_key(source, day))
+
+
+# -- every stage that replaces a day guards its write ---------------------------------------------
+
+def _keep_rows(n: int):
+    """Cut a CSV after its header and ``n`` rows: still valid CSV, on a row boundary."""
+    def edit(text: str) -> str:
+        return "\n".join(text.split("\n")[: n + 1]) + "\n"
+    return edit
+
+
+def _edit_bronze(stand: Stand, source: str, edit, day: date = DAY) -> Path:
+    path = Path(stand.lake.uri(bronze_key(source, day)))
+    path.write_text(edit(path.read_text()))
+    return path
+
+
+def _set_seats(allocated: str, used: str):
+    def edit(text: str) -> str:
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("users,"):
+                lines[i] = f"users,{allocated},{used},"
+        return "\n".join(lines)
+    return edit
+
+
+SILVER_CASES = {
+    "zoho_users cut short": (
+        "zoho_users", lambda stand: _keep_rows(stand.bronze_rows("zoho_users") * 44 // 100),
+        r"zoho_users \(silver of {day}\): \d+ rows against \d+ already there for {day}, a drop "
+        r"of 5[56]% \(limit 30%\); nothing was written: the lake is as it was\. If this is real, "
+        r"re-run with --allow-drop"),
+    "module_status header only": (
+        "module_status", lambda stand: _keep_rows(0),
+        r"module_status \(silver of {day}\): no rows to write; nothing was written: the lake is "
+        r"as it was\. If this is real, re-run with --allow-drop"),
+    "negative allocation": (
+        "zoho_seats", lambda stand: _set_seats("-70", "70"),
+        r"zoho_seats \(silver of {day}\): allocated should be above 0; allocated/used "
+        r"\['-70/70'\]; nothing was written\. This is not a drop --allow-drop could allow"),
+    "absurd seats used": (
+        "zoho_seats", lambda stand: _set_seats("70", "99999"),
+        r"zoho_seats \(silver of {day}\): used should be at most 2 x allocated; "
+        r"allocated/used \['70/99999'\]"),
+}
+
+
+@pytest.mark.parametrize("case", list(SILVER_CASES))
+def test_bad_bronze_stops_silver_with_the_lake_untouched(stand, case):
+    source, edit, message = SILVER_CASES[case]
+    _edit_bronze(stand, source, edit(stand))
+    with lake_unchanged(stand), pytest.raises(DataQualityError) as caught:
+        silver.run(DAY, on(stand))
+    assert re.search(message.format(day=DAY), str(caught.value)), caught.value
+
+
+def test_a_cut_bronze_goes_through_silver_with_allow_drop_and_says_so(stand, seatlib_log):
+    _edit_bronze(stand, "zoho_users", _keep_rows(stand.bronze_rows("zoho_users") // 2))
+    frames = silver.run(DAY, on(stand), StageOptions(allow_drop=True))
+    assert len(frames["zoho_users"]) == stand.bronze_rows("zoho_users")
+    assert f"zoho_users (silver of {DAY}): " in seatlib_log.text
+    assert "(allowed by --allow-drop)" in seatlib_log.text
+
+
+def test_gold_refuses_a_day_where_every_client_is_unmatched(stand):
+    settings = dataclasses.replace(stand.settings, zoho=dataclasses.replace(
+        stand.settings.zoho, client_id_pattern=r"^CLIENT-(\d+)"))
+    with lake_unchanged(stand), pytest.raises(
+            DataQualityError, match=rf"seat_status \(gold of {DAY}\): (\d+) of \1 rows are "
+                                    rf"unmatched \(100%, limit \[guards\] max_unmatched_share "
+                                    rf"20%\)"):
+        gold.run(DAY, on(stand, settings))
+
+
+def test_gold_refuses_to_shrink_the_day_before_by_a_third(stand):
+    """silver of the day lost most clients (allowed there): gold compares with the day before."""
+    _edit_bronze(stand, "zoho_workspace_admins", _keep_rows(60))
+    _edit_bronze(stand, "module_status", _keep_rows(60))
+    silver.run(DAY, on(stand), StageOptions(allow_drop=True))
+    with lake_unchanged(stand), pytest.raises(
+            DataQualityError, match=rf"seat_status \(gold of {DAY}\): \d+ rows against \d+ on "
+                                    rf"{PREV}, a drop of \d+% \(limit 30%\)"):
+        gold.run(DAY, on(stand))
+
+
+def _warehouse_day(stand: Stand, day: date) -> list[tuple]:
+    schema = stand.settings.warehouse_schema
+    with stand.env.systems.warehouse() as wh:
+        rows = []
+        for table in ("seat_status_daily", "seat_capacity_daily"):
+            df = wh.fetch_frame(f"SELECT * FROM {schema}.{table} WHERE snapshot_date = %s", (day,))
+            rows += sorted(map(repr, df.itertuples(index=False, name=None)))
+    return rows
+
+
+def _edit_gold(stand: Stand, table: str, edit) -> None:
+    path = Path(stand.lake.uri(gold_key(table, PREV)))
+    path.write_text(edit(path.read_text()))
+
+
+def _replace_in_rows(old: str, new: str):
+    return lambda text: text.replace(old, new)
+
+
+LOAD_CASES = {
+    "a status outside the six": (
+        "seat_status", _replace_in_rows(",released,", ",pwned,"),
+        r"seat_status \(.+/gold/seat_status/{prev}\.csv\): status \['pwned'\] is not one of"),
+    "a negative allocation": (
+        "seat_capacity", lambda text: text.replace("\n" + str(PREV) + ",70,", "\n" + str(PREV) + ",-70,"),
+        r"seat_capacity \(.+\): allocated should be above 0; allocated/used \['-70/"),
+    "a gold file cut short": (
+        "seat_status", _keep_rows(100),
+        r"seat_status \(.+\): 100 rows against \d+ already there for {prev} in "
+        r"seat_monitor\.seat_status_daily, a drop of \d+% \(limit 30%\); nothing was loaded: "
+        r"the warehouse day is as it was\. If this is real, re-run with --allow-drop"),
+}
+
+
+@pytest.mark.parametrize("case", list(LOAD_CASES))
+def test_a_bad_gold_file_is_not_loaded(stand, case):
+    table, edit, message = LOAD_CASES[case]
+    before = _warehouse_day(stand, PREV)
+    assert before
+    _edit_gold(stand, table, edit)
+    with pytest.raises(DataQualityError) as caught:
+        load.run(PREV, on(stand))
+    assert re.search(message.format(prev=PREV), str(caught.value)), caught.value
+    assert _warehouse_day(stand, PREV) == before
+
+
+def test_module_status_in_another_order_writes_the_same_bronze(stand):
+    """The company query has no ORDER BY: a re-run after a kill may get the rows in another
+    order, and must still write the same bytes."""
+    key = bronze_key("module_status", DAY)
+    first = stand.lake.read_bytes(key)
+    settings = dataclasses.replace(stand.settings, module_status_query=(
+        stand.settings.module_status_query.rstrip() + " ORDER BY client_id DESC"))
+    extract.run(DAY, on(stand, settings), REPLAY, sources=("module_status",))
+    assert stand.lake.read_bytes(key) == first
+    ids = [int(line.split(",")[0]) for line in first.decode().splitlines()[1:]]
+    assert ids == sorted(ids) and len(ids) > 100

@@ -60,7 +60,7 @@ def test_example_documents_every_key():
     assert {s: set(t) for s, t in raw.items() if s != "zoho"} == {
         "lake": {"url"}, "company": {"module_status_query"}, "warehouse": {"schema"},
         "gold": {"inactive_days"}, "report": {"capacity_warning_share"},
-        "guards": {"max_drop_share"}, "runs": {"dir"}, "demo": {"dir", "seed", "history_days"}}
+        "guards": {"max_drop_share", "max_unmatched_share"}, "runs": {"dir"}, "demo": {"dir", "seed", "history_days"}}
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path):

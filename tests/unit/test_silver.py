@@ -63,13 +63,17 @@ def test_build_types_every_source_and_writes_partitions(tmp_path):
         pd.testing.assert_frame_equal(again[source], df)
 
 
+def built_once(tmp_path) -> tuple[Systems, Lake, dict[str, bytes]]:
+    """A lake with the good bronze and its silver built once; the silver files' bytes."""
+    systems = Systems.of(settings_for(tmp_path))
+    write_bronze(systems.lake)
+    silver.run(DAY, systems)
+    return systems, systems.lake, silver_files(systems.lake)
+
+
 def test_rebuild_is_byte_identical(tmp_path):
-    s = settings_for(tmp_path)
-    lake = Lake(s.lake_url)
-    write_bronze(lake)
-    silver.run(DAY, Systems.of(s))
-    first = silver_files(lake)
-    silver.run(DAY, Systems.of(s))
+    systems, lake, first = built_once(tmp_path)
+    silver.run(DAY, systems)
     assert silver_files(lake) == first
 
 
@@ -104,14 +108,10 @@ def test_missing_bronze_says_which_stage_to_run(tmp_path):
 
 
 def test_previous_silver_survives_a_bad_rebuild(tmp_path):
-    s = settings_for(tmp_path)
-    lake = Lake(s.lake_url)
-    write_bronze(lake)
-    silver.run(DAY, Systems.of(s))
-    before = silver_files(lake)
+    systems, lake, before = built_once(tmp_path)
     write_bronze(lake, {"zoho_seats": "resource_name,allocated\nusers,70\n"})
     with pytest.raises(DataQualityError):
-        silver.run(DAY, Systems.of(s))
+        silver.run(DAY, systems)
     assert silver_files(lake) == before
 
 
