@@ -21,6 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
+import signal
+import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -99,7 +103,9 @@ class DemoEnvironment:
     def __exit__(self, *exc) -> None:
         if self.sim is not None:
             self.sim.stop()
-        if self.pg is not None:
+        if self.pg is not None and serving_pid(self.settings) is not None:
+            log.info("demo: PostgreSQL left running: it is being served (see --stop-serving)")
+        elif self.pg is not None:
             try:
                 self.pg.stop()
             except Exception as error:  # noqa: BLE001 - the run's own outcome stands
@@ -247,3 +253,136 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
             problems.append(f"{day} capacity {name}: {capacity[name]} in gold, {value} in truth")
     return problems
 
+
+
+# --------------------------------------------------------------------------------------------
+# Serving the demo's warehouse to a desktop (``run_daily.sh --demo --serve``).
+# --------------------------------------------------------------------------------------------
+
+#: The read-only role a desktop logs in as, and the demo's default TCP port for it.
+SERVE_ROLE = "powerbi"
+SERVE_PORT = 55432
+
+
+@dataclass(frozen=True)
+class ServeDetails:
+    """What a client needs to reach the served warehouse."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str
+    schema: str
+
+    def lines(self) -> list[str]:
+        return [f"host      {self.host}", f"port      {self.port}",
+                f"database  {self.database}", f"user      {self.user}",
+                f"password  {self.password}   (generated for this session; shown only here)",
+                f"schema    {self.schema}",
+                f"Power BI  Connector = PostgreSQL, Server = {self.host}:{self.port}, "
+                f"Database = {self.database}, Schema = {self.schema}",
+                f"psql      psql 'postgresql://{self.user}@{self.host}:{self.port}/"
+                f"{self.database}'"]
+
+
+def grant_reader(dsn: str, schema: str, role: str, password: str) -> None:
+    """Create (or reset the password of) a login role that can only read ``schema``.
+
+    Views the loader re-creates later stay readable (default privileges); the company's ``app``
+    schema is not granted; every session of the role is read-only.
+    """
+    import psycopg
+    from psycopg import sql
+
+    r, s = sql.Identifier(role), sql.Identifier(schema)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(r, sql.Literal(password)))
+        for stmt in ("CREATE SCHEMA IF NOT EXISTS {s}",  # as the loader's ensure_schema would
+                     "ALTER ROLE {r} SET default_transaction_read_only = on",
+                     "GRANT USAGE ON SCHEMA {s} TO {r}",
+                     "GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r}",
+                     "ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT ON TABLES TO {r}"):
+            conn.execute(sql.SQL(stmt).format(r=r, s=s))
+
+
+def _marker(settings: cfg.Settings) -> Path:
+    return Path(settings.demo_dir) / "serving.json"
+
+
+def serving_pid(settings: cfg.Settings) -> int | None:
+    """The pid of the process serving this demo's PostgreSQL, or None (a stale file is ignored)."""
+    try:
+        pid = int(json.loads(_marker(settings).read_text(encoding="utf-8"))["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid
+
+
+def start_serving(settings: cfg.Settings, host: str, port: int) -> ServeDetails:
+    """Start the demo's PostgreSQL on ``host:port`` with a read-only role for the warehouse."""
+    from .sim import postgres
+
+    server = postgres.start_postgres(Path(settings.demo_dir) / "pg", tcp_port=port, host=host)
+    password = secrets.token_urlsafe(18)
+    grant_reader(server.dsn(), settings.warehouse_schema, SERVE_ROLE, password)
+    postgres.require_password(server, SERVE_ROLE)
+    _marker(settings).write_text(json.dumps({"pid": os.getpid(), "host": host, "port": port}),
+                                 encoding="utf-8")
+    return ServeDetails("127.0.0.1" if host in ("0.0.0.0", "*") else host, port, "postgres",
+                        SERVE_ROLE, password, settings.warehouse_schema)
+
+
+def serve(settings: cfg.Settings, host: str, port: int, *, ready=None) -> int:
+    """Serve the demo's warehouse over TCP until SIGINT/SIGTERM, then stop the server.
+
+    No run lock is held meanwhile: a daily demo run can start (it reuses the served server and
+    leaves it running). Returns 0.
+    """
+    from .sim import postgres
+
+    ready = ready or (lambda line: print(line, flush=True))
+    details = start_serving(settings, host, port)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    data_dir = Path(settings.demo_dir) / "pg"
+    try:
+        for line in ["Serving the demo warehouse (stop: Ctrl-C, or run_daily.sh --demo "
+                     "--stop-serving):"] + details.lines():
+            ready(line)
+        while not stop.wait(1.0):
+            if postgres._postmaster(data_dir) is None:
+                log.warning("demo: the served PostgreSQL stopped")
+                break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if postgres._postmaster(data_dir) is not None:
+            postgres.start_postgres(data_dir).stop()
+        _marker(settings).unlink(missing_ok=True)  # last: --stop-serving waits for it
+    ready("Stopped serving the demo warehouse.")
+    return 0
+
+
+def stop_serving(settings: cfg.Settings, timeout: float = 30.0) -> int:
+    """Ask the serving process to stop (SIGTERM) and wait for it; 0 when nothing is served."""
+    import time
+
+    pid = serving_pid(settings)
+    if pid is None:
+        _marker(settings).unlink(missing_ok=True)
+        print("run_daily: the demo warehouse is not being served")
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while serving_pid(settings) is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if serving_pid(settings) is not None:
+        print(f"run_daily: the serving process {pid} did not stop within {timeout:.0f} s")
+        return 1
+    print(f"run_daily: stopped serving the demo warehouse (process {pid})")
+    return 0

@@ -6,6 +6,8 @@
     run_daily.sh --backfill FROM TO [--demo] [--config FILE]
     run_daily.sh --reclaim [--approve IDS | --approve-file FILE] [--remove IDS] [--execute]
                  [--show-emails] [--demo] [--config FILE]
+    run_daily.sh --demo --serve [--serve-host ADDR] [--serve-port PORT]   then serve the warehouse
+    run_daily.sh --demo --stop-serving
 
 Each stage notebook runs in its own kernel and is saved as ``runs/<date>/NN_stage.ipynb``; the
 first failing stage stops the run (its notebook, with papermill's error banner, is kept). A lock
@@ -18,6 +20,9 @@ extract stage is refused at once (exit 2) unless ``--demo``, whose simulator rep
 ``--backfill`` rebuilds the later stages of past days from their bronze; days without bronze are
 skipped with a warning and do not fail the back-fill (it fails when a day fails, or when no day
 of the range has bronze).
+
+``--serve`` (demo only) keeps the demo's PostgreSQL listening on TCP after the run, for Power BI
+Desktop; the lock is released first, so serving never blocks the next run (docs/powerbi.md).
 
 Exit codes: 0 success, 1 a stage failed, 2 bad usage or configuration, 3 another run in progress.
 """
@@ -74,8 +79,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", default=None, help="settings file (default: $SEATLIB_CONFIG or "
                                                   "config/seat-monitor.toml; config/demo.toml with --demo)")
     _reclaim_args(p)
+    _serve_args(p)
     args = p.parse_args(argv)
     _check_reclaim_args(p, args)
+    _check_serve_args(p, args)
     if args.backfill and (args.date or args.stage):
         p.error("--backfill takes a range of its own; do not combine it with --date or --stage")
     if args.backfill and args.backfill[0] > args.backfill[1]:
@@ -149,6 +156,30 @@ def run_reclaim(day: date, settings: cfg.Settings, config_path: str, args: argpa
                   getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:], old)
         return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
     return EXIT_OK
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--serve", action="store_true",
+                   help="with --demo: after the run, keep the demo's PostgreSQL listening on TCP "
+                        "for Power BI Desktop or any SQL client, until Ctrl-C or --stop-serving "
+                        "(the run lock is released first)")
+    p.add_argument("--serve-host", default="127.0.0.1", metavar="ADDR",
+                   help="listen address for --serve (default 127.0.0.1; 0.0.0.0 opens it to the "
+                        "network, where only the powerbi role can log in, with its password)")
+    p.add_argument("--serve-port", type=int, default=None, metavar="PORT",
+                   help="TCP port for --serve (default 55432)")
+    p.add_argument("--stop-serving", action="store_true",
+                   help="with --demo: stop a --serve session (runs nothing else)")
+
+
+def _check_serve_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if (args.serve or args.stop_serving or args.serve_port or args.serve_host != "127.0.0.1") \
+            and not args.demo:
+        p.error("--serve, --serve-host, --serve-port and --stop-serving go with --demo")
+    if args.stop_serving and (args.serve or args.backfill or args.date or args.stage):
+        p.error("--stop-serving runs nothing else")
+    if (args.serve or args.stop_serving) and getattr(args, "reclaim", False):
+        p.error("--serve and --stop-serving do not go with --reclaim")
 
 
 def _day(text: str) -> date:
@@ -471,6 +502,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stages = args.stage or list(NAMES)
+    if args.stop_serving:
+        from . import demo
+
+        return demo.stop_serving(settings)
+    rc = _run_locked(args, settings, config_path, day, stages)
+    if rc != EXIT_OK or not args.serve:
+        return rc
+    from . import demo
+
+    try:  # the lock is released: a daily run may start while the warehouse is served
+        return demo.serve(settings, args.serve_host, args.serve_port or demo.SERVE_PORT)
+    except SeatlibError as exc:
+        print(f"run_daily: could not serve the demo warehouse: {exc}", file=sys.stderr)
+        return EXIT_STAGE_FAILED
+
+
+def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: str, day: date,
+                stages: list[str]) -> int:
+    """The run itself: the start-up checks, then under the lock the demo's stand-ins and the
+    stages or the back-fill."""
     runs_dir = Path(settings.runs_dir)
     log_day = args.backfill[1] if args.backfill else day
     try:  # refuse now, with the way out, rather than from inside the first notebook

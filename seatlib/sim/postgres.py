@@ -108,7 +108,8 @@ class LocalPostgres:
         self.stop()
 
 
-def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None) -> LocalPostgres:
+def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None,
+                   host: str = "127.0.0.1") -> LocalPostgres:
     """Start (or find running) a local PostgreSQL 18 whose data lives in ``data_dir``.
 
     A new directory is initialised (``initdb``, trust auth, UTF-8, superuser ``postgres``); an
@@ -118,7 +119,8 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None) -> Loca
 
     Args:
         data_dir: the data directory; created (with its parents) when missing.
-        tcp_port: also listen on ``127.0.0.1:tcp_port`` (for pgbouncer or other TCP clients).
+        tcp_port: also listen on ``host:tcp_port`` (for pgbouncer or other TCP clients).
+        host: the TCP listen address (``0.0.0.0``: the network; see :func:`require_password`).
 
     Raises:
         WarehouseError: ``initdb`` or ``pg_ctl`` failed; the message quotes the server log's tail.
@@ -149,7 +151,7 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None) -> Loca
                       pgdata=data_dir, user=system_user, timeout=120)
         running = _postmaster(data_dir)
         if running is not None:
-            if not tcp_port or (running.port == tcp_port and running.hostname == "127.0.0.1"):
+            if not tcp_port or (running.port == tcp_port and running.hostname == host):
                 return LocalPostgres(data_dir, running.socket_dir, running.port,
                                      running.port if running.hostname else None, system_user)
             ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=system_user, timeout=60)
@@ -159,7 +161,7 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None) -> Loca
             utils.ensure_prefix_permissions(socket_dir)
             socket_dir.chmod(0o777)
         port = tcp_port or DEFAULT_SOCKET_PORT
-        listen = f"-h 127.0.0.1 -p {port}" if tcp_port else f'-h "" -p {port}'
+        listen = f"-h {host} -p {port}" if tcp_port else f'-h "" -p {port}'
         ep.pg_ctl(["-w", "-o", f"{listen} -k '{socket_dir}'", "-l", str(log), "start"],
                   pgdata=data_dir, user=system_user, timeout=60)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -167,6 +169,47 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None) -> Loca
         raise WarehouseError(f"could not start the local PostgreSQL in {data_dir}: {exc}\n"
                              f"server log tail:\n{tail}") from exc
     return LocalPostgres(data_dir, socket_dir, port, tcp_port, system_user)
+
+
+#: Marks the pg_hba.conf lines :func:`require_password` manages.
+_HBA_MARK = "# seat-monitor: password logins"
+
+
+def require_password(server: LocalPostgres, role: str) -> None:
+    """Let ``role`` log in over TCP from any address with its password (SCRAM), and only so.
+
+    The lines go first in ``pg_hba.conf`` (the first matching line wins), ahead of initdb's trust
+    lines for 127.0.0.1; other roles keep trust on loopback and get no line for other hosts.
+    Idempotent; the server re-reads the file at once.
+
+    Raises:
+        WarehouseError: ``role`` is not a plain identifier, or the server refused the reload.
+    """
+    if not is_identifier(role):
+        raise WarehouseError(f"role name {role!r} is not a plain identifier")
+    hba = server.data_dir / "pg_hba.conf"
+    kept = [line for line in hba.read_text().splitlines() if not line.endswith(_HBA_MARK)]
+    ours = [f"host all {role} {net} scram-sha-256 {_HBA_MARK}" for net in ("0.0.0.0/0", "::/0")]
+    with open(hba, "w") as out:  # in place: the file keeps its owner (the server's user)
+        out.write("\n".join(ours + kept) + "\n")
+    import psycopg
+
+    import time
+
+    try:
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            before = conn.execute("SELECT pg_conf_load_time()").fetchone()[0]
+            conn.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + 10
+        while True:  # the postmaster reloads asynchronously; new sessions show when it did
+            with psycopg.connect(server.dsn(), autocommit=True) as conn:
+                if conn.execute("SELECT pg_conf_load_time()").fetchone()[0] > before:
+                    return
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"{server.data_dir}: the server did not re-read pg_hba.conf")
+            time.sleep(0.05)
+    except psycopg.Error as exc:
+        raise WarehouseError(f"could not reload pg_hba.conf of {server.data_dir}: {exc}") from exc
 
 
 def _runtime_dir() -> Path:
