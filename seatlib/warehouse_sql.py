@@ -109,19 +109,23 @@ class Dialect:
             transaction block (Redshift: no, docs/redshift-notes.md §7) and needs the views
             dropped first (PostgreSQL's views bind their columns; Redshift's late-binding ones
             do not).
+        table_suffix: text after ``CREATE TABLE t (...)`` (distribution, sort key).
+        view_suffix: text after a view's SELECT (late binding).
     """
 
     name = "generic"
     supports_s3_copy = False
     widens_in_transaction = True
+    table_suffix = ""
+    view_suffix = ""
 
     def table_options(self, contract: Contract) -> str:
-        """Text after ``CREATE TABLE t (...)`` (distribution, sort key)."""
-        raise NotImplementedError
+        """Text after ``CREATE TABLE t (...)``."""
+        return self.table_suffix
 
     def create_view(self, qualified_name: str, select_sql: str) -> str:
         """The ``CREATE VIEW`` statement for a Power BI view."""
-        raise NotImplementedError
+        return f"CREATE VIEW {qualified_name} AS\n{select_sql}{self.view_suffix}"
 
     def copy_from_s3(self, table: str, source: CopySource, iam_role: str) -> str:
         """The statement loading one gold CSV file from S3 into ``table``."""
@@ -129,19 +133,9 @@ class Dialect:
 
 
 class PostgresDialect(Dialect):
-    """Plain PostgreSQL (the demo and the tests)."""
+    """Plain PostgreSQL (the demo and the tests): no distribution or sort keys, plain views."""
 
     name = "postgres"
-    supports_s3_copy = False
-    widens_in_transaction = True
-
-    def table_options(self, contract: Contract) -> str:
-        """Nothing: PostgreSQL has no distribution or sort keys."""
-        return ""
-
-    def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """A plain (schema-bound) view."""
-        return f"CREATE VIEW {qualified_name} AS\n{select_sql}"
 
     def copy_from_s3(self, table: str, source: CopySource, iam_role: str) -> str:
         """PostgreSQL cannot read S3.
@@ -154,19 +148,15 @@ class PostgresDialect(Dialect):
 
 
 class RedshiftDialect(Dialect):
-    """Amazon Redshift: sort key on the day, late-binding views, COPY from S3 with an IAM role."""
+    """Amazon Redshift: distribution chosen by Redshift and rows sorted by day (every query filters
+    on it); late-binding views, which survive the tables below them being altered or re-created;
+    COPY from S3 with an IAM role."""
 
     name = "redshift"
     supports_s3_copy = True
     widens_in_transaction = False
-
-    def table_options(self, contract: Contract) -> str:
-        """Distribution chosen by Redshift; rows sorted by day (every query filters on it)."""
-        return " DISTSTYLE AUTO SORTKEY (snapshot_date)"
-
-    def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """A late-binding view: it survives the tables below it being altered or re-created."""
-        return f"CREATE VIEW {qualified_name} AS\n{select_sql}\nWITH NO SCHEMA BINDING"
+    table_suffix = " DISTSTYLE AUTO SORTKEY (snapshot_date)"
+    view_suffix = "\nWITH NO SCHEMA BINDING"
 
     def copy_from_s3(self, table: str, source: CopySource, iam_role: str) -> str:
         """``COPY`` one CSV file (a header row, then ``source.columns`` in that order) from S3.

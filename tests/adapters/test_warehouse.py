@@ -16,22 +16,8 @@ from seatlib.db import parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
                                CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect)
-from tests.fixtures.gold_frames import DAY1, DAY2, ROLE, capacity_frame, status_frame
+from tests.fixtures.warehouse import DAY1, DAY2, ROLE, capacity_frame, status_frame
 from tests.fixtures.pg import free_port
-
-
-@pytest.fixture(scope="module")
-def wh(pg_dsn: str):
-    with connect(DatabaseSettings(dsn=pg_dsn)) as conn:
-        yield conn
-
-
-@pytest.fixture
-def schema(wh: Warehouse) -> str:
-    """A fresh gold schema for one test."""
-    name = f"gold_{uuid.uuid4().hex[:8]}"
-    wh.ensure_schema(name)
-    return name
 
 
 def table_rows(wh: Warehouse, schema: str, table: str) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, gold_key
 from seatlib.warehouse_copy import copy_sources, header_columns
 from seatlib.warehouse_sql import RedshiftDialect
-from tests.fixtures.gold_frames import DAY1, ROLE, capacity_frame, status_frame
+from tests.fixtures.warehouse import DAY1, ROLE, capacity_frame, status_frame
 
 
 @pytest.fixture()

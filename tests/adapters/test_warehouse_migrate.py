@@ -16,25 +16,12 @@ from seatlib.config import DatabaseSettings
 from seatlib.errors import DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE, Warehouse,
                                connect)
-from tests.fixtures.gold_frames import DAY1, capacity_frame, status_frame
+from tests.fixtures.warehouse import DAY1, capacity_frame, status_frame
 
 #: 300 characters, of 1, 2, 3 and 4 bytes each in UTF-8: 740 bytes.
 LONG_NAME = "1000 " + ("aé€😀" * 73) + "ab€"
 #: 2,049 bytes of UTF-8 in 513 characters: one byte too many for VARCHAR(2048).
 TOO_WIDE = "😀" * 512 + "x"
-
-
-@pytest.fixture(scope="module")
-def wh(pg_dsn: str):
-    with connect(DatabaseSettings(dsn=pg_dsn)) as conn:
-        yield conn
-
-
-@pytest.fixture
-def schema(wh: Warehouse) -> str:
-    name = f"gold_{uuid.uuid4().hex[:8]}"
-    wh.ensure_schema(name)
-    return name
 
 
 def named(frame: pd.DataFrame, name: str) -> pd.DataFrame:
