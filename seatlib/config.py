@@ -121,6 +121,7 @@ class Settings:
         "FROM app.clients WHERE bi_module_since IS NOT NULL"
     )
     warehouse_schema: str = "seat_monitor"
+    warehouse_s3_region: str = ""  # the lake bucket's region for COPY, when not the cluster's
     inactive_days: int = 30
     capacity_warning_share: float = 0.90
     max_drop_share: float = 0.30
@@ -256,6 +257,12 @@ def _identifier(value: str) -> str:
     return value
 
 
+def _aws_region(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", value):
+        raise ValueError("not an AWS region name")
+    return value
+
+
 def _local_path(value: str) -> str:
     if not value.strip():
         raise ValueError("it is empty")
@@ -348,6 +355,9 @@ class _WarehouseFile(_Section):
     schema_: Annotated[str, AfterValidator(_identifier), Field(
         alias="schema", description="a plain SQL identifier (a letter or _, then up to 62 letters, "
                                     "digits or _)")] = Settings.warehouse_schema
+    s3_region: Annotated[str, AfterValidator(_aws_region), Field(
+        description='an AWS region name such as "eu-west-1", or empty when the lake\'s bucket is '
+                    'in the cluster\'s region')] = Settings.warehouse_s3_region
 
 
 class _GoldFile(_Section):
@@ -603,6 +613,7 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         lake_url=lake_url if lake_url.startswith("s3://") else _resolve(lake_url),
         module_status_query=sections["company"].module_status_query,
         warehouse_schema=sections["warehouse"].schema_,
+        warehouse_s3_region=sections["warehouse"].s3_region,
         inactive_days=sections["gold"].inactive_days,
         capacity_warning_share=float(sections["report"].capacity_warning_share),
         max_drop_share=float(sections["guards"].max_drop_share),

@@ -88,7 +88,8 @@ class Connection:
         return scrub(driver_message(exc), self._secrets)
 
     @contextmanager
-    def transaction(self, what: str, *, read_only: bool = False) -> Iterator[Any]:
+    def transaction(self, what: str, *, read_only: bool = False,
+                    autocommit: bool = False) -> Iterator[Any]:
         """A cursor in a transaction: commit on success; on error roll back and translate.
 
         Driver errors (and socket errors) become ``error("<what> failed on <target>: <server
@@ -97,6 +98,8 @@ class Connection:
         Args:
             what: the operation, for the message.
             read_only: run the transaction READ ONLY: the server refuses any write in it.
+            autocommit: run outside any transaction block, each statement on its own (for what
+                Redshift refuses inside one, docs/redshift-notes.md §7); nothing to roll back.
         """
         if self._conn is None:
             raise self.error(f"{what}: the connection to {self.target} is closed")
@@ -104,19 +107,23 @@ class Connection:
         try:
             if read_only:
                 self._begin_read_only(cur)
+            elif autocommit:
+                self._conn.autocommit = True
             yield cur
-            self._conn.commit()
+            if not autocommit:
+                self._conn.commit()
         except BaseException as exc:
             try:
-                self._conn.rollback()
+                if not autocommit:
+                    self._conn.rollback()
             except Exception:  # noqa: BLE001 - the connection may be gone; report the first error
                 log.warning("rollback after a failed %s also failed", what)
             if not isinstance(exc, self._driver_errors):
                 raise
             raise self.error(f"{what} failed on {self.target}: {self.message(exc)}") from exc
         finally:
-            if read_only:
-                self._end_read_only()
+            if read_only or autocommit:
+                self._end_mode(read_only)
             try:
                 cur.close()
             except Exception:  # noqa: BLE001
@@ -126,8 +133,10 @@ class Connection:
         """Make the transaction about to start READ ONLY.
 
         psycopg opens it with ``BEGIN READ ONLY`` when ``read_only`` is set. redshift_connector
-        would send its own ``begin transaction`` first, so it runs in autocommit mode for this
-        transaction, which ``BEGIN READ ONLY`` (as Redshift documents BEGIN) then opens.
+        would send its own ``begin transaction`` first (unless in autocommit mode), so it runs in
+        autocommit mode for this transaction, which ``BEGIN READ ONLY`` then opens (the syntax of
+        Redshift's BEGIN, docs/redshift-notes.md §9) and ``commit()`` (which the driver sends
+        even in autocommit mode) ends.
         """
         if self.driver == PSYCOPG:
             self._conn.read_only = True
@@ -135,22 +144,25 @@ class Connection:
             self._conn.autocommit = True
             cur.execute("BEGIN READ ONLY")
 
-    def _end_read_only(self) -> None:
+    def _end_mode(self, read_only: bool) -> None:
+        """Back to ordinary transactions after a read-only or autocommit one."""
         try:
-            if self.driver == PSYCOPG:
+            if read_only and self.driver == PSYCOPG:
                 self._conn.read_only = None
             else:
                 self._conn.autocommit = False
         except Exception:  # noqa: BLE001 - a broken connection: its next use reports it
-            log.warning("could not reset the read-only mode of the connection to %s", self.target)
+            log.warning("could not reset the transaction mode of the connection to %s",
+                        self.target)
 
-    def execute(self, sql: str, params: Params = None) -> int:
-        """Run one statement in its own transaction; returns the driver's row count.
+    def execute(self, sql: str, params: Params = None, *, autocommit: bool = False) -> int:
+        """Run one statement in its own transaction (or, with ``autocommit``, outside any);
+        returns the driver's row count.
 
         Raises:
             WarehouseError (``error``): the statement failed (the message quotes its start).
         """
-        with self.transaction(f"statement {short_sql(sql)}") as cur:
+        with self.transaction(f"statement {short_sql(sql)}", autocommit=autocommit) as cur:
             cur.execute(sql, params)
             return cur.rowcount
 

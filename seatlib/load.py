@@ -17,6 +17,7 @@ from .guards import check_load
 from .lake import gold_key
 from .stages import StageOptions
 from .systems import Systems
+from .warehouse_copy import copy_sources
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,16 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
     db = systems.database
     copy_from = None
     if lake.is_s3 and db.driver == "redshift" and db.iam_role:
-        copy_from = {"status": lake.uri(gold_key(GOLD_STATUS.name, day)),
-                     "capacity": lake.uri(gold_key(GOLD_CAPACITY.name, day)),
-                     "iam_role": db.iam_role}
+        # one-file manifests and the files' own column order (docs/redshift-notes.md §1-§3)
+        copy_from = copy_sources(lake, day, region=systems.settings.warehouse_s3_region)
     schema = systems.settings.warehouse_schema
     with systems.warehouse() as wh:
         wh.ensure_schema(schema)
         check_load(day, status, capacity, wh, schema, systems.settings,
                    allow_drop=options.allow_drop, where=lake.uri(gold_key(GOLD_STATUS.name, day)))
         wh.load_day(schema, day, status, capacity, copy_from=copy_from)
-        n = wh.fetch_frame(
-            f"SELECT COUNT(*) AS n FROM {schema}.seat_status_daily WHERE snapshot_date = %s",
-            (day,))["n"].iloc[0]
+        n = wh.fetch_scalar(  # by position: names may come back upper-case (redshift-notes §8)
+            f"SELECT COUNT(*) FROM {schema}.seat_status_daily WHERE snapshot_date = %s", (day,))
     result = LoadResult(day, len(status), len(capacity), "copy" if copy_from else "insert", int(n))
     log.info("load %s: %d status rows, %d capacity row(s) via %s; warehouse now holds %d rows "
              "for the day", day, result.status_rows, result.capacity_rows, result.method,

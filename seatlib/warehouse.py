@@ -1,17 +1,16 @@
 """The warehouse for Power BI: the gold tables and their views, on PostgreSQL or Redshift.
 
 One interface for PostgreSQL (the demo and the tests: psycopg) and Amazon Redshift (production:
-redshift_connector); connecting, transactions and driver errors are :mod:`seatlib.db`'s. The SQL is
-written once, in the subset both speak; what only Redshift has —
-``COPY ... FROM 's3://...' IAM_ROLE``, late-binding views (``WITH NO SCHEMA BINDING``), sort keys —
-lives in :class:`RedshiftDialect`, next to its plain :class:`PostgresDialect` twin. The dialect
-follows the *server* (``SELECT version()``), not the driver, so redshift_connector talking to
-PostgreSQL through pgbouncer (the tests) uses PostgreSQL's SQL.
+redshift_connector); connecting, transactions and driver errors are :mod:`seatlib.db`'s, the SQL
+text (tables, views, and what only Redshift has: ``COPY`` through a manifest, late-binding views,
+sort keys) is :mod:`seatlib.warehouse_sql`'s. The dialect follows the *server* (``SELECT
+version()``), not the driver, so redshift_connector talking to PostgreSQL through pgbouncer (the
+tests) uses PostgreSQL's SQL.
 
 Every driver error is turned into a :class:`~seatlib.errors.WarehouseError` naming the operation and
-the table or query; input that breaks a contract raises :class:`~seatlib.errors.DataQualityError`
-before anything is written. Passwords are never logged nor put in a message. The company
-database (module status) is :mod:`seatlib.company`'s.
+the table or query; input that breaks a contract (a text wider than its column included) raises
+:class:`~seatlib.errors.DataQualityError` before anything is written. Passwords are never logged
+nor put in a message. The company database (module status) is :mod:`seatlib.company`'s.
 
 Typical use::
 
@@ -25,196 +24,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
 from .config import DatabaseSettings
-from .contracts import (GOLD_CAPACITY, GOLD_STATUS, TYPES, Contract, check_columns, check_not_null,
-                        check_unique, to_python)
+from .contracts import (Contract, check_columns, check_not_null, check_unique, to_python)
 from .db import Connection, Params, connect as connect_database
 from .errors import DataQualityError, WarehouseError
 from .values import is_identifier
+from .warehouse_sql import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW,  # noqa: F401
+                            STATUS_TABLE, TABLES, CopySource, Dialect, PostgresDialect,
+                            RedshiftDialect, column_type, create_table_sql, dialect_for_version,
+                            insert_sql, literal, lock_sql, parameter_type, varchar_bytes,
+                            view_definitions, widen_column_sql)
 
 log = logging.getLogger(__name__)
 
-#: Gold tables in the warehouse, with the contract each one holds.
-STATUS_TABLE = "seat_status_daily"
-CAPACITY_TABLE = "seat_capacity_daily"
-TABLES: dict[str, Contract] = {STATUS_TABLE: GOLD_STATUS, CAPACITY_TABLE: GOLD_CAPACITY}
-#: Views for Power BI (see docs/powerbi.md).
-STATUS_LATEST_VIEW = "v_seat_status_latest"
-CAPACITY_VIEW = "v_seat_capacity"
-
 #: Rows per multi-row INSERT statement (13 columns x 500 = 6,500 parameters, well under the limits).
 BATCH_ROWS = 500
-
-_S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+")
-_ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/\-]+")
-
-#: Columns wider than the default VARCHAR(256).
-WIDE_COLUMNS: dict[str, str] = {"admin_email": "VARCHAR(4096)"}  # "; "-joined list of emails
-
-def column_type(column: str, logical: str) -> str:
-    """The SQL type of a contract column (``admin_email`` is wider than other strings)."""
-    return WIDE_COLUMNS.get(column) or TYPES[logical].sql_type
-
-
-def _literal(text: str) -> str:
-    """A single-quoted SQL string literal (for the few statements that take no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-# --------------------------------------------------------------------------------------------
-# Dialects: the only place that knows SQL which differs between PostgreSQL and Redshift.
-# --------------------------------------------------------------------------------------------
-
-
-class Dialect:
-    """What differs between the servers; everything else in this module is shared SQL.
-
-    Attributes:
-        name: ``"postgres"`` or ``"redshift"``.
-        supports_s3_copy: whether :meth:`copy_from_s3` can be used.
-    """
-
-    name = "generic"
-    supports_s3_copy = False
-
-    def table_options(self, contract: Contract) -> str:
-        """Text after ``CREATE TABLE t (...)`` (distribution, sort key)."""
-        raise NotImplementedError
-
-    def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """The ``CREATE VIEW`` statement for a Power BI view."""
-        raise NotImplementedError
-
-    def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
-        """The statement loading one CSV file from S3 into ``table``."""
-        raise NotImplementedError
-
-
-class PostgresDialect(Dialect):
-    """Plain PostgreSQL (the demo and the tests)."""
-
-    name = "postgres"
-    supports_s3_copy = False
-
-    def table_options(self, contract: Contract) -> str:
-        """Nothing: PostgreSQL has no distribution or sort keys."""
-        return ""
-
-    def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """A plain (schema-bound) view."""
-        return f"CREATE VIEW {qualified_name} AS\n{select_sql}"
-
-    def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
-        """PostgreSQL cannot read S3.
-
-        Raises:
-            WarehouseError: always; load through INSERT (no ``copy_from``) instead.
-        """
-        raise WarehouseError(f"COPY from S3 ({s3_url}) needs Redshift; this warehouse is "
-                             f"PostgreSQL: call load_day without copy_from")
-
-
-class RedshiftDialect(Dialect):
-    """Amazon Redshift: sort key on the day, late-binding views, COPY from S3 with an IAM role."""
-
-    name = "redshift"
-    supports_s3_copy = True
-
-    def table_options(self, contract: Contract) -> str:
-        """Distribution chosen by Redshift; rows sorted by day (every query filters on it)."""
-        return " DISTSTYLE AUTO SORTKEY (snapshot_date)"
-
-    def create_view(self, qualified_name: str, select_sql: str) -> str:
-        """A late-binding view: it survives the tables below it being altered or re-created."""
-        return f"CREATE VIEW {qualified_name} AS\n{select_sql}\nWITH NO SCHEMA BINDING"
-
-    def copy_from_s3(self, table: str, columns: Sequence[str], s3_url: str, iam_role: str) -> str:
-        """``COPY`` one CSV file (a header row, then ``columns`` in that order) from S3.
-
-        Empty and blank fields become NULL; timestamps are parsed by Redshift ('auto').
-
-        Raises:
-            WarehouseError: the URL is not ``s3://bucket/key`` or the role is not an IAM role ARN.
-        """
-        if not _S3_URL.fullmatch(s3_url):
-            raise WarehouseError(f"COPY source {s3_url!r} is not an s3://bucket/key URL")
-        if not _ROLE_ARN.fullmatch(iam_role):
-            raise WarehouseError(f"COPY IAM role {iam_role!r} is not an IAM role ARN "
-                                 f"(arn:aws:iam::<account>:role/<name>); set REDSHIFT_IAM_ROLE")
-        return (f"COPY {table} ({', '.join(columns)}) FROM {_literal(s3_url)} "
-                f"IAM_ROLE {_literal(iam_role)} CSV IGNOREHEADER 1 TIMEFORMAT 'auto' "
-                f"EMPTYASNULL BLANKSASNULL")
-
-
-def dialect_for_version(version: str) -> Dialect:
-    """The dialect of a server from its ``SELECT version()`` text (Redshift names itself there)."""
-    return RedshiftDialect() if "redshift" in version.lower() else PostgresDialect()
-
-
-# --------------------------------------------------------------------------------------------
-# Generated SQL shared by both dialects.
-# --------------------------------------------------------------------------------------------
-
-
-def create_table_sql(dialect: Dialect, schema: str, table: str, contract: Contract) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for a gold table; ``snapshot_date`` is NOT NULL."""
-    cols = ",\n  ".join(
-        f"{c} {column_type(c, t)}" + (" NOT NULL" if c == "snapshot_date" else "")
-        for c, t in contract.columns.items())
-    return (f"CREATE TABLE IF NOT EXISTS {schema}.{table} (\n  {cols}\n)"
-            f"{dialect.table_options(contract)}")
-
-
-def view_definitions(schema: str) -> dict[str, str]:
-    """The SELECT of each Power BI view, by view name.
-
-    * ``v_seat_status_latest``: the rows of ``seat_status_daily`` for its latest ``snapshot_date``.
-    * ``v_seat_capacity``: ``seat_capacity_daily`` over time, plus ``seats_used_pct`` (0-100,
-      NULL when nothing is allocated), ``seats_reclaimable`` (seats held by rows flagged
-      ``reclaimable`` that day) and ``workspaces_reclaimable`` (how many such rows).
-    """
-    status_cols = ", ".join(GOLD_STATUS.columns)
-    capacity_cols = ", ".join(f"c.{col}" for col in GOLD_CAPACITY.columns)
-    return {
-        STATUS_LATEST_VIEW: (
-            f"SELECT {status_cols}\n"
-            f"FROM {schema}.{STATUS_TABLE}\n"
-            f"WHERE snapshot_date = (SELECT MAX(snapshot_date) FROM {schema}.{STATUS_TABLE})"
-        ),
-        CAPACITY_VIEW: (
-            f"SELECT {capacity_cols},\n"
-            f"  CAST(CASE WHEN c.seats_allocated > 0\n"
-            f"            THEN 100.0 * c.seats_used / c.seats_allocated END AS DOUBLE PRECISION)"
-            f" AS seats_used_pct,\n"
-            f"  COALESCE(r.seats_reclaimable, 0) AS seats_reclaimable,\n"
-            f"  COALESCE(r.workspaces_reclaimable, 0) AS workspaces_reclaimable\n"
-            f"FROM {schema}.{CAPACITY_TABLE} c\n"
-            f"LEFT JOIN (\n"
-            f"  SELECT snapshot_date,\n"
-            f"    SUM(CASE WHEN reclaimable THEN COALESCE(seats_held, 0) ELSE 0 END)"
-            f" AS seats_reclaimable,\n"
-            f"    SUM(CASE WHEN reclaimable THEN 1 ELSE 0 END) AS workspaces_reclaimable\n"
-            f"  FROM {schema}.{STATUS_TABLE}\n"
-            f"  GROUP BY snapshot_date\n"
-            f") r ON r.snapshot_date = c.snapshot_date"
-        ),
-    }
-
-
-def insert_sql(table: str, columns: Sequence[str], types: Sequence[str], n_rows: int) -> str:
-    """A multi-row ``INSERT ... VALUES`` with ``%s`` parameters, each cast to its column type.
-
-    The casts make the statement independent of how a driver types its parameters (psycopg and
-    redshift_connector differ) and of all-NULL columns.
-    """
-    row = "(" + ", ".join(f"CAST(%s AS {t})" for t in types) + ")"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * n_rows)
 
 
 def _view_tag(sql: str) -> str:
@@ -265,7 +94,33 @@ def day_rows(df: pd.DataFrame, contract: Contract, day: dt.date) -> list[tuple[A
     if other:
         raise DataQualityError(f"{contract.name} ({where}): rows of other day(s) {other[:5]}; "
                                f"every snapshot_date must be {day}")
+    check_widths(rows, contract, where)
     return rows
+
+
+def check_widths(rows: Sequence[tuple[Any, ...]], contract: Contract, where: str) -> None:
+    """Every text fits its column, counted in UTF-8 bytes as Redshift counts VARCHAR(n)
+    (docs/redshift-notes.md §7), so a value is never cut and PostgreSQL accepts exactly what
+    Redshift does.
+
+    Raises:
+        DataQualityError: naming the row (its key), the column, the value's size and the width.
+    """
+    names = list(contract.columns)
+    for i, (col, logical) in enumerate(contract.columns.items()):
+        width = varchar_bytes(col, logical)
+        if width is None:
+            continue
+        for n, row in enumerate(rows):
+            value = row[i]
+            size = len(value.encode("utf-8")) if isinstance(value, str) else 0
+            if size > width:
+                key = {k: row[names.index(k)] for k in contract.key}
+                raise DataQualityError(
+                    f"{contract.name} ({where}): row {n} {key}: column {col!r} is {size} bytes "
+                    f"of UTF-8 ({len(value)} characters), wider than the warehouse column "
+                    f"VARCHAR({width}) (bytes); nothing was written: widen "
+                    f"warehouse_sql.VARCHAR_BYTES[{col!r}] or shorten the value at its source")
 
 
 def _as_date(value: Any) -> dt.date:
@@ -298,7 +153,7 @@ def connect(db: DatabaseSettings, *, dialect: Dialect | None = None) -> Warehous
     """
     wh = Warehouse(connect_database(db), iam_role=db.iam_role)
     try:
-        version = str(wh.fetch_frame("SELECT version() AS v").iloc[0, 0])
+        version = str(wh.fetch_scalar("SELECT version()"))
     except BaseException:
         wh.close()
         raise
@@ -375,6 +230,19 @@ class Warehouse:
         """
         return self._db.fetch_frame(sql, params)
 
+    def fetch_scalar(self, sql: str, params: Params = None) -> Any:
+        """The first value of the first row of a query, by position: a cluster with
+        ``describe_field_name_in_uppercase`` on names result columns in upper case
+        (docs/redshift-notes.md §8), so callers never index results by name.
+
+        Raises:
+            WarehouseError: the query failed or returned no row.
+        """
+        frame = self._db.fetch_frame(sql, params)
+        if frame.empty:
+            raise WarehouseError(f"query {sql[:80]!r} on {self.target} returned no row")
+        return frame.iloc[0, 0]
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self._db.close()
@@ -388,88 +256,135 @@ class Warehouse:
     # -- warehouse schema ----------------------------------------------------------------------
 
     def ensure_schema(self, schema: str) -> list[str]:
-        """Create or migrate the gold schema, in one transaction.
+        """Create or migrate the gold schema.
 
-        Creates the schema and the tables when missing; adds (ALTER TABLE ADD COLUMN, nullable) any
-        contract column a table lacks, never dropping a column or a row; then (re)creates the views
-        whose definition changed (late-binding on Redshift). Running it again is a no-op.
+        Creates the schema (only when it is missing: ``CREATE SCHEMA IF NOT EXISTS`` would need
+        the database-level CREATE privilege even for an existing schema, docs/redshift-notes.md
+        §6) and the tables when missing; adds (ALTER TABLE ADD COLUMN, nullable) any contract
+        column a table lacks and widens (ALTER COLUMN TYPE VARCHAR(n)) a text column narrower
+        than the contract's, never dropping a column or a row; then (re)creates the views whose
+        definition changed (late-binding on Redshift). Running it again is a no-op.
+
+        All of it is one transaction, except that Redshift cannot widen a column inside one
+        (§7): there each widening runs on its own, after the transaction.
 
         Returns:
             What was done, e.g. ``["created table seat_monitor.seat_status_daily", ...]``; empty
             when nothing changed.
 
         Raises:
-            WarehouseError: ``schema`` is not a plain identifier, or a statement failed (rolled back).
+            WarehouseError: ``schema`` is not a plain identifier, or a statement failed (rolled
+                back; a widening that failed names the column).
         """
         schema = _identifier(schema, "schema")
         actions: list[str] = []
         with self._db.transaction(f"ensure_schema({schema})") as cur:
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for table, contract in TABLES.items():
-                cur.execute("SELECT column_name FROM information_schema.columns "
-                            "WHERE table_schema = %s AND table_name = %s", (schema, table))
-                existing = {str(r[0]).lower() for r in cur.fetchall()}
-                if not existing:
-                    cur.execute(create_table_sql(self.dialect, schema, table, contract))
-                    actions.append(f"created table {schema}.{table}")
-                    continue
-                for col, logical in contract.columns.items():
-                    if col not in existing:
-                        cur.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {col} "
-                                    f"{column_type(col, logical)}")
-                        actions.append(f"added column {schema}.{table}.{col}")
-                extra = sorted(existing - set(contract.columns))
-                if extra:
-                    log.warning("%s.%s has columns outside the contract (kept, loaded as NULL): %s",
-                                schema, table, extra)
-            cur.execute("SELECT c.relname, d.description FROM pg_class c "
-                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0 "
-                        "WHERE n.nspname = %s AND c.relkind = 'v'", (schema,))
-            tags = {str(name): str(desc or "") for name, desc in cur.fetchall()}
-            for view, select_sql in view_definitions(schema).items():
-                create = self.dialect.create_view(f"{schema}.{view}", select_sql)
-                tag = _view_tag(create)
-                if tags.get(view) == tag:
-                    continue
-                if view in tags:
-                    cur.execute(f"DROP VIEW {schema}.{view}")
-                cur.execute(create)
-                cur.execute(f"COMMENT ON VIEW {schema}.{view} IS {_literal(tag)}")
-                actions.append(f"{'re-created' if view in tags else 'created'} view {schema}.{view}")
+            cur.execute("SELECT COUNT(*) FROM pg_namespace WHERE nspname = %s", (schema,))
+            if not int(cur.fetchone()[0]):
+                cur.execute(f"CREATE SCHEMA {schema}")
+                actions.append(f"created schema {schema}")
+            widen = self._ensure_tables(cur, schema, actions)
+            if widen and self.dialect.widens_in_transaction:
+                self._drop_views(cur, schema)  # PostgreSQL's views bind the column's type
+                for sql, action in widen:
+                    cur.execute(sql)
+                    actions.append(action)
+                widen = []
+            self._ensure_views(cur, schema, actions)
+        for sql, action in widen:
+            self._db.execute(sql, autocommit=True)
+            actions.append(action)
         for action in actions:
             log.info("ensure_schema: %s", action)
         return actions
 
+    def _ensure_tables(self, cur: Any, schema: str, actions: list[str]) -> list[tuple[str, str]]:
+        """Create missing tables, add missing columns; returns the widenings still to run."""
+        widen = []
+        for table, contract in TABLES.items():
+            cur.execute("SELECT column_name, character_maximum_length FROM information_schema.columns "
+                        "WHERE table_schema = %s AND table_name = %s", (schema, table))
+            existing = {str(name).lower(): width for name, width in cur.fetchall()}
+            if not existing:
+                cur.execute(create_table_sql(self.dialect, schema, table, contract))
+                actions.append(f"created table {schema}.{table}")
+                continue
+            for col, logical in contract.columns.items():
+                want = varchar_bytes(col, logical)
+                if col not in existing:
+                    cur.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {col} "
+                                f"{column_type(col, logical)}")
+                    actions.append(f"added column {schema}.{table}.{col}")
+                elif want is not None and existing[col] is not None and int(existing[col]) < want:
+                    widen.append((widen_column_sql(schema, table, col, want),
+                                  f"widened column {schema}.{table}.{col} from "
+                                  f"VARCHAR({int(existing[col])}) to VARCHAR({want})"))
+            extra = sorted(set(existing) - set(contract.columns))
+            if extra:
+                log.warning("%s.%s has columns outside the contract (kept, loaded as NULL): %s",
+                            schema, table, extra)
+        return widen
+
+    @staticmethod
+    def _view_tags(cur: Any, schema: str) -> dict[str, str]:
+        """The views of ``schema`` with their comment (our tag), by name."""
+        cur.execute("SELECT c.relname, d.description FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "LEFT JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0 "
+                    "WHERE n.nspname = %s AND c.relkind = 'v'", (schema,))
+        return {str(name): str(desc or "") for name, desc in cur.fetchall()}
+
+    def _drop_views(self, cur: Any, schema: str) -> None:
+        tags = self._view_tags(cur, schema)
+        for view in view_definitions(schema):
+            if view in tags:
+                cur.execute(f"DROP VIEW {schema}.{view}")
+
+    def _ensure_views(self, cur: Any, schema: str, actions: list[str]) -> None:
+        tags = self._view_tags(cur, schema)
+        for view, select_sql in view_definitions(schema).items():
+            create = self.dialect.create_view(f"{schema}.{view}", select_sql)
+            tag = _view_tag(create)
+            if tags.get(view) == tag:
+                continue
+            if view in tags:
+                cur.execute(f"DROP VIEW {schema}.{view}")
+            cur.execute(create)
+            cur.execute(f"COMMENT ON VIEW {schema}.{view} IS {literal(tag, 'view comment')}")
+            actions.append(f"{'re-created' if view in tags else 'created'} view {schema}.{view}")
+
     # -- loading -------------------------------------------------------------------------------
 
     def load_day(self, schema: str, snapshot_date: dt.date | str, status: pd.DataFrame,
-                 capacity: pd.DataFrame, *, copy_from: Mapping[str, str] | None = None
+                 capacity: pd.DataFrame, *, copy_from: Mapping[str, CopySource] | None = None
                  ) -> LoadResult:
         """Replace one day of both gold tables, atomically.
 
-        In one transaction, for each table: stage the rows in a temporary table (multi-row
-        INSERTs of :data:`BATCH_ROWS` rows, or on Redshift ``COPY`` from S3), DELETE the day from
-        the target, INSERT it from the staging table. Any failure rolls everything back, so the
-        day stays as it was. Re-loading a day gives the same rows; other days are untouched.
+        In one transaction: lock both tables (``LOCK TABLE``: a second load, from any host,
+        waits for this one instead of failing with Redshift's serializable isolation error,
+        docs/redshift-notes.md §5); then for each table stage the rows in a temporary table
+        (multi-row INSERTs of :data:`BATCH_ROWS` rows, or on Redshift ``COPY`` from S3), DELETE
+        the day from the target, INSERT it from the staging table. Any failure rolls everything
+        back, so the day stays as it was. Re-loading a day gives the same rows; other days are
+        untouched.
 
         Args:
             schema: the warehouse schema (made by :meth:`ensure_schema`).
             snapshot_date: the day; every row must carry it.
             status: the gold status rows (GOLD_STATUS columns, any order).
             capacity: the gold capacity row(s) (GOLD_CAPACITY columns).
-            copy_from: Redshift only: ``{"status": "s3://.../seat_status/<day>.csv",
-                "capacity": "s3://...", "iam_role": "arn:aws:iam::...:role/..."}`` (``iam_role``
-                defaults to ``DatabaseSettings.iam_role``). The CSV files hold the same rows as the
-                frames, with a header row and the contract's columns in contract order; the
-                frames are still checked, and the staged row counts must match them.
+            copy_from: Redshift only: ``{"status": CopySource, "capacity": CopySource}``, the
+                gold files (with a header row, columns in any order) through their one-file
+                manifests (:func:`seatlib.warehouse_copy.copy_sources`). The role is
+                ``DatabaseSettings.iam_role``. The frames are still checked, and the staged row
+                counts must match them.
 
         Returns:
             The rows inserted and replaced per table.
 
         Raises:
             DataQualityError: a frame breaks its contract (columns, types, empty required values,
-                a row of another day, a repeated key); nothing was written.
+                a row of another day, a repeated key, a text too wide); nothing was written.
             WarehouseError: a statement failed (naming table, day and step); rolled back.
         """
         schema = _identifier(schema, "schema")
@@ -479,9 +394,10 @@ class Warehouse:
         sources = self._copy_sources(copy_from) if copy_from is not None else None
 
         result = LoadResult(day)
-        at = _LoadStep(STATUS_TABLE)
+        at = _LoadStep(STATUS_TABLE, "lock the tables")
         with self._db.transaction(f"load of {schema} for {day}") as cur:
             try:
+                cur.execute(lock_sql(schema, list(TABLES)))
                 for table, contract, rows in plan:
                     at.table = table
                     replaced, inserted = self._replace_day(cur, at, schema, contract, rows, day,
@@ -499,7 +415,7 @@ class Warehouse:
 
     def _replace_day(self, cur: Any, at: _LoadStep, schema: str, contract: Contract,
                      rows: Sequence[tuple[Any, ...]], day: dt.date,
-                     sources: Mapping[str, str] | None) -> tuple[int, int]:
+                     sources: Mapping[str, CopySource] | None) -> tuple[int, int]:
         """In the open transaction: stage ``rows`` (INSERT, or COPY from ``sources``), delete the
         day from ``at.table``, insert it from the staging table. Returns (replaced, inserted)."""
         table = at.table
@@ -513,9 +429,8 @@ class Warehouse:
         else:
             at.step = "COPY from S3 into staging table"
             source = sources["status" if table == STATUS_TABLE else "capacity"]
-            cur.execute(self.dialect.copy_from_s3(stage, list(contract.columns), source,
-                                                  sources["iam_role"]))
-            self._check_staged(cur, stage, day, len(rows), source)
+            cur.execute(self.dialect.copy_from_s3(stage, source, self._iam_role))
+            self._check_staged(cur, stage, day, len(rows), source.data_url)
         at.step = "delete the day"
         cur.execute(f"DELETE FROM {schema}.{table} WHERE snapshot_date = %s", (day,))
         replaced = max(cur.rowcount, 0)
@@ -530,7 +445,7 @@ class Warehouse:
                     rows: Sequence[tuple[Any, ...]]) -> None:
         """INSERT ``rows`` into the staging table, :data:`BATCH_ROWS` rows per statement."""
         columns = list(contract.columns)
-        types = [column_type(c, t) for c, t in contract.columns.items()]
+        types = [parameter_type(c, t) for c, t in contract.columns.items()]
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start:start + BATCH_ROWS]
             params = [value for row in batch for value in row]
@@ -547,22 +462,20 @@ class Warehouse:
                                    f"day); the checked frame has {expected} row(s) of {day}; "
                                    f"rolled back, {day} is as it was")
 
-    def _copy_sources(self, copy_from: Mapping[str, str]) -> dict[str, str]:
+    def _copy_sources(self, copy_from: Mapping[str, CopySource]) -> dict[str, CopySource]:
         if not self.dialect.supports_s3_copy:
             raise WarehouseError(f"copy_from (COPY from S3) needs Redshift; {self.target} is "
                                  f"{self.dialect.name}: call load_day without copy_from")
-        iam_role = copy_from.get("iam_role") or self._iam_role
-        missing = [k for k in ("status", "capacity") if not copy_from.get(k)]
-        missing += [] if iam_role else ["iam_role"]
+        missing = [k for k in ("status", "capacity")
+                   if not isinstance(copy_from.get(k), CopySource)]
+        missing += [] if self._iam_role else ["iam_role (REDSHIFT_IAM_ROLE)"]
         if missing:
-            raise WarehouseError(f"copy_from needs 'status' and 'capacity' S3 URLs and an "
-                                 f"'iam_role' (or REDSHIFT_IAM_ROLE); missing: {missing}")
-        return {"status": copy_from["status"], "capacity": copy_from["capacity"],
-                "iam_role": iam_role}
+            raise WarehouseError(f"copy_from needs a CopySource for 'status' and 'capacity' and "
+                                 f"an IAM role (REDSHIFT_IAM_ROLE); missing: {missing}")
+        return {"status": copy_from["status"], "capacity": copy_from["capacity"]}
 
 
 def _identifier(name: str, what: str) -> str:
     if not is_identifier(name):
         raise WarehouseError(f"{what} name {name!r} is not a plain identifier")
     return name.lower()
-

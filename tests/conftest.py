@@ -10,4 +10,4 @@ Shared fixtures live in ``tests/fixtures/``, one module per external system, loa
 """
 
 pytest_plugins = ["tests.fixtures.pg", "tests.fixtures.zoho", "tests.fixtures.lake",
-                  "tests.fixtures.demo", "tests.fixtures.reclaim"]
+                  "tests.fixtures.demo", "tests.fixtures.reclaim", "tests.fixtures.warehouse"]

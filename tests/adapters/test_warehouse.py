@@ -15,68 +15,9 @@ from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, coerce
 from seatlib.db import parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
-                               PostgresDialect, RedshiftDialect, Warehouse, connect)
+                               CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect)
+from tests.fixtures.warehouse import DAY1, DAY2, ROLE, capacity_frame, status_frame
 from tests.fixtures.pg import free_port
-
-DAY1 = dt.date(2025, 3, 1)
-DAY2 = dt.date(2025, 3, 2)
-ROLE = "arn:aws:iam::123456789012:role/seat-monitor-copy"
-
-
-# ---------------------------------------------------------------------------------------------
-# Frames as the gold stage makes them (pandas 3 dtypes, missing values in every nullable kind).
-# ---------------------------------------------------------------------------------------------
-
-
-def status_frame(day: dt.date, n: int = 4, *, seats: int = 1) -> pd.DataFrame:
-    """n rows: n-1 client workspaces and, last, one unmatched workspace full of missing values."""
-    k = n - 1
-    reclaimable = [i % 3 == 1 for i in range(k)] + [False]
-    return pd.DataFrame({
-        "snapshot_date": [day] * n,
-        "client_id": pd.array([1000 + i for i in range(k)] + [None], dtype="Int64"),
-        "workspace_id": [f"ws{i}" for i in range(n)],
-        "workspace_name": [f"{1000 + i} Client {i}" for i in range(k)] + ["Sandbox"],
-        "workspace_created_at": pd.to_datetime(["2024-01-02T03:04:05+02:00"] * k + [None], utc=True),
-        "admin_email": [f"admin{i}@example.com" for i in range(k)] + [None],  # str dtype, NaN
-        "seat_held": pd.array([True] * k + [False], dtype="boolean"),
-        "seats_held": pd.array([seats] * k + [0], dtype="Int64"),
-        "last_access_at": pd.to_datetime(["2025-02-27T10:00:00Z"] * k + [None], utc=True),
-        "days_since_last_access": pd.array([2] * k + [None], dtype="Int64"),
-        "module_active": pd.array([True] * k + [None], dtype="boolean"),
-        "status": ["inactive" if r else "active" for r in reclaimable[:k]] + ["unmatched"],
-        "reclaimable": pd.array(reclaimable, dtype="boolean"),
-    })
-
-
-def capacity_frame(day: dt.date, *, used: int = 40, allocated: int = 50) -> pd.DataFrame:
-    return pd.DataFrame({
-        "snapshot_date": pd.to_datetime([day]),  # datetime64, unlike status_frame's dates
-        "seats_allocated": [allocated],
-        "seats_used": [used],
-        "seats_free": [allocated - used],
-        "seats_held_by_clients": [30],
-        "seats_held_by_ex_clients": [2],
-        "seats_held_by_inactive_clients": [3],
-        "seats_held_unmatched": [1],
-        "seats_other": [used - 30],
-        "paying_without_user": [4],
-        "usage_share": [used / allocated if allocated else 0.0],
-    })
-
-
-@pytest.fixture(scope="module")
-def wh(pg_dsn: str):
-    with connect(DatabaseSettings(dsn=pg_dsn)) as conn:
-        yield conn
-
-
-@pytest.fixture
-def schema(wh: Warehouse) -> str:
-    """A fresh gold schema for one test."""
-    name = f"gold_{uuid.uuid4().hex[:8]}"
-    wh.ensure_schema(name)
-    return name
 
 
 def table_rows(wh: Warehouse, schema: str, table: str) -> pd.DataFrame:
@@ -95,10 +36,11 @@ def scalar(wh: Warehouse, sql: str, params=None):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres_only  # ::regclass
 def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Warehouse):
     name = f"gold_{uuid.uuid4().hex[:8]}"
     actions = wh.ensure_schema(name)
-    assert actions == [f"created table {name}.{STATUS_TABLE}", f"created table {name}.{CAPACITY_TABLE}",
+    assert actions == [f"created schema {name}", f"created table {name}.{STATUS_TABLE}", f"created table {name}.{CAPACITY_TABLE}",
                        f"created view {name}.{STATUS_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
     types = wh.fetch_frame("SELECT column_name, data_type, character_maximum_length AS n "
                            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
@@ -107,7 +49,7 @@ def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Wareho
     assert types.loc["snapshot_date", "data_type"] == "date"
     assert types.loc["client_id", "data_type"] == "bigint"
     assert types.loc["workspace_created_at", "data_type"] == "timestamp without time zone"
-    assert types.loc["admin_email", "n"] == 4096 and types.loc["workspace_name", "n"] == 256
+    assert types.loc["admin_email", "n"] == 4096 and types.loc["workspace_name", "n"] == 2048
     assert types.loc["reclaimable", "data_type"] == "boolean"
     usage = scalar(wh, "SELECT data_type FROM information_schema.columns WHERE table_schema = %s "
                        "AND table_name = %s AND column_name = 'usage_share'", (name, CAPACITY_TABLE))
@@ -249,6 +191,7 @@ def test_a_type_violation_mid_load_rolls_everything_back(wh: Warehouse, schema: 
     _assert_unchanged(wh, schema, before)
 
 
+@pytest.mark.postgres_only  # ADD CONSTRAINT ... CHECK
 def test_a_failure_after_the_delete_leaves_the_day_as_it_was(wh: Warehouse, schema: str):
     wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
     before = _snapshot(wh, schema)
@@ -305,7 +248,7 @@ def test_load_day_accepts_a_date_string_and_rejects_copy_from_on_postgres(wh: Wa
     assert wh.load_day(schema, "2025-03-01", status_frame(DAY1), capacity_frame(DAY1)).inserted
     with pytest.raises(WarehouseError, match="needs Redshift"):
         wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
-                    copy_from={"status": "s3://b/s.csv", "capacity": "s3://b/c.csv", "iam_role": ROLE})
+                    copy_from={"status": _source("seat_status"), "capacity": _source("seat_capacity")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,23 +256,10 @@ def test_load_day_accepts_a_date_string_and_rejects_copy_from_on_postgres(wh: Wa
 # ---------------------------------------------------------------------------------------------
 
 
-def test_redshift_copy_statement():
-    sql = RedshiftDialect().copy_from_s3("seatmon_stage_x", ["snapshot_date", "client_id"],
-                                         "s3://lake-bucket/gold/seat_status/2025-03-01.csv", ROLE)
-    assert sql == ("COPY seatmon_stage_x (snapshot_date, client_id) "
-                   "FROM 's3://lake-bucket/gold/seat_status/2025-03-01.csv' "
-                   "IAM_ROLE 'arn:aws:iam::123456789012:role/seat-monitor-copy' "
-                   "CSV IGNOREHEADER 1 TIMEFORMAT 'auto' EMPTYASNULL BLANKSASNULL")
-
-
-@pytest.mark.parametrize("url, role, message", [
-    ("https://lake-bucket/x.csv", ROLE, "not an s3://bucket/key URL"),
-    ("s3://lake-bucket/x.csv' IAM_ROLE 'evil", ROLE, "not an s3://bucket/key URL"),
-    ("s3://lake-bucket/x.csv", "seat-monitor-copy", "not an IAM role ARN"),
-])
-def test_redshift_copy_rejects_bad_sources(url: str, role: str, message: str):
-    with pytest.raises(WarehouseError, match=message):
-        RedshiftDialect().copy_from_s3("t", ["a"], url, role)
+def _source(table: str, columns=("snapshot_date", "client_id"), region: str = "") -> CopySource:
+    data = f"s3://lake-bucket/gold/{table}/2025-03-01.csv"
+    return CopySource(manifest_url=data + ".manifest", data_url=data, columns=tuple(columns),
+                      region=region)
 
 
 def test_redshift_views_are_late_binding_and_tables_sorted_by_day():
@@ -340,7 +270,8 @@ def test_redshift_views_are_late_binding_and_tables_sorted_by_day():
     table = warehouse.create_table_sql(rs, "gold", STATUS_TABLE, GOLD_STATUS)
     assert table.startswith(f"CREATE TABLE IF NOT EXISTS gold.{STATUS_TABLE} (")
     assert table.endswith(") DISTSTYLE AUTO SORTKEY (snapshot_date)")
-    assert "admin_email VARCHAR(4096)" in table and "snapshot_date DATE NOT NULL" in table
+    assert "admin_email VARCHAR(4096)" in table and "workspace_name VARCHAR(2048)" in table
+    assert "snapshot_date DATE NOT NULL" in table
     assert warehouse.create_table_sql(pg, "gold", STATUS_TABLE, GOLD_STATUS).endswith(")")
     # every view reads its tables schema-qualified (a late-binding view requires it)
     for sql in warehouse.view_definitions("gold").values():
@@ -363,12 +294,12 @@ def test_copy_from_runs_copy_into_staging_and_rolls_back_when_it_fails(pg_dsn: s
     with connect(db, dialect=RedshiftDialect()) as rs:
         with pytest.raises(WarehouseError) as err:
             rs.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
-                        copy_from={"status": "s3://lake-bucket/gold/seat_status/2025-03-01.csv",
-                                   "capacity": "s3://lake-bucket/gold/seat_capacity/2025-03-01.csv"})
+                        copy_from={"status": _source("seat_status", GOLD_STATUS.columns),
+                                   "capacity": _source("seat_capacity", GOLD_CAPACITY.columns)})
         assert "step 'COPY from S3 into staging table'" in str(err.value)
         with pytest.raises(WarehouseError, match="missing: \\['capacity'\\]"):
             rs.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1),
-                        copy_from={"status": "s3://lake-bucket/s.csv"})
+                        copy_from={"status": _source("seat_status")})
     _assert_unchanged(wh, schema, before)
 
 
@@ -415,7 +346,7 @@ def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: 
     other = f"gold_rs_{uuid.uuid4().hex[:6]}"
     with connect(DatabaseSettings(dsn=redshift_dsn)) as rs:
         assert rs.dialect.name == "postgres" and "Redshift database" in rs.target
-        assert len(rs.ensure_schema(other)) == 4
+        assert len(rs.ensure_schema(other)) == 5  # schema, 2 tables, 2 views
         assert rs.ensure_schema(other) == []
         result = rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1))
         assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}

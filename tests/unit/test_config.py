@@ -58,7 +58,7 @@ def test_example_documents_every_key():
     raw = tomllib.loads((cfg.REPO_ROOT / "config" / "seat-monitor.example.toml").read_text())
     assert set(raw["zoho"]) == {f.name for f in dataclasses.fields(cfg.ZohoSettings)}
     assert {s: set(t) for s, t in raw.items() if s != "zoho"} == {
-        "lake": {"url"}, "company": {"module_status_query"}, "warehouse": {"schema"},
+        "lake": {"url"}, "company": {"module_status_query"}, "warehouse": {"schema", "s3_region"},
         "gold": {"inactive_days"},
         "report": {"capacity_warning_share"} | {f.name for f in dataclasses.fields(cfg.ReportSettings)},
         "alerts": {f.name for f in dataclasses.fields(cfg.AlertSettings)},

@@ -11,7 +11,6 @@ import copy
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import pytest
 
