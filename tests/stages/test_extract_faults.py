@@ -522,3 +522,11 @@ def test_docstring_lists_every_case():
         assert row.rstrip().endswith(case.outcome), f"{case.id}: docstring says otherwise"
         assert case.fault in row, f"{case.id}: fault text differs from the docstring"
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+def test_the_readme_shows_the_current_matrix():
+    from seatlib.config import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert matrix_markdown().strip() in readme, (
+        "README.md's fault matrix is out of date: paste matrix_markdown()'s output over it")
