@@ -9,7 +9,7 @@ warehouse (and company table) row for row.
 
 Where a kill must land inside one statement, the test holds a PostgreSQL table lock the stage
 needs, waits until the stage is blocked on it, and kills then: the extract inside the company
-database query, the load after its DELETE of one gold table and before its COMMIT.
+database query, the load inside its transaction, waiting for the second of its two table locks.
 """
 
 from __future__ import annotations
@@ -257,15 +257,15 @@ def test_a_second_run_exits_3_at_once_and_the_first_finishes(reference):
 
 def _kill_in_history(settings: cfg.Settings, start: Callable[[], Run]) -> None:
     """The first run fills DAY-1 in-process; kill it between that day's gold and its load: the
-    load waits, inside its transaction, for a lock the test holds on seat_capacity_daily
-    (created beforehand as the run would create it)."""
+    load waits, inside its transaction (its first statement locks both tables), for a lock the
+    test holds on seat_capacity_daily (created beforehand as the run would create it)."""
     server = pg.start_postgres(Path(settings.demo_dir) / "pg")  # the run will reuse it
     with warehouse.connect(cfg.DatabaseSettings(dsn=server.dsn())) as wh:
         wh.ensure_schema(SCHEMA)
     with table_locked(settings, f"{SCHEMA}.seat_capacity_daily", "SHARE") as conn:
         run = start()
         wait_until("the history day's load to wait inside its transaction",
-                   blocked_on_lock(conn, "DELETE FROM seat_monitor.seat_capacity_daily"), run)
+                   blocked_on_lock(conn, "LOCK TABLE seat_monitor.seat_status_daily"), run)
         assert Path(settings.lake_url, gold_key("seat_capacity", PREV)).exists()
         assert_no_survivors(run.kill())
     assert_not_loaded(settings, PREV)
@@ -291,13 +291,14 @@ def _kill_in_silver(settings: cfg.Settings, start: Callable[[], Run]) -> None:
 
 
 def _kill_in_load(settings: cfg.Settings, start: Callable[[], Run]) -> None:
-    """Kill the load inside its transaction: seat_status_daily already deleted and re-inserted
-    for the day, seat_capacity_daily's DELETE waiting for the lock the test holds."""
+    """Kill the load inside its transaction: it holds seat_status_daily's lock and waits for
+    seat_capacity_daily's, which the test holds (the load locks both before it deletes the day,
+    so a load from another host cannot interleave)."""
     run = start()
     wait_until("the load stage", log_has(settings, DAY, f"stage load for {DAY}"), run)
     with table_locked(settings, f"{SCHEMA}.seat_capacity_daily", "SHARE") as conn:
         wait_until("the load to wait inside its transaction",
-                   blocked_on_lock(conn, "DELETE FROM seat_monitor.seat_capacity_daily"), run)
+                   blocked_on_lock(conn, "LOCK TABLE seat_monitor.seat_status_daily"), run)
         assert_no_survivors(run.kill())
     assert_not_loaded(settings, DAY)
 
