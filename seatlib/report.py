@@ -257,7 +257,10 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
                  forecast(capacity, day, settings.report.forecast_days), settings.inactive_days,
                  settings)
     rep.quality, rep.quality_notes = quality.panel(systems.lake, day, capacity, settings)
-    rep.figures = report_charts.figures(rep)
+    rep.figures = report_charts.figures(
+        day=day, capacity=capacity, history=history, latest=latest,
+        threshold=settings.capacity_warning_share, inactive_days=settings.inactive_days,
+        trend=rep.forecast)
     if gaps:
         log.warning("report %s: %d day(s) missing from the history: %s", day, len(gaps),
                     ", ".join(d.isoformat() for d in gaps[:10]))

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from .charts import STATUS_COLORS, STATUS_LABELS, layout
 from .contracts import STATUSES
-
-if TYPE_CHECKING:
-    from .report import Report
+from .forecast import Forecast
 
 #: The access histogram's bins are a week wide up to this many days; older is one "more" bar.
 ACCESS_RANGE_MIN_DAYS = 63
 
 
-def figures(rep: "Report") -> dict[str, go.Figure]:
+def figures(*, day: date, capacity: pd.DataFrame, history: pd.DataFrame, latest: pd.DataFrame,
+            threshold: float, inactive_days: int, trend: Forecast) -> dict[str, go.Figure]:
+    """The report's three charts, by name."""
     return {
-        "capacity": capacity_figure(rep),
-        "statuses": status_figure(rep.history),
-        "last_access": last_access_figure(rep.latest, rep.inactive_days),
+        "capacity": capacity_figure(capacity, threshold, trend, day),
+        "statuses": status_figure(history),
+        "last_access": last_access_figure(latest, inactive_days),
     }
 
 
-def capacity_figure(rep: "Report") -> go.Figure:
+def capacity_figure(c: pd.DataFrame, threshold: float, trend: Forecast, day: date) -> go.Figure:
     """Seats used against capacity over time, split by who holds them, with the trend."""
-    c = rep.capacity
-    threshold = rep.settings.capacity_warning_share
     x = pd.to_datetime(c["snapshot_date"].astype(str))
     active_like = (c["seats_held_by_clients"] - c["seats_held_by_ex_clients"]
                    - c["seats_held_by_inactive_clients"] - c["seats_held_unmatched"])
@@ -52,9 +49,9 @@ def capacity_figure(rep: "Report") -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=(c["seats_allocated"] * threshold).astype(float),
                              name=f"Warning ({threshold:.0%})", mode="lines",
                              line=dict(color="orange", dash="dot")))
-    f = rep.forecast
+    f = trend
     if f.run_out is not None:
-        today = pd.Timestamp(rep.day)
+        today = pd.Timestamp(day)
         used = float(c["seats_used"].iloc[-1])
         end = pd.Timestamp(f.run_out)
         fig.add_trace(go.Scatter(x=[today, end], y=[used, used + f.slope_per_day * (end - today).days],

