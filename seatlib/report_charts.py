@@ -21,7 +21,7 @@ ACCESS_RANGE_MIN_DAYS = 63
 def figures(rep: "Report") -> dict[str, go.Figure]:
     return {
         "capacity": capacity_figure(rep),
-        "statuses": status_figure(rep.history),
+        "statuses": status_figure(rep.daily),
         "last_access": last_access_figure(rep.latest, rep.inactive_days),
     }
 
@@ -63,11 +63,11 @@ def capacity_figure(rep: "Report") -> go.Figure:
     return layout(fig, "Seats used against the allocation", "seats")
 
 
-def status_figure(history: pd.DataFrame) -> go.Figure:
-    """Clients per status per day (released hidden until clicked in the legend)."""
-    counts = (history.groupby(["snapshot_date", "status"]).size().unstack(fill_value=0)
-              .reindex(columns=list(STATUSES), fill_value=0))
-    x = pd.to_datetime(counts.index.astype(str))
+def status_figure(daily: pd.DataFrame) -> go.Figure:
+    """Clients per status per day (released hidden until clicked in the legend), from the
+    daily summary's counts (``n_<status>``)."""
+    counts = pd.DataFrame({s: daily[f"n_{s}"].astype(int).to_numpy() for s in STATUSES})
+    x = pd.to_datetime(daily["snapshot_date"].astype(str))
     fig = go.Figure()
     for s in STATUSES:
         fig.add_trace(go.Bar(x=x, y=counts[s], name=STATUS_LABELS[s], marker_color=STATUS_COLORS[s],
