@@ -115,12 +115,21 @@ def case(pg, work: Path, clients: int, days: int, repeat: int, python: str) -> d
     cmd = [python, "-m", "seatlib.runner", "--config", str(config), "--date", day.isoformat(),
            "--stage", *REBUILD]
     result = measure(cmd, env, repeat)
+    result["notebook"] = measure(notebook_cmd(python, work / name, config), env, repeat)
     result.update(clients=clients, days=days, build_s=round(built, 1),
                   lake_mb=round(_size(lake) / 1e6, 1))
     print(f"  {clients} clients x {days} days: {result['median_s']:.2f} s "
           f"(min {result['min_s']:.2f}, max {result['max_s']:.2f}), peak RSS "
           f"{result['peak_rss_mb']:.0f} MB; built in {built:.0f} s", file=sys.stderr)
     return result
+
+
+def notebook_cmd(python: str, folder: Path, config: Path, client: int = synth_lake.FIRST_ID + 5
+                 ) -> list[str]:
+    """Open the client notebook for one client (papermill, one kernel), as a person would."""
+    return [python, "-m", "papermill", "-k", "python3", "--cwd", str(ROOT), "--no-progress-bar",
+            str(ROOT / "notebooks" / "investigate_client.ipynb"), str(folder / "client.ipynb"),
+            "-p", "client_id", str(client), "-p", "config_path", str(config)]
 
 
 def floor(work: Path, repeat: int, python: str, config: Path, day: date, env: dict) -> dict:
@@ -161,13 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         pg.stop()
     print(f"Machine: {os.cpu_count()} CPU, {platform.machine()}, Python {platform.python_version()}")
-    print("| clients | days | run median s (min-max) | peak RSS MB | lake MB | build s |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| clients | days | run median s (min-max) | peak RSS MB | client notebook s | "
+          "lake MB | build s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
+        nb = r["notebook"]
         print(f"| {r['clients']:,} | {r['days']:,} | {r['median_s']:.2f} ({r['min_s']:.2f}-"
-              f"{r['max_s']:.2f}) | {r['peak_rss_mb']:.0f} | {r['lake_mb']} | {r['build_s']} |")
+              f"{r['max_s']:.2f}) | {r['peak_rss_mb']:.0f} | {nb['median_s']:.2f} "
+              f"({nb['min_s']:.2f}-{nb['max_s']:.2f}) | {r['lake_mb']} | {r['build_s']} |")
     print(f"| empty notebooks | | {empty['median_s']:.2f} ({empty['min_s']:.2f}-"
-          f"{empty['max_s']:.2f}) | {empty['peak_rss_mb']:.0f} | | |")
+          f"{empty['max_s']:.2f}) | {empty['peak_rss_mb']:.0f} | | | |")
+    print(f"client notebook flat ratio "
+          f"{last[-1]['notebook']['median_s'] / last[0]['notebook']['median_s']:.3f}")
     flat = last[-1]["median_s"] / last[0]["median_s"]
     fl = last[-1]["median_s"] / empty["median_s"]
     peak = max(r["peak_rss_mb"] for r in last)
