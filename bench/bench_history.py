@@ -78,17 +78,21 @@ def empty_notebooks(work: Path) -> Path:
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB of the process and every descendant it reaped)."""
+    """(wall seconds, peak RSS in MB of the largest process of the run).
+
+    The peak comes from ``/usr/bin/time -f %M`` around the command: the figure of this
+    process's own ``wait4`` would include the pages of the forked copy of this (large, after
+    building a lake) process before it executes the command.
+    """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(["/usr/bin/time", "-f", "PEAK-RSS-KB %M", *cmd], cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err[-3000:]}")
-    return wall, usage.ru_maxrss / 1024
+    peak = [line for line in err.splitlines() if line.startswith("PEAK-RSS-KB ")][-1]
+    return wall, int(peak.split()[1]) / 1024
 
 
 def measure(cmd: list[str], env: dict, repeat: int) -> dict:
