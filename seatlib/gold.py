@@ -31,6 +31,7 @@ from datetime import date
 import pandas as pd
 
 from . import config as cfg
+from . import gold_history
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, check_unique, coerce
 from .errors import DataQualityError
 from .guards import check_gold
@@ -221,6 +222,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     latest = max(days_in(lake, f"gold/{GOLD_STATUS.name}/"), default=day)
     if day >= latest:  # a back-filled older day must not replace the latest table
         lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(formula_safe(status)))  # for Excel
+    gold_history.put_day(lake, day, status, capacity)  # what the report and notebook read
     log.info("gold %s: %d rows, %s", day, len(status),
              status["status"].value_counts().to_dict())
     return status, capacity

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import config as cfg
-from . import gold
+from . import gold, gold_history
 from .charts import STATUS_LABELS
 from .contracts import GOLD_CAPACITY, GOLD_STATUS
 from .errors import ConfigError, DataQualityError
@@ -144,17 +144,20 @@ def client_history(systems: Systems, client_id: int) -> ClientHistory:
     from .report import status_since
 
     settings = systems.settings
-    history = gold.read_history(systems.lake, GOLD_STATUS.name)
-    rows = history[history["client_id"] == client_id].sort_values(
-        ["snapshot_date", "workspace_id"], kind="stable").reset_index(drop=True)
+    lake = systems.lake
+    gold_history.ensure(lake)  # a lake from before the compact history: built once
+    days = gold_history.read_summary(lake)["snapshot_date"]
+    rows = gold_history.read_client(lake, int(client_id))  # one bucket, by predicate
     if rows.empty:
-        known = sorted(int(c) for c in history["client_id"].dropna().unique())
+        state = gold_history.read_since(lake, days.iloc[-1]) if len(days) else None
+        ids = state["client_id"].dropna() if state is not None else pd.Series([], dtype="Int64")
+        known = sorted(int(c) for c in ids.unique())
         near = sorted(known, key=lambda c: abs(c - int(client_id)))[:5]
         raise ClientNotFoundError(
             f"client {client_id} is in no day of the gold history ({len(known)} clients over "
-            f"{history['snapshot_date'].nunique()} days in {systems.lake.url}); nearest ids: "
+            f"{len(days)} days in {lake.url}); nearest ids: "
             f"{', '.join(map(str, sorted(near)))}")
-    latest_day = history["snapshot_date"].max()
+    latest_day = days.iloc[-1]
     last = rows.iloc[-1].to_dict()
     since = status_since(rows, last["snapshot_date"]).iloc[-1]
     capacity = gold.read_day(systems.lake, GOLD_CAPACITY.name, latest_day).iloc[0]

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import gold, quality, report_charts
+from . import gold, gold_history, quality, report_charts
 from .charts import STATUS_LABELS
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
 from .errors import LakeError
@@ -57,7 +57,7 @@ class Report:
     day: date
     latest: pd.DataFrame  # gold rows of ``day``, with ``since``
     capacity: pd.DataFrame  # capacity rows, one per day, oldest first
-    history: pd.DataFrame  # gold rows of every day
+    daily: pd.DataFrame  # one row per day: capacity and rows per status (gold_history summary)
     warning: str | None
     missing_days: list[date]
     forecast: Forecast
@@ -240,25 +240,32 @@ def missing_days(days: list[date], until: date) -> list[date]:
 
 
 def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> Report:
-    """Read the gold history up to ``day`` and build the report's figures and lists."""
+    """Read the day's gold and the compact history up to ``day`` and build the report.
+
+    Reads what does not grow with the history: the day's gold rows, its carried-forward
+    since-state, and one summary row per day (:mod:`seatlib.gold_history`).
+    """
     settings = systems.settings
-    history = gold.read_history(systems.lake, GOLD_STATUS.name, until=day)
-    capacity = gold.read_history(systems.lake, GOLD_CAPACITY.name, until=day)
-    if capacity.empty or capacity["snapshot_date"].iloc[-1] != day:
-        raise LakeError(f"no gold for {day} in {systems.lake.url}: run the gold stage first")
-    latest = history[history["snapshot_date"] == day].reset_index(drop=True)
-    since = status_since(history, day)
-    key = latest["client_id"].astype("string").fillna("") + "|" + \
-        latest["workspace_id"].astype("string").fillna("")
-    latest["since"] = key.map(since)
+    lake = systems.lake
+    gold_history.ensure(lake)  # a lake from before the compact history: built once
+    daily = gold_history.read_summary(lake, until=day)
+    if daily.empty or daily["snapshot_date"].iloc[-1] != day:
+        raise LakeError(f"no gold for {day} in {lake.url}: run the gold stage first")
+    capacity = daily[list(GOLD_CAPACITY.names)]
+    latest = gold.read_day(lake, GOLD_STATUS.name, day)
+    state = gold_history.read_since(lake, day)
+    if state is None:  # gold written before the compact history: carry it forward once
+        gold_history.put_since(lake, day, latest, list(daily["snapshot_date"]))
+        state = gold_history.read_since(lake, day)
+    latest["since"] = gold_history.row_key(latest).map(gold_history.since_text(state))
     gaps = missing_days(list(capacity["snapshot_date"]), day)
-    rep = Report(day, latest, capacity, history,
+    rep = Report(day, latest, capacity, daily,
                  capacity_warning(capacity.iloc[-1], settings.capacity_warning_share), gaps,
                  forecast(capacity, day, settings.report.forecast_days), settings.inactive_days,
                  settings)
-    rep.quality, rep.quality_notes = quality.panel(systems.lake, day, capacity, settings)
+    rep.quality, rep.quality_notes = quality.panel(lake, day, capacity, settings)
     rep.figures = report_charts.figures(
-        day=day, capacity=capacity, history=history, latest=latest,
+        day=day, capacity=capacity, daily=rep.daily, latest=latest,
         threshold=settings.capacity_warning_share, inactive_days=settings.inactive_days,
         trend=rep.forecast)
     if gaps:

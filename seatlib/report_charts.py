@@ -15,12 +15,12 @@ from .forecast import Forecast
 ACCESS_RANGE_MIN_DAYS = 63
 
 
-def figures(*, day: date, capacity: pd.DataFrame, history: pd.DataFrame, latest: pd.DataFrame,
+def figures(*, day: date, capacity: pd.DataFrame, daily: pd.DataFrame, latest: pd.DataFrame,
             threshold: float, inactive_days: int, trend: Forecast) -> dict[str, go.Figure]:
     """The report's three charts, by name."""
     return {
         "capacity": capacity_figure(capacity, threshold, trend, day),
-        "statuses": status_figure(history),
+        "statuses": status_figure(daily),
         "last_access": last_access_figure(latest, inactive_days),
     }
 
@@ -60,11 +60,11 @@ def capacity_figure(c: pd.DataFrame, threshold: float, trend: Forecast, day: dat
     return layout(fig, "Seats used against the allocation", "seats")
 
 
-def status_figure(history: pd.DataFrame) -> go.Figure:
-    """Clients per status per day (released hidden until clicked in the legend)."""
-    counts = (history.groupby(["snapshot_date", "status"]).size().unstack(fill_value=0)
-              .reindex(columns=list(STATUSES), fill_value=0))
-    x = pd.to_datetime(counts.index.astype(str))
+def status_figure(daily: pd.DataFrame) -> go.Figure:
+    """Clients per status per day (released hidden until clicked in the legend), from the
+    daily summary's counts (``n_<status>``)."""
+    counts = pd.DataFrame({s: daily[f"n_{s}"].astype(int).to_numpy() for s in STATUSES})
+    x = pd.to_datetime(daily["snapshot_date"].astype(str))
     fig = go.Figure()
     for s in STATUSES:
         fig.add_trace(go.Bar(x=x, y=counts[s], name=STATUS_LABELS[s], marker_color=STATUS_COLORS[s],
