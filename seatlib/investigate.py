@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from . import config as cfg
 from . import gold, gold_history
 from .charts import STATUS_LABELS
-from .contracts import GOLD_CAPACITY, GOLD_STATUS
+from .contracts import GOLD_CAPACITY
 from .errors import ConfigError, DataQualityError
 from .privacy import mask_frame, mask_text
 from .report import unmatched_reason
