@@ -1,7 +1,7 @@
 """The report as HTML pages, and the day's action list as a spreadsheet-safe CSV.
 
-* ``runs/<date>/report.html``: small; loads the shared ``runs/plotly.min.js`` (``../plotly.min.js``),
-  so it opens offline in place.
+* ``runs/<date>/<attempt>/report.html``: small; loads the shared ``runs/plotly.min.js``
+  (``../../plotly.min.js``), so it opens offline in place.
 * ``runs/latest-report.html``: the latest day's page with plotly.js inlined once (about 4.9 MB):
   one self-contained file that works when copied or attached alone. A back-filled older day does
   not replace it.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -172,12 +173,14 @@ def _write(path: Path, data: bytes) -> None:
     Lake(str(path.parent)).write_bytes(path.name, data)
 
 
-def write_html(rep: "Report", path: Path) -> Path:
-    """Save the day's page; plotly.js is shared as ``../plotly.min.js``."""
+def write_html(rep: "Report", path: Path, runs_dir: Path | None = None) -> Path:
+    """Save the day's page; plotly.js is shared as ``runs/plotly.min.js``, linked relatively
+    (``../../plotly.min.js`` from an attempt folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_plotly_js(path.parent.parent)
-    _write(path, page(rep, '<script src="../plotly.min.js"></script>').encode("utf-8"))
+    js = ensure_plotly_js(Path(runs_dir) if runs_dir else path.parent.parent)
+    link = os.path.relpath(js, path.parent).replace(os.sep, "/")
+    _write(path, page(rep, f'<script src="{html.escape(link)}"></script>').encode("utf-8"))
     return path
 
 
@@ -207,7 +210,9 @@ def write_actions(rep: "Report", path: Path) -> Path:
 
 def save(rep: "Report", runs_dir: Path) -> dict[str, Path | None]:
     """Every file of the day under ``runs/``: the page, the latest page, the action list."""
-    day_dir = Path(runs_dir) / rep.day.isoformat()
-    return {"page": write_html(rep, day_dir / "report.html"),
+    from .history import day_dir as attempt_dir
+
+    day_dir = attempt_dir(runs_dir, rep.day)
+    return {"page": write_html(rep, day_dir / "report.html", Path(runs_dir)),
             "latest": write_latest(rep, Path(runs_dir)),
             "actions": write_actions(rep, day_dir / "actions.csv")}
