@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from . import report_runs
 from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS
 from .contracts import STATUSES
 from .privacy import formula_safe, mask_frame, mask_text
@@ -113,6 +114,7 @@ def body(rep: "Report") -> str:
         for fig in rep.figures.values())
     prices = rep.settings.report
     return f"""<h1>Zoho Analytics seats on {rep.day}</h1>
+{report_runs.banner(rep.runs)}
 {banner(rep)}
 <h2>What to do today</h2>{todo(rep)}
 <h2>Key figures</h2>{_table(rep.key_figures(), "", show, "figures")}
@@ -128,7 +130,8 @@ workspaces. The difference is users who administer no workspace (staff, users ad
 <h2>Charts</h2>{charts}
 <h2>Unmatched rows (check by hand)</h2>{_table(rep.unmatched, "None: every row is matched.", show)}
 <h2>Data quality</h2>{quality(rep)}
-<h2>Statuses</h2>{glossary(rep)}"""
+<h2>Statuses</h2>{glossary(rep)}
+<h2>Runs</h2>{report_runs.section(rep.runs, show)}"""
 
 
 def page(rep: "Report", script: str) -> str:

@@ -106,7 +106,7 @@ def backfilled(tmp_path_factory) -> Backfilled:
         finally:
             sim.stop()
             server.stop()
-    log = (Path(settings.runs_dir) / DAYS[-1].isoformat() / "run.log").read_text()
+    log = (Path(settings.runs_dir) / DAYS[-1].isoformat() / "latest" / "run.log").read_text()
     return Backfilled(settings, config, rc, before, tree(lake), rows_before, rows_after, calls, log)
 
 
@@ -145,7 +145,7 @@ def test_no_extract_and_no_zoho_call(backfilled):
     assert backfilled.zoho_calls == 0
     runs = Path(backfilled.settings.runs_dir)
     for day in KEPT[:-1]:  # history days: notebooks only from the back-fill
-        assert sorted(p.name for p in (runs / day.isoformat()).glob("*.ipynb")) == [
+        assert sorted(p.name for p in (runs / day.isoformat() / "latest").glob("*.ipynb")) == [
             "02_silver.ipynb", "03_gold.ipynb", "04_load.ipynb", "05_report.ipynb"]
     assert not (runs / GAP.isoformat()).exists()
 
@@ -155,7 +155,7 @@ def test_the_report_flags_the_missing_day(backfilled):
     settings = cfg.load_settings(backfilled.config, env={})
     for day in DAYS[2:]:
         assert report.run(day, Systems.of(settings)).missing_days == [GAP]
-        html = (Path(settings.runs_dir) / day.isoformat() / "report.html").read_text()
+        html = (Path(settings.runs_dir) / day.isoformat() / "latest" / "report.html").read_text()
         assert f"Days missing from the history: {GAP}" in html
     assert report.run(DAYS[0], Systems.of(settings)).missing_days == []
 
@@ -180,7 +180,7 @@ def test_a_range_without_any_bronze_fails(tmp_path):
     rc = runner.main(["--backfill", DAYS[0].isoformat(), DAYS[1].isoformat(),
                       "--config", write_config(tmp_path)])
     assert rc == runner.EXIT_STAGE_FAILED
-    log = (tmp_path / "runs" / DAYS[1].isoformat() / "run.log").read_text()
+    log = (tmp_path / "runs" / DAYS[1].isoformat() / "latest" / "run.log").read_text()
     assert f"no day of {DAYS[0]}..{DAYS[1]} has bronze in {tmp_path / 'lake'}; nothing was rebuilt" in log
     assert not list((tmp_path / "runs").rglob("*.ipynb"))
 

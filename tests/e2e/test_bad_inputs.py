@@ -59,7 +59,7 @@ class Built:
             server.stop()
 
     def log(self, day: date = LAST) -> str:
-        return (Path(self.settings.runs_dir) / day.isoformat() / "run.log").read_text()
+        return (Path(self.settings.runs_dir) / day.isoformat() / "latest" / "run.log").read_text()
 
     def run(self, *args: str) -> int:
         return runner.main(["--demo", "--config", str(self.config), *args])

@@ -57,7 +57,7 @@ def test_each_day_runs_all_stages(three_days):
     path, settings, codes = three_days
     assert codes == [0, 0, 0]
     for d in DAYS:
-        out = Path(settings.runs_dir) / d.isoformat()
+        out = Path(settings.runs_dir) / d.isoformat() / "latest"
         assert sorted(p.name for p in out.glob("*.ipynb")) == STAGE_NOTEBOOKS
         assert (out / "report.html").stat().st_size > 5_000
     # the first run filled one day of history before it, in-process (no notebooks for it)

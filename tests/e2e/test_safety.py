@@ -121,7 +121,7 @@ def wait_until(what: str, condition: Callable[[], object], run: Run | None = Non
 
 
 def log_has(settings: cfg.Settings, day: date, text: str) -> Callable[[], bool]:
-    path = Path(settings.runs_dir) / day.isoformat() / "run.log"
+    path = Path(settings.runs_dir) / day.isoformat() / "latest" / "run.log"
     return lambda: path.exists() and text in path.read_text(errors="replace")
 
 
@@ -250,7 +250,7 @@ def test_a_second_run_exits_3_at_once_and_the_first_finishes(reference):
     assert "another run is in progress" in err and "not starting a second run" in err
     assert f"pid {reference.run.proc.pid}" in err  # it names the run holding the lock
     assert reference.rc == runner.EXIT_OK
-    assert "another run" not in (Path(reference.settings.runs_dir) / DAY.isoformat() / "run.log").read_text()
+    assert "another run" not in (Path(reference.settings.runs_dir) / DAY.isoformat() / "latest" / "run.log").read_text()
 
 
 # -- killed, then run again --------------------------------------------------------------------------
@@ -566,11 +566,11 @@ def test_the_demo_run_leaves_no_secret_anywhere(reference):
     runs = Path(reference.settings.runs_dir)
     outputs = {"stdout": reference.run.stdout.encode(), "stderr": reference.run.stderr.encode(),
                "second run's stderr": reference.second.stderr.encode()}
-    assert (runs / DAY.isoformat() / "run.log").exists()
-    assert (runs / DAY.isoformat() / "report.html").exists()
+    assert (runs / DAY.isoformat() / "latest" / "run.log").exists()
+    assert (runs / DAY.isoformat() / "latest" / "report.html").exists()
     assert leaks(secrets, {f"runs/{k}": v for k, v in tree(runs).items()},
                  {f"lake/{k}": v for k, v in reference.lake.items()}, outputs) == []
-    assert_parameters_clean(runs / DAY.isoformat(), secrets)
+    assert_parameters_clean(runs / DAY.isoformat() / "latest", secrets)
 
 
 @pytest.mark.slow
@@ -604,7 +604,7 @@ def test_a_production_run_leaves_no_secret_anywhere_even_when_it_fails(tmp_path,
         argv = ["--date", today.isoformat()]
         failed = start_run(tmp_path, config, argv, env)
         assert failed.wait() == runner.EXIT_STAGE_FAILED
-        log_text = (Path(settings.runs_dir) / today.isoformat() / "run.log").read_text()
+        log_text = (Path(settings.runs_dir) / today.isoformat() / "latest" / "run.log").read_text()
         assert "invalid_client" in log_text  # the failure is explained, without the secret
 
         good = start_run(tmp_path, config, argv,
@@ -620,4 +620,4 @@ def test_a_production_run_leaves_no_secret_anywhere_even_when_it_fails(tmp_path,
     assert leaks(secrets, {f"runs/{k}": v for k, v in tree(runs).items()},
                  {f"lake/{k}": v for k, v in tree(Path(settings.lake_url)).items()},
                  outputs) == []
-    assert_parameters_clean(runs / today.isoformat(), secrets)
+    assert_parameters_clean(runs / today.isoformat() / "latest", secrets)
