@@ -58,8 +58,9 @@ class Session:
 
     def store_pending(self) -> None:
         """Store the attempts an earlier run left unstored (killed, or its store failed)."""
+        current = {a.folder for a in self.attempts.values()}
         for folder in history.pending(self.settings.runs_dir):
-            if folder.parent.name not in {d.isoformat() for d in self.attempts}:
+            if folder not in current:
                 try:
                     history.store(self.settings, folder, self.durable)
                 except SeatlibError as exc:

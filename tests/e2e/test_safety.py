@@ -33,7 +33,7 @@ import psutil
 import pytest
 
 from seatlib import config as cfg
-from seatlib import demo, gold, runner, warehouse
+from seatlib import demo, gold, history, runner, warehouse
 from seatlib.contracts import SOURCES
 from seatlib.errors import WarehouseError
 from seatlib.lake import Lake, bronze_key, gold_key, silver_key
@@ -329,10 +329,21 @@ def test_a_run_killed_then_run_again_equals_a_clean_run(reference, tmp_path, pg_
     finally:
         stop_postgres(Path(settings.demo_dir) / "pg")
 
-    lake = tree(Path(settings.lake_url))
-    assert sorted(lake) == sorted(reference.lake)
-    assert [k for k in lake if lake[k] != reference.lake[k]] == []
+    lake, clean = data_files(tree(Path(settings.lake_url))), data_files(reference.lake)
+    assert sorted(lake) == sorted(clean)
+    assert [k for k in lake if lake[k] != clean[k]] == []
     assert database_rows(settings) == reference.rows
+    # the run history keeps the killed attempt beside the one that finished, in the lake too
+    local, stored = (history.attempt_names(p.name for p in (root / DAY.isoformat()).iterdir())
+                     for root in (Path(settings.runs_dir), Path(settings.lake_url) / "runs"))
+    assert len(local) == 2 and stored == local
+    assert "did not end cleanly" in (Path(settings.runs_dir) / DAY.isoformat() / "latest" /
+                                     "run.log").read_text()
+
+
+def data_files(lake: dict[str, bytes]) -> dict[str, bytes]:
+    """The lake without its run history (runs/, runs_ledger/), which every run adds to."""
+    return {k: v for k, v in lake.items() if not k.startswith(("runs/", "runs_ledger/"))}
 
 
 def test_a_kernel_started_by_the_runner_is_killed_with_it(tmp_path):
