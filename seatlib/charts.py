@@ -5,8 +5,8 @@ but nbconvert and other viewers drop it, and plotly's ``notebook`` renderer embe
 plotly.js per notebook. :func:`show` therefore displays each figure as one bundle of two
 representations: plotly's mimetype (JupyterLab, VS Code) and a small ``text/html`` (nbconvert's
 HTML, any browser) holding the figure's JSON and a loader that draws it with the run's shared
-``plotly.min.js``, looked for next to the page, one folder up (``runs/plotly.min.js`` from
-``runs/<date>/``) and in ``../runs/`` (from ``notebooks/``). Where it is found nowhere, the
+``plotly.min.js``, looked for next to the page, one and two folders up (``runs/plotly.min.js``
+from ``runs/<date>/<attempt>/``) and in ``../runs/`` (from ``notebooks/``). Where it is found nowhere, the
 chart's place says so and names the self-contained page, ``runs/latest-report.html``.
 """
 
@@ -50,7 +50,8 @@ GLOSSARY = {
                  "module and no workspace. Check by hand.",
 }
 
-PLOTLY_JS_CANDIDATES = ("plotly.min.js", "../plotly.min.js", "../runs/plotly.min.js")
+PLOTLY_JS_CANDIDATES = ("plotly.min.js", "../plotly.min.js", "../../plotly.min.js",
+                        "../runs/plotly.min.js")
 
 _LOADER = """<script>(function(){var id=%(id)s,cands=%(cands)s;
 function draw(){var s=JSON.parse(document.getElementById(id+"-spec").textContent);

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Mapping
 from .errors import ConfigError
 from .settings import (DATA_CENTERS, DEFAULT_CONFIG, DEMO_CONFIG, REPO_ROOT,  # noqa: F401
                        AlertSettings, DatabaseSettings, ReclaimSettings, ReportSettings,
-                       Settings, ZohoSecrets, ZohoSettings, resolve_path)
+                       RunsSettings, Settings, ZohoSecrets, ZohoSettings, resolve_path)
 from .settings_file import _Section, _check, _show
 from .values import FALSE_WORDS, TRUE_WORDS, parse_flag
 
@@ -96,6 +96,7 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
                                  if k != "capacity_warning_share"}),
         alerts=AlertSettings(**sections["alerts"].model_dump()),
         runs_dir=resolve_path(sections["runs"].dir),
+        runs=_runs(sections["runs"]),
         demo_dir=resolve_path(demo.dir),
         demo_seed=demo.seed,
         demo_history_days=demo.history_days,
@@ -103,6 +104,15 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         reclaim=_reclaim(sections["reclaim"]),
         source=path,
     )
+
+
+def _runs(section: _Section) -> RunsSettings:
+    values = {k: v for k, v in section.model_dump().items() if k != "dir"}
+    url = values["url"]
+    values["url"] = url if not url or url.startswith("s3://") else resolve_path(url)
+    values["max_age_hours"] = float(values["max_age_hours"])
+    values["hung_hours"] = float(values["hung_hours"])
+    return RunsSettings(**values)
 
 
 def _reclaim(section: _Section) -> ReclaimSettings:

@@ -154,6 +154,16 @@ class Lake:
         finally:
             (self._root / staging).unlink(missing_ok=True)
 
+    def delete(self, key: str) -> None:
+        """Remove one object (retention of the run history); a missing one is no error."""
+        try:
+            if self._root is not None:
+                (self._root / key).unlink(missing_ok=True)
+            else:
+                self._client().delete_object(Bucket=self._bucket, Key=self._s3_key(key))
+        except Exception as exc:
+            raise LakeError(f"could not delete {self.uri(key)}: {type(exc).__name__}: {exc}") from None
+
     def exists(self, key: str) -> bool:
         if self._root is not None:
             return (self._root / key).is_file()

@@ -12,10 +12,10 @@ from pathlib import Path
 
 _SECRET_VARS = ("ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "REDSHIFT_PASSWORD",
                 "SEATLIB_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                "SEATLIB_NOTIFY_URLS")
+                "SEATLIB_NOTIFY_URLS", "SEATLIB_HEARTBEAT_URL")
 #: Variables holding several URLs (split on commas and white space): each URL, and each of its
 #: parts that may be a token (user, password, path segments, query values), is a secret too.
-_URL_LIST_VARS = ("SEATLIB_NOTIFY_URLS",)
+_URL_LIST_VARS = ("SEATLIB_NOTIFY_URLS", "SEATLIB_HEARTBEAT_URL")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

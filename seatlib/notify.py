@@ -124,7 +124,9 @@ def channel_name(url: str, index: int) -> str:
 
 def record_alert(settings: cfg.Settings, day: date, record: dict) -> Path:
     """Append ``record`` to ``runs/<day>/alerts.json`` (written whole: temp file, then rename)."""
-    path = Path(settings.runs_dir) / day.isoformat() / "alerts.json"
+    from .history import day_dir
+
+    path = day_dir(settings.runs_dir, day) / "alerts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     records = read_alerts(path)
     records.append(record)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import gold, gold_history, quality, report_charts
+from . import gold, gold_history, quality, report_charts, report_runs
 from .charts import STATUS_LABELS
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
 from .errors import LakeError
@@ -66,6 +66,7 @@ class Report:
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     quality_notes: list[str] = field(default_factory=list)
     figures: dict[str, go.Figure] = field(default_factory=dict)
+    runs: object = None  # report_runs.RunsPanel: freshness and the run ledger (end of the page)
 
     @property
     def today(self) -> pd.Series:
@@ -271,4 +272,5 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
     if gaps:
         log.warning("report %s: %d day(s) missing from the history: %s", day, len(gaps),
                     ", ".join(d.isoformat() for d in gaps[:10]))
+    rep.runs = report_runs.panel(systems.lake, settings, day)
     return rep

@@ -1,7 +1,7 @@
 """The report as HTML pages, and the day's action list as a spreadsheet-safe CSV.
 
-* ``runs/<date>/report.html``: small; loads the shared ``runs/plotly.min.js`` (``../plotly.min.js``),
-  so it opens offline in place.
+* ``runs/<date>/<attempt>/report.html``: small; loads the shared ``runs/plotly.min.js``
+  (``../../plotly.min.js``), so it opens offline in place.
 * ``runs/latest-report.html``: the latest day's page with plotly.js inlined once (about 4.9 MB):
   one self-contained file that works when copied or attached alone. A back-filled older day does
   not replace it.
@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from . import report_runs
 from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS
 from .contracts import STATUSES
 from .privacy import formula_safe, mask_frame, mask_text
@@ -112,6 +114,7 @@ def body(rep: "Report") -> str:
         for fig in rep.figures.values())
     prices = rep.settings.report
     return f"""<h1>Zoho Analytics seats on {rep.day}</h1>
+{report_runs.banner(rep.runs)}
 {banner(rep)}
 <h2>What to do today</h2>{todo(rep)}
 <h2>Key figures</h2>{_table(rep.key_figures(), "", show, "figures")}
@@ -127,7 +130,8 @@ workspaces. The difference is users who administer no workspace (staff, users ad
 <h2>Charts</h2>{charts}
 <h2>Unmatched rows (check by hand)</h2>{_table(rep.unmatched, "None: every row is matched.", show)}
 <h2>Data quality</h2>{quality(rep)}
-<h2>Statuses</h2>{glossary(rep)}"""
+<h2>Statuses</h2>{glossary(rep)}
+<h2>Runs</h2>{report_runs.section(rep.runs, show)}"""
 
 
 def page(rep: "Report", script: str) -> str:
@@ -172,12 +176,14 @@ def _write(path: Path, data: bytes) -> None:
     Lake(str(path.parent)).write_bytes(path.name, data)
 
 
-def write_html(rep: "Report", path: Path) -> Path:
-    """Save the day's page; plotly.js is shared as ``../plotly.min.js``."""
+def write_html(rep: "Report", path: Path, runs_dir: Path | None = None) -> Path:
+    """Save the day's page; plotly.js is shared as ``runs/plotly.min.js``, linked relatively
+    (``../../plotly.min.js`` from an attempt folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_plotly_js(path.parent.parent)
-    _write(path, page(rep, '<script src="../plotly.min.js"></script>').encode("utf-8"))
+    js = ensure_plotly_js(Path(runs_dir) if runs_dir else path.parent.parent)
+    link = os.path.relpath(js, path.parent).replace(os.sep, "/")
+    _write(path, page(rep, f'<script src="{html.escape(link)}"></script>').encode("utf-8"))
     return path
 
 
@@ -207,7 +213,9 @@ def write_actions(rep: "Report", path: Path) -> Path:
 
 def save(rep: "Report", runs_dir: Path) -> dict[str, Path | None]:
     """Every file of the day under ``runs/``: the page, the latest page, the action list."""
-    day_dir = Path(runs_dir) / rep.day.isoformat()
-    return {"page": write_html(rep, day_dir / "report.html"),
+    from .history import day_dir as attempt_dir
+
+    day_dir = attempt_dir(runs_dir, rep.day)
+    return {"page": write_html(rep, day_dir / "report.html", Path(runs_dir)),
             "latest": write_latest(rep, Path(runs_dir)),
             "actions": write_actions(rep, day_dir / "actions.csv")}

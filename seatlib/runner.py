@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -46,7 +47,11 @@ from typing import Callable, Mapping, Sequence
 from . import config as cfg
 from .errors import ConfigError, RunInProgressError, SeatlibError
 from . import log as seatlog
+from .health import pid_alive as _pid_alive
+from .reclaim_cli import _check_reclaim_args, _reclaim_args, reclaim_parameters, run_reclaim  # noqa: F401
+from .session import Session, catch_up, run_kind
 from .stages import NAMES, REBUILD, STAGES
+from .systems import Systems
 
 log = logging.getLogger("seatlib.runner")
 
@@ -78,6 +83,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="let an empty extract, or one that shrank past the guard, through")
     p.add_argument("--config", default=None, help="settings file (default: $SEATLIB_CONFIG or "
                                                   "config/seat-monitor.toml; config/demo.toml with --demo)")
+    p.add_argument("--check", action="store_true",
+                   help="for monitoring: exit 0 with the age of the latest successful daily run, "
+                        "1 when older than [runs] max_age_hours or a run hangs; takes no lock")
+    p.add_argument("--now", default=os.environ.get("SEATLIB_NOW", ""), metavar="TIME",
+                   help="with --check: the time to judge the age at (ISO, UTC; default "
+                        "$SEATLIB_NOW or the clock)")
     _reclaim_args(p)
     _serve_args(p)
     args = p.parse_args(argv)
@@ -88,74 +99,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.backfill and args.backfill[0] > args.backfill[1]:
         p.error("--backfill FROM must not be after TO")
     return args
-
-
-def _reclaim_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("reclaim (run by a person, never by cron; see notebooks/"
-                             "reclaim_seats.ipynb)")
-    g.add_argument("--reclaim", action="store_true",
-                   help="plan freeing seats from the latest gold; a dry run unless --execute")
-    g.add_argument("--approve", metavar="IDS", default="",
-                   help="client ids to deactivate, e.g. 1003,1007")
-    g.add_argument("--approve-file", metavar="FILE", default="",
-                   help="a plan file (runs/<date>/reclaim_plan.csv) with approve = yes on the "
-                        "rows to deactivate")
-    g.add_argument("--remove", metavar="IDS", default="",
-                   help="client ids whose users to REMOVE (permanent); only for users whose "
-                        "deactivation left Zoho's seat counter unchanged")
-    g.add_argument("--execute", action="store_true",
-                   help="make the calls (default: a dry run that changes nothing)")
-    g.add_argument("--show-emails", action="store_true",
-                   help="show addresses unmasked in the plan file and the notebook")
-
-
-def _check_reclaim_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    given = [f"--{n.replace('_', '-')}" for n in ("approve", "approve_file", "remove",
-                                                  "execute", "show_emails") if getattr(args, n)]
-    if given and not args.reclaim:
-        p.error(f"{', '.join(given)} only go with --reclaim")
-    if args.reclaim and (args.backfill or args.stage or args.allow_drop):
-        p.error("--reclaim runs on its own; do not combine it with --backfill, --stage or "
-                "--allow-drop")
-    if args.approve and args.approve_file:
-        p.error("give either --approve IDS or --approve-file FILE, not both")
-    if args.approve_file:
-        path = Path(args.approve_file).expanduser()
-        if not path.is_file():
-            p.error(f"--approve-file: {args.approve_file} is not a file")
-        args.approve_file = str(path.resolve())  # the kernel runs in the repository folder
-    if args.execute and not (args.approve or args.approve_file or args.remove):
-        p.error("--execute needs --approve IDS, --approve-file FILE or --remove IDS: nothing "
-                "is changed in Zoho without a person's approval")
-
-
-def reclaim_parameters(day: date, config_path: str, args: argparse.Namespace) -> dict:
-    """The parameters ``reclaim_seats.ipynb`` gets (no secret among them)."""
-    return {"run_date": day.isoformat(), "config_path": config_path,
-            "approve": args.approve_file or args.approve, "remove": args.remove,
-            "execute": bool(args.execute), "show_emails": bool(args.show_emails)}
-
-
-def run_reclaim(day: date, settings: cfg.Settings, config_path: str, args: argparse.Namespace,
-                env: Mapping[str, str] | None = None) -> int:
-    """Run ``notebooks/reclaim_seats.ipynb`` into ``runs/<day>/`` (an earlier one of the day is
-    kept beside it with its time)."""
-    out_dir = Path(settings.runs_dir) / day.isoformat()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    old = out_dir / "reclaim_seats.ipynb"
-    if old.exists():
-        stamp = datetime.fromtimestamp(old.stat().st_mtime, timezone.utc).strftime("%H%M%S")
-        old.replace(out_dir / f"reclaim_seats.{stamp}.ipynb")
-    params = reclaim_parameters(day, config_path, args)
-    log.info("reclaim for %s: %s", day, "EXECUTE" if args.execute else "dry run")
-    try:
-        execute_notebook("reclaim_seats", out_dir, params, env)
-    except Exception as exc:  # papermill raises PapermillExecutionError
-        ename = getattr(exc, "ename", type(exc).__name__)
-        log.error("reclaim failed: %s: %s; notebook kept at %s", ename,
-                  getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:], old)
-        return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
-    return EXIT_OK
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -191,7 +134,10 @@ def _day(text: str) -> date:
 
 @contextlib.contextmanager
 def run_lock(runs_dir: Path):
-    """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it."""
+    """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it.
+
+    Yields what the file said before (text left by a run that was killed), emptied again on a
+    clean exit (seatlib.health reads it for ``--check``)."""
     path = runs_dir / ".lock"
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
@@ -207,10 +153,14 @@ def run_lock(runs_dir: Path):
             holder = fh.read().strip() or "unknown"
             raise RunInProgressError(f"another run is in progress ({holder}); lock {path}") from None
         fh.seek(0)
+        left = fh.read().strip()
+        fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
         fh.flush()
-        yield
+        yield left
+        fh.seek(0)
+        fh.truncate()
     finally:
         fh.close()  # closing releases the lock, also when the process is killed
 
@@ -306,17 +256,6 @@ def _remove_stale_kernel_dirs() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (ours or not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 def execute_notebook(name: str, out_dir: Path, parameters: dict,
                      env: Mapping[str, str] | None = None) -> Path:
     """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell.
@@ -334,7 +273,8 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict,
 
 
 def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_path: str, *,
-               demo: bool, allow_drop: bool, env: Mapping[str, str] | None = None) -> int:
+               demo: bool, allow_drop: bool, env: Mapping[str, str] | None = None,
+               session: Session | None = None) -> int:
     """Run the named stages for ``day`` in pipeline order, each notebook in its own kernel.
 
     Args:
@@ -343,6 +283,7 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         demo: let extract replay a past day (the demo simulator only).
         allow_drop: the operator's override of the empty/drop guards.
         env: added to each kernel's environment (the demo's stand-ins), never a parameter.
+        session: the run's history (attempt folder ``runs/<date>/<attempt>/``, ledger rows).
 
     Returns:
         EXIT_OK; EXIT_CONFIG when a stage stopped on a configuration or environment error
@@ -350,8 +291,8 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         EXIT_STAGE_FAILED at the first failing stage (its notebook is kept and the
         later stages do not run).
     """
-    out_dir = Path(settings.runs_dir) / day.isoformat()
-    out_dir.mkdir(parents=True, exist_ok=True)  # papermill does not; a back-filled day has none
+    session = session or Session(settings, "stages")
+    out_dir, rec = session.attempt(day).folder, session.recorder(day)
     params = {"run_date": day.isoformat(), "config_path": config_path,
               "allow_replay": demo, "allow_drop": allow_drop}
     for stage in STAGES:
@@ -359,18 +300,22 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
             continue
         notebook = stage.notebook
         log.info("stage %s for %s", stage.name, day)
+        rec.start(stage.name)
         try:
             execute_notebook(notebook, out_dir, params, env)
         except Exception as exc:  # papermill raises PapermillExecutionError; kernels can die too
-            relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
+            relayed = relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
             reason = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:]
             ename = getattr(exc, "ename", type(exc).__name__)
             log.error("stage %s failed for %s: %s: %s; notebook kept at %s", stage.name, day, ename,
                       reason, out_dir / f"{notebook}.ipynb")
             _alert_failure(settings, day, stage.name, f"{ename}: {_first_line(reason)}",
                            out_dir / f"{notebook}.ipynb")
+            refused = [f"refused: {_first_line(reason)}"] if ename == "DataQualityError" else []
+            rec.end(stage.name, relayed + refused, f"{ename}: {_first_line(reason)}")
+            rec.skip([s.name for s in STAGES[STAGES.index(stage) + 1:] if s.name in stages])
             return EXIT_CONFIG if ename == "ConfigError" else EXIT_STAGE_FAILED
-        relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
+        rec.end(stage.name, relay_overrides(stage.name, out_dir / f"{notebook}.ipynb"))
     return EXIT_OK
 
 
@@ -417,7 +362,8 @@ def _alert_failure(settings: cfg.Settings, day: date, stage: str, error: str, no
 
 
 def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *, demo: bool,
-             env: Mapping[str, str] | None = None, allow_drop: bool = False) -> int:
+             env: Mapping[str, str] | None = None, allow_drop: bool = False,
+             session: Session | None = None) -> int:
     """Rebuild silver, gold, load and report for each day of ``start..end`` from its bronze.
 
     Zoho cannot be asked about a past day, so extract never runs: a day whose bronze is
@@ -447,7 +393,7 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
                         ", ".join(absent), lake.url)
         else:
             rc = run_stages(day, REBUILD, settings, config_path, demo=demo,
-                            allow_drop=allow_drop, env=env)
+                            allow_drop=allow_drop, env=env, session=session)
             if rc == EXIT_CONFIG:  # the same error would stop every later day
                 log.error("backfill stopped at %s: a configuration error", day)
                 return EXIT_CONFIG
@@ -502,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stages = args.stage or list(NAMES)
+    if args.check:
+        from .health import main_check
+
+        return main_check(settings, args.now)
     if args.stop_serving:
         from . import demo
 
@@ -530,9 +480,16 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
         print(f"run_daily: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        with run_lock(runs_dir):
-            seatlog.setup(stream=sys.stderr, log_file=runs_dir / log_day.isoformat() / "run.log",
+        with run_lock(runs_dir) as left:
+            kind = run_kind(args, day, stages)
+            session = Session(settings, kind)
+            log_file = (runs_dir / log_day.isoformat() / "reclaim.log" if args.reclaim
+                        else session.attempt(log_day).folder / "run.log")
+            seatlog.setup(stream=sys.stderr, log_file=log_file,
                           show_emails=settings.report.show_emails)
+            if left:
+                log.warning("the run lock still said '%s': that run did not end cleanly (killed "
+                            "or crashed); its lock was released with it and is cleared now", left)
             log.info("run for %s%s, config %s", day if not args.backfill else
                      f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
                      config_path)
@@ -556,16 +513,23 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
                     if not args.backfill:
                         stand_ins.set_day(day)  # with the earlier demo reclaims laid over it
                 if args.reclaim:
-                    rc = run_reclaim(day, settings, config_path, args, kernel_env)
-                elif args.backfill:
+                    return run_reclaim(day, settings, config_path, args, kernel_env,
+                                       execute=execute_notebook)
+                session.store_pending()
+                run = functools.partial(run_stages, settings=settings, config_path=config_path,
+                                        demo=args.demo, allow_drop=args.allow_drop,
+                                        env=kernel_env, session=session)
+                if args.backfill:
                     rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
-                                  env=kernel_env, allow_drop=args.allow_drop)
+                                  env=kernel_env, allow_drop=args.allow_drop, session=session)
                 else:
-                    rc = run_stages(day, stages, settings, config_path, demo=args.demo,
-                                    allow_drop=args.allow_drop, env=kernel_env)
-            log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
-                     time.monotonic() - started)
-            return rc
+                    late = catch_up(session, day, lambda d: run(d, REBUILD)) if kind == "daily" \
+                        else EXIT_OK
+                    rc = max(run(day, stages), late)
+                log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
+                         time.monotonic() - started)
+                return session.finish(rc, (stand_ins.systems if args.demo else
+                                           Systems.from_environment(settings)).warehouse)
     except RunInProgressError as exc:
         print(f"run_daily: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_LOCKED

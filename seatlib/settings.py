@@ -86,6 +86,19 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class RunsSettings:
+    """The run history: its durable copy, retention, freshness (``[runs]``; see seatlib.history)."""
+
+    url: str = ""  # durable copy of runs/ (a folder or s3://); empty: <lake url>/runs
+    keep_days: int = 90  # local runs/<date>/ folders kept this many days (0: for ever)
+    durable_keep_days: int = 0  # the durable copy's days kept (0: for ever)
+    max_age_hours: float = 30.0  # the latest successful daily run may be this old (--check)
+    hung_hours: float = 6.0  # a run holding the lock longer is reported as hung (--check)
+    catch_up_days: int = 7  # the daily run rebuilds these past days that have bronze, no gold
+    heartbeat_method: str = "GET"  # GET or POST to SEATLIB_HEARTBEAT_URL after a good run
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every non-secret setting of a run."""
 
@@ -105,6 +118,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     runs_dir: str = "runs"
+    runs: RunsSettings = field(default_factory=RunsSettings)
     demo_dir: str = "var/demo"  # the demo's PostgreSQL data and simulator truth
     demo_seed: int = 42
     demo_history_days: int = 60  # days of history the first demo run fills

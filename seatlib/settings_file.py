@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .settings import (DATA_CENTERS, AlertSettings, ReclaimSettings, ReportSettings, Settings,
-                       ZohoSettings, resolve_path)
+from .settings import (DATA_CENTERS, AlertSettings, ReclaimSettings, ReportSettings, RunsSettings,
+                       Settings, ZohoSettings, resolve_path)
 from .values import is_identifier
 
 
@@ -246,8 +246,30 @@ class _GuardsFile(_Section):
 _Folder = Annotated[str, AfterValidator(_local_path), Field(description="a local folder")]
 
 
+def _runs_url(value: str) -> str:
+    return _lake_url(value) if value else value
+
+
+_U = RunsSettings
+
+
 class _RunsFile(_Section):
     dir: _Folder = Settings.runs_dir
+    url: Annotated[str, AfterValidator(_runs_url), Field(
+        description="s3://bucket/prefix, a local folder, or empty (<lake url>/runs)")] = _U.url
+    keep_days: Annotated[int, Field(
+        ge=0, le=36500, description="an integer from 0 to 36500 (days; 0: for ever)")] = _U.keep_days
+    durable_keep_days: Annotated[int, Field(
+        ge=0, le=36500, description="an integer from 0 to 36500 (days; 0: for ever)"
+    )] = _U.durable_keep_days
+    max_age_hours: Annotated[float, Field(
+        gt=0, le=8760, description="a number of hours above 0 and at most 8760")] = _U.max_age_hours
+    hung_hours: Annotated[float, Field(
+        gt=0, le=8760, description="a number of hours above 0 and at most 8760")] = _U.hung_hours
+    catch_up_days: Annotated[int, Field(
+        ge=0, le=365, description="an integer from 0 to 365 (days)")] = _U.catch_up_days
+    heartbeat_method: Annotated[str, Field(
+        pattern="^(GET|POST)$", description='"GET" or "POST"')] = _U.heartbeat_method
 
 
 class _DemoFile(_Section):

@@ -230,6 +230,10 @@ class Warehouse:
         """
         return self._db.fetch_frame(sql, params)
 
+    def transaction(self, what: str):
+        """A cursor in one transaction (commit on success, roll back and translate on error)."""
+        return self._db.transaction(what)
+
     def fetch_scalar(self, sql: str, params: Params = None) -> Any:
         """The first value of the first row of a query, by position: a cluster with
         ``describe_field_name_in_uppercase`` on names result columns in upper case

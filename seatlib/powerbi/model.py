@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from .. import config as cfg
 from ..contracts import GOLD_CAPACITY, GOLD_STATUS, Contract
+from ..ledger import PIPELINE_RUNS, RUN
 from ..warehouse import CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE
 
 #: Stable lineage tags: the same object gets the same tag on every generation.
@@ -144,6 +145,7 @@ LATEST = "Latest Status"
 HISTORY = "Status History"
 DATE = "Date"
 SETTINGS = "Settings"
+RUNS = "Pipeline Runs"
 
 #: The parameters that say where the warehouse is (the others reach DAX via the Settings table).
 _CONNECTION = ("Connector", "Server", "Database", "Schema")
@@ -181,6 +183,9 @@ def parameters() -> tuple[Parameter, ...]:
         Parameter("CapacityWarningShare", float(cfg.Settings.capacity_warning_share),
                   "share of the allocation at which the capacity warning starts "
                   "([report] capacity_warning_share)"),
+        Parameter("MaxAgeHours", float(cfg.RunsSettings.max_age_hours),
+                  "the latest successful daily run may be this many hours old before the "
+                  "model says STALE ([runs] max_age_hours)"),
     )
 
 
@@ -256,6 +261,29 @@ def capacity_measures() -> tuple[Measure, ...]:
     )
 
 
+def run_measures() -> tuple[Measure, ...]:
+    """How old the data is (from the run ledger), against ``MaxAgeHours``."""
+    daily = (f"'{RUNS}'[stage] = \"{RUN}\", '{RUNS}'[outcome] = \"ok\", "
+             f"'{RUNS}'[kind] = \"daily\"")
+    return (
+        Measure("Last Successful Run", f"CALCULATE ( MAX ( '{RUNS}'[finished_at] ), {daily} )",
+                "yyyy-mm-dd hh:nn", "end of the latest successful daily run (UTC)"),
+        Measure("Data Age Hours",
+                "VAR t = [Last Successful Run]\n"
+                "RETURN IF ( NOT ISBLANK ( t ), DATEDIFF ( t, UTCNOW (), MINUTE ) / 60 )",
+                "0.0", "hours since the latest successful daily run, when the report is viewed"),
+        Measure("Max Age Hours", f"MAX ( {SETTINGS}[MaxAgeHours] )", "0"),
+        Measure("Data Freshness",
+                "IF ( ISBLANK ( [Data Age Hours] ) || [Data Age Hours] > [Max Age Hours],\n"
+                "    \"STALE: the daily run did not happen\", \"OK\" )",
+                description="STALE when the latest successful daily run is older than "
+                            "MaxAgeHours (or there is none)"),
+        Measure("Failed Attempts",
+                f"CALCULATE ( COUNTROWS ( '{RUNS}' ), '{RUNS}'[stage] = \"{RUN}\", "
+                f"'{RUNS}'[outcome] = \"failed\" ) + 0", "0"),
+    )
+
+
 def date_table_dax() -> str:
     """Every day from the first to the last snapshot: generated, so no day is ever missing."""
     return (f"VAR first = MIN ( MIN ( {CAPACITY}[snapshot_date] ), "
@@ -299,6 +327,10 @@ def build_model() -> Model:
         Table(HISTORY, _columns(GOLD_STATUS), relation=STATUS_TABLE,
               measures=(Measure("Workspaces", f"COUNTROWS ( '{HISTORY}' )", "0"),),
               description="one row per client workspace per day (statuses over time)"),
+        Table(RUNS, _columns(PIPELINE_RUNS), relation=PIPELINE_RUNS.name,
+              measures=run_measures(),
+              description="one row per run attempt and stage, and one per attempt (stage "
+                          "'run'): the run ledger"),
         Table(DATE, (Column("Date", "date"), Column("Month", "str")), dax=date_table_dax(),
               description="every day from the first to the last snapshot", is_date_table=True),
         Table(SETTINGS, tuple(Column(p.name, "float" if p.m_type == "Number" else "str")

@@ -18,7 +18,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from seatlib import demo, warehouse
+from seatlib import demo, ledger, warehouse
 from seatlib.config import DatabaseSettings
 from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS
 from seatlib.powerbi.model import build_model
@@ -44,6 +44,14 @@ _STATUS_ROWS = [  # client_id, workspace, status, seats held, idle days, module 
     (7003, "w3", "seat_held_by_ex_client", 2, 90, False),
     (7004, "w4", "paying_without_user", 0, None, True),
 ]
+
+
+_LEDGER_ROWS = [{  # a failed gold stage, and its attempt's own row: every column filled somewhere
+    "run_date": DAYS[-1], "attempt": 1, "stage": stage, "kind": "daily",
+    "started_at": dt.datetime(2026, 5, 3, 6, 15), "finished_at": dt.datetime(2026, 5, 3, 6, 16),
+    "duration_s": 61.5, "outcome": "failed", "error": "DataQualityError: zoho_users dropped",
+    "guards": "refused: zoho_users dropped", "alerts": "[failure] stage gold FAILED",
+    "code_version": "0.1.0+abc", "attempt_folder": "01-061500"} for stage in ("gold", "run")]
 
 
 def gold_day(day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,6 +80,7 @@ def served(pg_server, pg_dsn, pg_database):
         wh.ensure_schema(schema)
         for day in DAYS:
             wh.load_day(schema, day, *gold_day(day))
+        ledger.load(wh, schema, ledger.frame(_LEDGER_ROWS), max_age_hours=30)
     password = uuid.uuid4().hex
     role = f"pbi_{uuid.uuid4().hex[:6]}"  # the session's server is shared: no fixed role name
     demo.grant_reader(pg_dsn, schema, role, password)
@@ -92,8 +101,9 @@ def test_the_warehouse_answers_the_model_tables_query(served, table):
         got = [d.name for d in cur.description]
         rows = cur.fetchall()
     assert got == cols
-    assert len(rows) == (1 if table.relation == warehouse.STATUS_LATEST_VIEW else 2) * (
-        1 if table.relation == warehouse.CAPACITY_VIEW else len(_STATUS_ROWS))
+    assert len(rows) == {warehouse.STATUS_LATEST_VIEW: len(_STATUS_ROWS),
+                         warehouse.CAPACITY_VIEW: 2, ledger.TABLE: len(_LEDGER_ROWS)}.get(
+        table.relation, 2 * len(_STATUS_ROWS))
     for c, values in zip(table.columns, zip(*rows)):
         present = [v for v in values if v is not None]
         assert present, f"{table.name}.{c.name} is empty in every row"

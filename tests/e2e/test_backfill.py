@@ -11,6 +11,7 @@ the gap is named in the log, skipped without failing the back-fill, and flagged 
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 
 from seatlib import config as cfg
-from seatlib import gold, gold_history, report, runner
+from seatlib import gold, gold_history, ledger, report, runner
 from seatlib.contracts import SOURCES
 from seatlib.lake import Lake, bronze_key
 from seatlib.sim import postgres as pg
@@ -107,7 +108,7 @@ def backfilled(tmp_path_factory) -> Backfilled:
         finally:
             sim.stop()
             server.stop()
-    log = (Path(settings.runs_dir) / DAYS[-1].isoformat() / "run.log").read_text()
+    log = (Path(settings.runs_dir) / DAYS[-1].isoformat() / "latest" / "run.log").read_text()
     return Backfilled(settings, config, rc, before, tree(lake), rows_before, rows_after, calls, log)
 
 
@@ -118,7 +119,9 @@ def test_a_gap_does_not_fail_the_backfill(backfilled):
 
 @pytest.mark.slow
 def test_days_with_bronze_are_rebuilt_byte_for_byte(backfilled):
-    before, after = backfilled.before, backfilled.after
+    history = ("runs/", "runs_ledger/")  # the run history grows with every run
+    before = {k: v for k, v in backfilled.before.items() if not k.startswith(history)}
+    after = {k: v for k, v in backfilled.after.items() if not k.startswith(history)}
     expected = {k: v for k, v in before.items() if GAP.isoformat() not in k}
     assert sorted(after) == sorted(expected)
     # the compact history spans days: where it holds the missing day it differs (checked below)
@@ -153,6 +156,18 @@ def test_the_compact_history_after_a_gap_is_what_the_remaining_gold_gives(backfi
 
 
 @pytest.mark.slow
+def test_each_rebuilt_day_has_a_backfill_attempt_in_the_lake_and_the_ledger(backfilled):
+    lake = Lake(backfilled.settings.lake_url)
+    for day in KEPT:
+        infos = [json.loads(lake.read_bytes(k)) for k in lake.list(f"runs/{day}/")
+                 if k.endswith("/attempt.json")]
+        assert "backfill" in [i["kind"] for i in infos], day
+    rows = ledger.read(lake)
+    rebuilt = rows[(rows["kind"] == "backfill") & (rows["stage"] == "run")]
+    assert sorted(rebuilt["run_date"]) == sorted(KEPT) and set(rebuilt["outcome"]) == {"ok"}
+
+
+@pytest.mark.slow
 def test_the_warehouse_gets_the_same_rows_back(backfilled):
     assert set(backfilled.rows_before) == set(DAYS)
     assert set(backfilled.rows_after) == set(KEPT)
@@ -173,7 +188,7 @@ def test_no_extract_and_no_zoho_call(backfilled):
     assert backfilled.zoho_calls == 0
     runs = Path(backfilled.settings.runs_dir)
     for day in KEPT[:-1]:  # history days: notebooks only from the back-fill
-        assert sorted(p.name for p in (runs / day.isoformat()).glob("*.ipynb")) == [
+        assert sorted(p.name for p in (runs / day.isoformat() / "latest").glob("*.ipynb")) == [
             "02_silver.ipynb", "03_gold.ipynb", "04_load.ipynb", "05_report.ipynb"]
     assert not (runs / GAP.isoformat()).exists()
 
@@ -183,7 +198,7 @@ def test_the_report_flags_the_missing_day(backfilled):
     settings = cfg.load_settings(backfilled.config, env={})
     for day in DAYS[2:]:
         assert report.run(day, Systems.of(settings)).missing_days == [GAP]
-        html = (Path(settings.runs_dir) / day.isoformat() / "report.html").read_text()
+        html = (Path(settings.runs_dir) / day.isoformat() / "latest" / "report.html").read_text()
         assert f"Days missing from the history: {GAP}" in html
     assert report.run(DAYS[0], Systems.of(settings)).missing_days == []
 
@@ -208,7 +223,7 @@ def test_a_range_without_any_bronze_fails(tmp_path):
     rc = runner.main(["--backfill", DAYS[0].isoformat(), DAYS[1].isoformat(),
                       "--config", write_config(tmp_path)])
     assert rc == runner.EXIT_STAGE_FAILED
-    log = (tmp_path / "runs" / DAYS[1].isoformat() / "run.log").read_text()
+    log = (tmp_path / "runs" / DAYS[1].isoformat() / "latest" / "run.log").read_text()
     assert f"no day of {DAYS[0]}..{DAYS[1]} has bronze in {tmp_path / 'lake'}; nothing was rebuilt" in log
     assert not list((tmp_path / "runs").rglob("*.ipynb"))
 

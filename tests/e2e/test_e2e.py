@@ -21,8 +21,19 @@ DAYS = [date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
 
 def lake_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:
     lake = Lake(settings.lake_url)
-    keys = [k for k in lake.list("") if day.isoformat() in k or k.endswith("latest.csv")]
+    keys = [k for k in lake.list("") if (day.isoformat() in k or k.endswith("latest.csv"))
+            and not k.startswith(HISTORY)]
     return {k: lake.read_bytes(k) for k in keys}
+
+
+#: The run history in the lake, which a re-run adds to (and never rewrites).
+HISTORY = ("runs/", "runs_ledger/")
+
+
+def history_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:
+    lake = Lake(settings.lake_url)
+    return {k: lake.read_bytes(k) for k in lake.list("")
+            if k.startswith(HISTORY) and day.isoformat() in k and not k.endswith("/LATEST")}
 
 
 def warehouse_rows(settings: cfg.Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -57,7 +68,7 @@ def test_each_day_runs_all_stages(three_days):
     path, settings, codes = three_days
     assert codes == [0, 0, 0]
     for d in DAYS:
-        out = Path(settings.runs_dir) / d.isoformat()
+        out = Path(settings.runs_dir) / d.isoformat() / "latest"
         assert sorted(p.name for p in out.glob("*.ipynb")) == STAGE_NOTEBOOKS
         assert (out / "report.html").stat().st_size > 5_000
     # the first run filled one day of history before it, in-process (no notebooks for it)
@@ -87,10 +98,13 @@ def test_warehouse_holds_the_gold_rows(three_days):
 def test_rerunning_a_day_changes_nothing(three_days):
     path, settings, _ = three_days
     day = DAYS[-1]
-    before_files = lake_files(settings, day)
+    before_files, before_history = lake_files(settings, day), history_files(settings, day)
     before_rows, before_cap = warehouse_rows(settings, day)
     assert runner.main(["--demo", "--config", str(path), "--date", day.isoformat()]) == 0
     assert lake_files(settings, day) == before_files
+    after_history = history_files(settings, day)  # the first attempt kept, a second added
+    assert {k: after_history[k] for k in before_history} == before_history
+    assert len({k.split("/")[2] for k in after_history if k.startswith("runs/")}) == 2
     after_rows, after_cap = warehouse_rows(settings, day)
     pd.testing.assert_frame_equal(after_rows, before_rows)
     pd.testing.assert_frame_equal(after_cap, before_cap)

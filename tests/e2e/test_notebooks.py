@@ -83,6 +83,7 @@ def test_nbval_runs_the_stage_notebooks_in_order(demo_today):
         env={**os.environ, **env.kernel_env})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+    # run by nbval, not by the runner: no attempt folder, so the page is in runs/<date>/
     assert (Path(settings.runs_dir) / today.isoformat() / "report.html").exists()
 
     # the investigation notebook, for a client the day's gold knows

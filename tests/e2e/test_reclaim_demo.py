@@ -56,14 +56,15 @@ def test_demo_reclaim_dry_run_then_execute_then_the_next_extract_sees_it(tmp_pat
     assert runner.main(demo) == 0
     used = _used(settings, day)
     out = tmp_path / "runs" / day.isoformat()
-    daily = {p.name: p.stat().st_mtime_ns for p in out.glob("0*.ipynb")}
+    daily = {p.name: p.stat().st_mtime_ns for p in (out / "latest").glob("0*.ipynb")}
+    assert len(daily) == 5
 
     assert runner.main(demo + ["--reclaim"]) == 0  # the plan only
     plan = list(csv.DictReader(open(out / "reclaim_plan.csv", encoding="utf-8")))
     ex = [r["client_id"] for r in plan if r["reason"] == "seat_held_by_ex_client"][:2]
     assert len(ex) == 2 and all("***@" in r["email"] for r in plan)  # masked
     assert (out / "reclaim_seats.ipynb").exists()
-    assert {p.name: p.stat().st_mtime_ns for p in out.glob("0*.ipynb")} == daily  # no stage ran
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "latest").glob("0*.ipynb")} == daily  # no stage ran
 
     lake = Lake(settings.lake_url)
     assert runner.main(demo + ["--reclaim", "--approve", ",".join(ex)]) == 0

@@ -64,7 +64,7 @@ def test_the_run_alerts_a_local_webhook_with_the_figures(demo_run):
     assert "CRITICAL" in msg["json"]["title"] and "70 of 70 used" in msg["json"]["title"]
     body = msg["json"]["message"]
     assert "Forecast:" in body and "First seats to free:" in body and "Full since" in body
-    assert (Path(settings.runs_dir) / today.isoformat() / "alerts.json").exists()
+    assert (Path(settings.runs_dir) / today.isoformat() / "latest" / "alerts.json").exists()
 
 
 def test_no_full_address_is_saved_under_runs(demo_run):
@@ -76,12 +76,12 @@ def test_no_full_address_is_saved_under_runs(demo_run):
     leaks = {str(p.relative_to(runs)): [a for a in addresses if a in p.read_text(errors="replace")]
              for p in runs.rglob("*") if p.is_file() and p.name != "plotly.min.js"}
     assert not {k: v for k, v in leaks.items() if v}
-    assert re.search(r"\w\*\*\*@", (runs / today.isoformat() / "report.html").read_text())
+    assert re.search(r"\w\*\*\*@", (runs / today.isoformat() / "latest" / "report.html").read_text())
 
 
 def test_each_executed_notebook_stays_under_one_megabyte(demo_run):
     _, settings, _, _, today = demo_run
-    sizes = {p.name: p.stat().st_size for p in (Path(settings.runs_dir) / today.isoformat()).glob("*.ipynb")}
+    sizes = {p.name: p.stat().st_size for p in (Path(settings.runs_dir) / today.isoformat() / "latest").glob("*.ipynb")}
     assert len(sizes) == 5 and max(sizes.values()) < 1_000_000, sizes
 
 
@@ -90,12 +90,12 @@ def test_each_executed_notebook_stays_under_one_megabyte(demo_run):
 def test_pages_and_the_converted_notebook_draw_every_chart_offline(demo_run, tmp_path):
     _, settings, _, _, today = demo_run
     runs = Path(settings.runs_dir)
-    assert drawn((runs / today.isoformat() / "report.html").as_uri()) == CHARTS
+    assert drawn((runs / today.isoformat() / "latest" / "report.html").as_uri()) == CHARTS
     alone = tmp_path / "attached" / "latest-report.html"  # copied or attached alone
     alone.parent.mkdir()
     shutil.copy(runs / "latest-report.html", alone)
     assert drawn(alone.as_uri()) == CHARTS
-    nb = runs / today.isoformat() / "05_report.ipynb"
+    nb = runs / today.isoformat() / "latest" / "05_report.ipynb"
     subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(nb)], check=True,
                    capture_output=True, timeout=300)
     assert drawn(nb.with_suffix(".html").as_uri()) == CHARTS

@@ -33,5 +33,5 @@ def test_demo_day_on_an_s3_lake(tmp_path, s3_lake_url, monkeypatch):
     assert f"{prefix}/silver/zoho_users/snapshot_date={DAY}/part.parquet" in keys
     assert not (tmp_path / "lake").exists()  # nothing went to the local folder of the config
     assert demo.check_against_truth(settings, DAY) == []
-    assert sorted(p.name for p in (tmp_path / "runs" / DAY.isoformat()).glob("*.ipynb")) == STAGE_NOTEBOOKS
+    assert sorted(p.name for p in (tmp_path / "runs" / DAY.isoformat() / "latest").glob("*.ipynb")) == STAGE_NOTEBOOKS
     assert len(Lake(s3_lake_url).list("bronze/")) == 10  # 5 sources x (history day + the day)

@@ -33,7 +33,7 @@ import psutil
 import pytest
 
 from seatlib import config as cfg
-from seatlib import demo, gold, runner, warehouse
+from seatlib import demo, gold, history, runner, warehouse
 from seatlib.contracts import SOURCES
 from seatlib.errors import WarehouseError
 from seatlib.lake import Lake, bronze_key, gold_key, silver_key
@@ -121,7 +121,7 @@ def wait_until(what: str, condition: Callable[[], object], run: Run | None = Non
 
 
 def log_has(settings: cfg.Settings, day: date, text: str) -> Callable[[], bool]:
-    path = Path(settings.runs_dir) / day.isoformat() / "run.log"
+    path = Path(settings.runs_dir) / day.isoformat() / "latest" / "run.log"
     return lambda: path.exists() and text in path.read_text(errors="replace")
 
 
@@ -250,7 +250,7 @@ def test_a_second_run_exits_3_at_once_and_the_first_finishes(reference):
     assert "another run is in progress" in err and "not starting a second run" in err
     assert f"pid {reference.run.proc.pid}" in err  # it names the run holding the lock
     assert reference.rc == runner.EXIT_OK
-    assert "another run" not in (Path(reference.settings.runs_dir) / DAY.isoformat() / "run.log").read_text()
+    assert "another run" not in (Path(reference.settings.runs_dir) / DAY.isoformat() / "latest" / "run.log").read_text()
 
 
 # -- killed, then run again --------------------------------------------------------------------------
@@ -330,10 +330,21 @@ def test_a_run_killed_then_run_again_equals_a_clean_run(reference, tmp_path, pg_
     finally:
         stop_postgres(Path(settings.demo_dir) / "pg")
 
-    lake = tree(Path(settings.lake_url))
-    assert sorted(lake) == sorted(reference.lake)
-    assert [k for k in lake if lake[k] != reference.lake[k]] == []
+    lake, clean = data_files(tree(Path(settings.lake_url))), data_files(reference.lake)
+    assert sorted(lake) == sorted(clean)
+    assert [k for k in lake if lake[k] != clean[k]] == []
     assert database_rows(settings) == reference.rows
+    # the run history keeps the killed attempt beside the one that finished, in the lake too
+    local, stored = (history.attempt_names(p.name for p in (root / DAY.isoformat()).iterdir())
+                     for root in (Path(settings.runs_dir), Path(settings.lake_url) / "runs"))
+    assert len(local) == 2 and stored == local
+    assert "did not end cleanly" in (Path(settings.runs_dir) / DAY.isoformat() / "latest" /
+                                     "run.log").read_text()
+
+
+def data_files(lake: dict[str, bytes]) -> dict[str, bytes]:
+    """The lake without its run history (runs/, runs_ledger/), which every run adds to."""
+    return {k: v for k, v in lake.items() if not k.startswith(("runs/", "runs_ledger/"))}
 
 
 def test_a_kernel_started_by_the_runner_is_killed_with_it(tmp_path):
@@ -567,11 +578,11 @@ def test_the_demo_run_leaves_no_secret_anywhere(reference):
     runs = Path(reference.settings.runs_dir)
     outputs = {"stdout": reference.run.stdout.encode(), "stderr": reference.run.stderr.encode(),
                "second run's stderr": reference.second.stderr.encode()}
-    assert (runs / DAY.isoformat() / "run.log").exists()
-    assert (runs / DAY.isoformat() / "report.html").exists()
+    assert (runs / DAY.isoformat() / "latest" / "run.log").exists()
+    assert (runs / DAY.isoformat() / "latest" / "report.html").exists()
     assert leaks(secrets, {f"runs/{k}": v for k, v in tree(runs).items()},
                  {f"lake/{k}": v for k, v in reference.lake.items()}, outputs) == []
-    assert_parameters_clean(runs / DAY.isoformat(), secrets)
+    assert_parameters_clean(runs / DAY.isoformat() / "latest", secrets)
 
 
 @pytest.mark.slow
@@ -605,7 +616,7 @@ def test_a_production_run_leaves_no_secret_anywhere_even_when_it_fails(tmp_path,
         argv = ["--date", today.isoformat()]
         failed = start_run(tmp_path, config, argv, env)
         assert failed.wait() == runner.EXIT_STAGE_FAILED
-        log_text = (Path(settings.runs_dir) / today.isoformat() / "run.log").read_text()
+        log_text = (Path(settings.runs_dir) / today.isoformat() / "latest" / "run.log").read_text()
         assert "invalid_client" in log_text  # the failure is explained, without the secret
 
         good = start_run(tmp_path, config, argv,
@@ -621,4 +632,4 @@ def test_a_production_run_leaves_no_secret_anywhere_even_when_it_fails(tmp_path,
     assert leaks(secrets, {f"runs/{k}": v for k, v in tree(runs).items()},
                  {f"lake/{k}": v for k, v in tree(Path(settings.lake_url)).items()},
                  outputs) == []
-    assert_parameters_clean(runs / today.isoformat(), secrets)
+    assert_parameters_clean(runs / today.isoformat() / "latest", secrets)

@@ -1,5 +1,6 @@
 """A stage that fails sends the operator an alert naming the stage, the error and the notebook."""
 
+import re
 from datetime import date
 
 from seatlib import config as cfg
@@ -21,4 +22,4 @@ def test_a_failing_stage_alerts_the_webhook(tmp_path, monkeypatch):
     assert msg["json"]["title"] == "seat-monitor 2026-03-31: stage report FAILED"
     body = msg["json"]["message"]
     assert "LakeError: no gold for 2026-03-31" in body
-    assert f"{settings.runs_dir}/2026-03-31/05_report.ipynb" in body
+    assert re.search(rf"{re.escape(settings.runs_dir)}/2026-03-31/01-\d{{6}}/05_report.ipynb", body)

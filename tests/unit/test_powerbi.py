@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from seatlib import contracts, warehouse
+from seatlib import contracts, ledger, warehouse
 from seatlib.powerbi import model as pbi_model
 from seatlib.powerbi import project, schemas
 
@@ -209,6 +209,8 @@ def _view_columns(relation: str) -> dict[str, str]:
     """Columns of a warehouse relation from seatlib.warehouse's own definitions."""
     if relation in (warehouse.STATUS_TABLE, warehouse.STATUS_LATEST_VIEW):
         return dict(contracts.GOLD_STATUS.columns)
+    if relation == ledger.TABLE:
+        return dict(ledger.PIPELINE_RUNS.columns)
     assert relation == warehouse.CAPACITY_VIEW, f"{relation} is not a Power BI relation"
     return {**contracts.GOLD_CAPACITY.columns, **pbi_model.CAPACITY_VIEW_EXTRAS}
 
@@ -218,7 +220,8 @@ def test_every_model_table_traces_to_a_warehouse_relation_or_is_generated():
     relations = {name: t["relation"] for name, t in tables.items() if t["relation"]}
     assert relations == {"Capacity": warehouse.CAPACITY_VIEW,
                          "Latest Status": warehouse.STATUS_LATEST_VIEW,
-                         "Status History": warehouse.STATUS_TABLE}
+                         "Status History": warehouse.STATUS_TABLE,
+                         "Pipeline Runs": ledger.TABLE}
     for name, t in tables.items():
         if t["relation"]:
             assert t["columns"] == list(_view_columns(t["relation"])), name

@@ -70,7 +70,7 @@ def test_failed_stage_exits_1_and_keeps_its_notebook(tmp_path):
     cfg_path = write_config(tmp_path)
     rc = runner.main(["--config", cfg_path, "--date", "2026-11-29", "--stage", "gold", "load"])
     assert rc == runner.EXIT_STAGE_FAILED
-    out = tmp_path / "runs" / "2026-11-29"
+    out = tmp_path / "runs" / "2026-11-29" / "latest"
     kept = (out / "03_gold.ipynb").read_text()
     assert "no silver for 2026-11-29" in kept
     assert not (out / "04_load.ipynb").exists()  # the run stopped at the first failure
