@@ -485,51 +485,8 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
             session = Session(settings, kind)
             log_file = (runs_dir / log_day.isoformat() / "reclaim.log" if args.reclaim
                         else session.attempt(log_day).folder / "run.log")
-            seatlog.setup(stream=sys.stderr, log_file=log_file,
-                          show_emails=settings.report.show_emails)
-            if left:
-                log.warning("the run lock still said '%s': that run did not end cleanly (killed "
-                            "or crashed); its lock was released with it and is cleared now", left)
-            log.info("run for %s%s, config %s", day if not args.backfill else
-                     f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
-                     config_path)
-            from .preflight import check_client_id_pattern
-
-            check_client_id_pattern(settings)
-            if args.allow_drop:
-                log.warning("--allow-drop: the empty, drop and unmatched-share guards of every "
-                            "stage let a suspicious day through; each one they let through "
-                            "is logged below")
-            started = time.monotonic()
-            with contextlib.ExitStack() as stack:
-                kernel_env: dict[str, str] = {}
-                if args.demo:
-                    from . import demo
-
-                    stand_ins = stack.enter_context(demo.DemoEnvironment(settings))
-                    kernel_env = stand_ins.kernel_env
-                    if not args.backfill and not args.reclaim:
-                        stand_ins.fill_history(day, settings.demo_history_days)
-                    if not args.backfill:
-                        stand_ins.set_day(day)  # with the earlier demo reclaims laid over it
-                if args.reclaim:
-                    return run_reclaim(day, settings, config_path, args, kernel_env,
-                                       execute=execute_notebook)
-                session.store_pending()
-                run = functools.partial(run_stages, settings=settings, config_path=config_path,
-                                        demo=args.demo, allow_drop=args.allow_drop,
-                                        env=kernel_env, session=session)
-                if args.backfill:
-                    rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
-                                  env=kernel_env, allow_drop=args.allow_drop, session=session)
-                else:
-                    late = catch_up(session, day, lambda d: run(d, REBUILD)) if kind == "daily" \
-                        else EXIT_OK
-                    rc = max(run(day, stages), late)
-                log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
-                         time.monotonic() - started)
-                return session.finish(rc, (stand_ins.systems if args.demo else
-                                           Systems.from_environment(settings)).warehouse)
+            _start_log(args, settings, log_file, left, day, config_path)
+            return _under_lock(args, settings, config_path, day, stages, session, kind)
     except RunInProgressError as exc:
         print(f"run_daily: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_LOCKED
@@ -540,6 +497,62 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
     except SeatlibError as exc:
         log.error("run failed: %s", exc)
         return EXIT_STAGE_FAILED
+
+
+def _start_log(args: argparse.Namespace, settings: cfg.Settings, log_file: Path, left: str,
+               day: date, config_path: str) -> None:
+    """The run's log (the attempt's ``run.log``), what it starts with, and the checks that need
+    the lock (the client-id pattern against the lake's latest workspaces)."""
+    seatlog.setup(stream=sys.stderr, log_file=log_file, show_emails=settings.report.show_emails)
+    if left:
+        log.warning("the run lock still said '%s': that run did not end cleanly (killed "
+                    "or crashed); its lock was released with it and is cleared now", left)
+    log.info("run for %s%s, config %s", day if not args.backfill else
+             f"{args.backfill[0]}..{args.backfill[1]}", " (demo)" if args.demo else "",
+             config_path)
+    from .preflight import check_client_id_pattern
+
+    check_client_id_pattern(settings)
+    if args.allow_drop:
+        log.warning("--allow-drop: the empty, drop and unmatched-share guards of every "
+                    "stage let a suspicious day through; each one they let through "
+                    "is logged below")
+
+
+def _under_lock(args: argparse.Namespace, settings: cfg.Settings, config_path: str, day: date,
+                stages: list[str], session: Session, kind: str) -> int:
+    """The demo's stand-ins (if any), then the reclaim, the back-fill or the day's stages (after
+    catching up recent days that have bronze but no gold)."""
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        kernel_env: dict[str, str] = {}
+        if args.demo:
+            from . import demo
+
+            stand_ins = stack.enter_context(demo.DemoEnvironment(settings))
+            kernel_env = stand_ins.kernel_env
+            if not args.backfill and not args.reclaim:
+                stand_ins.fill_history(day, settings.demo_history_days)
+            if not args.backfill:
+                stand_ins.set_day(day)  # with the earlier demo reclaims laid over it
+        if args.reclaim:
+            return run_reclaim(day, settings, config_path, args, kernel_env,
+                               execute=execute_notebook)
+        session.store_pending()
+        run = functools.partial(run_stages, settings=settings, config_path=config_path,
+                                demo=args.demo, allow_drop=args.allow_drop,
+                                env=kernel_env, session=session)
+        if args.backfill:
+            rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
+                          env=kernel_env, allow_drop=args.allow_drop, session=session)
+        else:
+            late = catch_up(session, day, lambda d: run(d, REBUILD)) if kind == "daily" \
+                else EXIT_OK
+            rc = max(run(day, stages), late)
+        log.info("run %s in %.0f s", "succeeded" if rc == EXIT_OK else "FAILED",
+                 time.monotonic() - started)
+        return session.finish(rc, (stand_ins.systems if args.demo else
+                                   Systems.from_environment(settings)).warehouse)
 
 
 if __name__ == "__main__":
