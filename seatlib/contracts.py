@@ -139,10 +139,12 @@ BRONZE: dict[str, Contract] = {
         "zoho_workspace_admins",
         {"workspace_id": "str", "workspace_name": "str", "created_time_ms": "int",
          "created_by": "str", "admin_email": "str", "admin_source": "str",
-         "admin_domain": "str"},  # the admin group's domainName (client-portal orgs)
+         "admin_domain": "str",  # the admin group's domainName (client-portal orgs)
+         "admins_fetched_on": "date"},  # when Zoho was asked (older: reused, see seatlib.admins)
         key=("workspace_id", "admin_email"),
-        nullable=frozenset({"admin_email", "created_by", "created_time_ms", "admin_domain"}),
-        added=frozenset({"admin_domain"}),
+        nullable=frozenset({"admin_email", "created_by", "created_time_ms", "admin_domain",
+                            "admins_fetched_on"}),
+        added=frozenset({"admin_domain", "admins_fetched_on"}),
     ),
     "zoho_users": Contract(
         "zoho_users", {"email": "str", "active": "bool", "role": "str",

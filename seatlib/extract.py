@@ -19,11 +19,12 @@ from datetime import date, datetime, timezone
 
 import pandas as pd
 
+from . import admins
 from . import config as cfg
 from .contracts import BRONZE, check_unique, coerce
 from .errors import ConfigError, DataQualityError, ZohoError
 from .guards import check_volume, flag_bad_emails
-from .lake import Lake, bronze_key, days_in
+from .lake import Lake, bronze_key, latest_bronze
 from .stages import StageOptions
 from .systems import Systems
 from .zoho.records import parse_access_time
@@ -78,24 +79,14 @@ def check_day(day: date, *, allow_replay: bool) -> None:
 
 # -- reading each source into its bronze frame ---------------------------------------------------
 
-def read_workspace_admins(client, workspaces: list) -> pd.DataFrame:
-    """Every workspace with its admin e-mails: one row per (workspace, admin); a workspace
-    without admins keeps one row with an empty e-mail so it is never lost."""
-    admins = client.admins_for([w.workspace_id for w in workspaces])
-    rows = []
-    for w in workspaces:
-        listed, source = admins[w.workspace_id]
-        base = {"workspace_id": w.workspace_id, "workspace_name": w.name,
-                "created_time_ms": "" if w.created_time_ms is None else str(w.created_time_ms),
-                "created_by": w.created_by or "", "admin_source": source}
-        if not listed:
-            rows.append({**base, "admin_email": "", "admin_domain": ""})
-        domains = {}
-        for admin in listed:  # same address twice in Zoho's list: keep the first
-            domains.setdefault(admin.email, admin.domain)
-        for email, domain in domains.items():
-            rows.append({**base, "admin_email": email, "admin_domain": domain})
-    return pd.DataFrame(rows, columns=BRONZE["zoho_workspace_admins"].names)
+def read_workspace_admins(client, workspaces: list, users: pd.DataFrame, lake: Lake, day: date,
+                          settings: cfg.ZohoSettings, full: bool = False) -> pd.DataFrame:
+    """Every workspace with its admin e-mails, one row per (workspace, admin): fetched from Zoho
+    where they may have changed, reused from the latest earlier bronze otherwise
+    (:mod:`seatlib.admins`; ``full`` fetches all)."""
+    df, _ = admins.read(client, workspaces, users, admins.load_known(lake, day), day,
+                        refresh_days=settings.admins_refresh_days, full=full)
+    return df
 
 
 def read_users(client) -> pd.DataFrame:
@@ -200,12 +191,8 @@ def read_module_status(systems: Systems) -> pd.DataFrame:
 # -- the stage -----------------------------------------------------------------------------------
 
 def _previous_rows(lake: Lake, source: str, day: date) -> tuple[date, int] | None:
-    earlier = [d for d in days_in(lake, f"bronze/{source}/") if d < day]
-    if not earlier:
-        return None
-    prev = earlier[-1]
-    df = lake.read_csv(bronze_key(source, prev), dtype=str, keep_default_na=False)
-    return prev, len(df)
+    found = latest_bronze(lake, source, day)
+    return None if found is None else (found[0], len(found[1]))
 
 
 def _guard(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.Settings,
@@ -283,20 +270,38 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
     return result
 
 
+_TAG = "[while extracting "
+
+
+def _tagged(exc: ZohoError, source: str, day: date) -> ZohoError:
+    """The same error, its hint naming the source being read."""
+    return type(exc)(exc.call, exc.code, exc.zoho_message,
+                     f"{exc.hint} {_TAG}{source} for {day}]".strip(), exc.http_status)
+
+
 def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
               options: StageOptions) -> list[tuple[str, pd.DataFrame, float, list[str]]]:
     """Read and guard every wanted source, in contract order; nothing is written here."""
     settings = systems.settings
-    workspaces: list = []
+    once: dict[str, object] = {}
 
     def listed() -> list:  # GET /workspaces once, for both sources that need it
-        if not workspaces:
-            workspaces.extend(client.list_workspaces())
-        return workspaces
+        if not once.get("workspaces"):
+            once["workspaces"] = client.list_workspaces()
+        return once["workspaces"]
+
+    def users() -> pd.DataFrame:  # GET /users once, for the users and the admins' plan
+        if "users" not in once:
+            try:
+                once["users"] = read_users(client)
+            except ZohoError as exc:  # named for its own source, also when the admins asked
+                raise _tagged(exc, "zoho_users", day) from None
+        return once["users"]
 
     readers = {
-        "zoho_workspace_admins": lambda: read_workspace_admins(client, listed()),
-        "zoho_users": lambda: read_users(client),
+        "zoho_workspace_admins": lambda: read_workspace_admins(
+            client, listed(), users(), systems.lake, day, settings.zoho, options.full_refresh),
+        "zoho_users": users,
         "zoho_seats": lambda: read_seats(client, settings.zoho),
         "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
         "module_status": lambda: read_module_status(systems),
@@ -310,9 +315,7 @@ def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
         try:
             df = readers[source]()
         except ZohoError as exc:
-            raise type(exc)(exc.call, exc.code, exc.zoho_message,
-                            f"{exc.hint} [while extracting {source} for {day}]".strip(),
-                            exc.http_status) from None
+            raise (exc if _TAG in (exc.hint or "") else _tagged(exc, source, day)) from None
         df = in_key_order(df, BRONZE[source])
         bad = _guard(systems.lake, source, day, df, settings, options.allow_drop)
         frames.append((source, df, time.monotonic() - started, bad))

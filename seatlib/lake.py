@@ -277,3 +277,12 @@ def days_in(lake: Lake, prefix: str) -> list[date]:
         except ValueError:
             continue
     return sorted(out)
+
+
+def latest_bronze(lake: Lake, source: str, before: date) -> "tuple[date, pd.DataFrame] | None":
+    """The latest bronze file of ``source`` before ``before``, as text, with its day."""
+    earlier = [d for d in days_in(lake, f"bronze/{source}/") if d < before]
+    if not earlier:
+        return None
+    return earlier[-1], lake.read_csv(bronze_key(source, earlier[-1]), dtype=str,
+                                      keep_default_na=False)

@@ -46,6 +46,7 @@ class ZohoSettings:
     seat_resource: str = "users"
     calls_per_minute: int = 60  # client-side limiter; Zoho's METADATA limit is 60/min
     max_concurrency: int = 4
+    admins_refresh_days: int = 7  # each workspace's admins asked at least this often; 0 = daily
     request_timeout_s: float = 30.0
     retry_budget_s: float = 300.0  # total time one call may spend in retries
     export_timeout_s: float = 900.0

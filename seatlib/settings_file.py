@@ -177,6 +177,9 @@ class _ZohoFile(_Section):
         ge=0, le=10_000, description="an integer from 0 to 10000 (0 = no limit)")] = _Z.calls_per_minute
     max_concurrency: Annotated[int, Field(
         ge=1, le=64, description="an integer from 1 to 64")] = _Z.max_concurrency
+    admins_refresh_days: Annotated[int, Field(
+        ge=0, le=366, description="an integer from 0 to 366 (0 = every workspace every day)")
+    ] = _Z.admins_refresh_days
     request_timeout_s: _Seconds = _Z.request_timeout_s
     retry_budget_s: _Seconds = _Z.retry_budget_s
     export_timeout_s: _Seconds = _Z.export_timeout_s

@@ -26,6 +26,7 @@ class StageOptions:
 
     allow_drop: bool = False  # let an empty or shrunken source through (run_daily.sh --allow-drop)
     allow_replay: bool = False  # extract a past day: the demo's simulator only (Zoho cannot)
+    full_refresh: bool = False  # ask Zoho for every workspace's admins (run_daily.sh --full-refresh)
 
 
 @dataclass(frozen=True)
