@@ -2,7 +2,7 @@
 
 ::
 
-    run_daily.sh [--date YYYY-MM-DD] [--demo] [--stage NAME ...] [--allow-drop] [--config FILE]
+    run_daily.sh [--date YYYY-MM-DD] [--demo] [--stage NAME ...] [--allow-drop] [--full-refresh] [--config FILE]
     run_daily.sh --backfill FROM TO [--demo] [--config FILE]
     run_daily.sh --reclaim [--approve IDS | --approve-file FILE] [--remove IDS] [--execute]
                  [--show-emails] [--demo] [--config FILE]
@@ -81,6 +81,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "already in the lake (no extract); days without bronze are reported")
     p.add_argument("--allow-drop", action="store_true",
                    help="let an empty extract, or one that shrank past the guard, through")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="extract: ask Zoho for every workspace's admins, not only the new, "
+                        "changed and due ones ([zoho] admins_refresh_days)")
     p.add_argument("--config", default=None, help="settings file (default: $SEATLIB_CONFIG or "
                                                   "config/seat-monitor.toml; config/demo.toml with --demo)")
     p.add_argument("--check", action="store_true",
@@ -274,7 +277,7 @@ def execute_notebook(name: str, out_dir: Path, parameters: dict,
 
 def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_path: str, *,
                demo: bool, allow_drop: bool, env: Mapping[str, str] | None = None,
-               session: Session | None = None) -> int:
+               session: Session | None = None, full_refresh: bool = False) -> int:
     """Run the named stages for ``day`` in pipeline order, each notebook in its own kernel.
 
     Args:
@@ -282,6 +285,7 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         config_path: the settings file the notebooks load (never a secret).
         demo: let extract replay a past day (the demo simulator only).
         allow_drop: the operator's override of the empty/drop guards.
+        full_refresh: the extract asks Zoho for every workspace's admins.
         env: added to each kernel's environment (the demo's stand-ins), never a parameter.
         session: the run's history (attempt folder ``runs/<date>/<attempt>/``, ledger rows).
 
@@ -294,7 +298,8 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
     session = session or Session(settings, "stages")
     out_dir, rec = session.attempt(day).folder, session.recorder(day)
     params = {"run_date": day.isoformat(), "config_path": config_path,
-              "allow_replay": demo, "allow_drop": allow_drop}
+              "allow_replay": demo, "allow_drop": allow_drop,
+              "full_refresh": full_refresh}
     for stage in STAGES:
         if stage.name not in stages:
             continue
@@ -541,7 +546,8 @@ def _under_lock(args: argparse.Namespace, settings: cfg.Settings, config_path: s
         session.store_pending()
         run = functools.partial(run_stages, settings=settings, config_path=config_path,
                                 demo=args.demo, allow_drop=args.allow_drop,
-                                env=kernel_env, session=session)
+                                env=kernel_env, session=session,
+                                full_refresh=args.full_refresh)
         if args.backfill:
             rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
                           env=kernel_env, allow_drop=args.allow_drop, session=session)

@@ -27,7 +27,8 @@ SECRET_NAMES = ("secret", "token", "password", "client_id")
 def test_stage_parameters_match_the_runner():
     import papermill as pm
 
-    passed = {"run_date", "config_path", "allow_replay", "allow_drop"}
+    passed = {"run_date", "config_path", "allow_replay", "allow_drop",
+              "full_refresh"}
     for nb in STAGE_NOTEBOOKS:
         params = pm.inspect_notebook(str(nb))
         assert set(params) == passed, nb.name

@@ -53,7 +53,8 @@ ENV_SECRETS = {
     "AWS_SECRET_ACCESS_KEY": "aws-secret-Zq8vPl3xWm9Tn2Rk5Hs7Yb4C",
     "REDSHIFT_PASSWORD": "redshift-pw-Hx7Kq2Lm9Wp4Zv6N",
 }
-PARAMETERS = {"run_date", "config_path", "allow_replay", "allow_drop"}
+PARAMETERS = {"run_date", "config_path", "allow_replay", "allow_drop",
+              "full_refresh"}
 
 
 # -- helpers -------------------------------------------------------------------------------------
