@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
@@ -48,18 +48,20 @@ from seatlib.stages import StageOptions  # noqa: E402
 from seatlib.systems import Systems  # noqa: E402
 from seatlib.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
 
-#: The demo world has 1,002 workspaces on this day (it grows by ~100 clients a year).
-DAY = date(2034, 9, 1)
+#: A past day (the extract refuses a future one); the world has ~300 workspaces then, the rest
+#: are copies of its client workspaces (:func:`grow`).
+DAY = date(2026, 11, 29)
 METADATA_LIMIT, BULK_LIMIT, OVERALL_LIMIT = 60, 40, 100  # Zoho's calls per minute (docs/zoho-api-notes.md §7)
 EXPORT_JOB_S = 10.0  # how long the audit export job takes, in (scaled) seconds
 EXPORT_POLL_S = 4.0  # the client's longest pause between polls, in (scaled) seconds
 
 
-def build_state(workspaces: int) -> ZohoState:
-    """The world's organisation on :data:`DAY`, cut to ``workspaces`` (the audit one kept)."""
-    full = World(42).zoho_state(DAY)
+def build_state(workspaces: int, day: date = DAY) -> ZohoState:
+    """The world's organisation on ``day``, cut to ``workspaces`` (the audit one kept); past
+    the world's size, its client workspaces are cloned (see :func:`grow`)."""
+    full = World(42).zoho_state(day)
     if len(full.workspaces) < workspaces:
-        raise SystemExit(f"the world has only {len(full.workspaces)} workspaces on {DAY}")
+        full = grow(full, workspaces)
     audit = [w for w in full.workspaces if w.name == AUDIT_WORKSPACE]
     others = [w for w in full.workspaces if w.name != AUDIT_WORKSPACE][:workspaces - len(audit)]
     keep = {w.workspace_id for w in audit + others}
@@ -69,9 +71,54 @@ def build_state(workspaces: int) -> ZohoState:
         r for r in full.access_log if r.workspace_name in names))
 
 
-def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = True) -> dict:
+def grow(state: ZohoState, workspaces: int) -> ZohoState:
+    """``state`` with copies of its client workspaces (new ids, names and admin addresses,
+    their users copied with the same flags; no Access Log rows) up to ``workspaces``."""
+    clients = [w for w in state.workspaces if w.name != AUDIT_WORKSPACE and not w.org_id]
+    users = {u.email: u for u in state.users}
+    extra_ws, extra_users, copy = [], {}, 0
+    while len(state.workspaces) + len(extra_ws) < workspaces:
+        copy += 1
+        for w in clients[:workspaces - len(state.workspaces) - len(extra_ws)]:
+            def twin(email: str) -> str:
+                local, _, domain = email.partition("@")
+                return f"{local}+c{copy}@{domain}"
+            for e in w.admins:
+                if e in users and twin(e) not in extra_users:
+                    extra_users[twin(e)] = dataclasses.replace(users[e], email=twin(e))
+            extra_ws.append(dataclasses.replace(
+                w, workspace_id=f"{w.workspace_id}{copy:02d}", name=f"{w.name} c{copy}",
+                admins=tuple(twin(e) for e in w.admins),
+                users=tuple((twin(e), role, on) for e, role, on in w.users)))
+    return dataclasses.replace(state, workspaces=state.workspaces + tuple(extra_ws),
+                               users=state.users + tuple(extra_users.values()))
+
+
+def seed(workspaces: int, lake: str) -> None:
+    """A full extract of the day before :data:`DAY` into ``lake``, limits off (the known
+    admins the incremental extract starts from)."""
+    day = DAY - timedelta(days=1)
+    state = build_state(workspaces, day)
+    secrets = ZohoSecrets(client_id="1000.SEED", client_secret="seed-secret",
+                          refresh_token=f"1000.seed-{uuid.uuid4().hex[:12]}")
+    sim = ZohoSimulator(state, client_id=secrets.client_id, client_secret=secrets.client_secret,
+                        refresh_token=secrets.refresh_token,
+                        limits=SimLimits(enabled=False, job_seconds=0.05)).start()
+    zoho = ZohoSettings(api_url=sim.url, accounts_url=sim.url, org_id=state.org_id,
+                        calls_per_minute=0, max_concurrency=8, export_poll_s=0.05)
+    try:
+        with ZohoClient(zoho, secrets) as client:
+            extract.run(day, Systems.of(Settings(lake_url=lake, zoho=zoho), shared_zoho=client),
+                        StageOptions(allow_replay=True), sources=extract.ZOHO_SOURCES)
+    finally:
+        sim.stop()
+
+
+def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = True,
+        incremental: bool = False) -> dict:
     """One extract; returns the figures. ``limiter=False`` switches the client's rate limiter
-    off, to show what it saves."""
+    off, to show what it saves; ``incremental`` first lays yesterday's full extract into the
+    lake (unmeasured), so today's asks only the new, changed and due workspaces' admins."""
     started_build = time.monotonic()
     state = build_state(workspaces)
     build_s = time.monotonic() - started_build
@@ -88,13 +135,16 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
                         calls_per_minute=calls_per_minute, max_concurrency=concurrency,
                         export_poll_s=max(0.05, EXPORT_POLL_S * time_scale))
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as lake:
+        if incremental:
+            seed(workspaces, lake)
         settings = Settings(lake_url=lake, zoho=zoho)
         cpu0 = time.process_time()
         t0 = time.monotonic()
         try:
             with ZohoClient(zoho, secrets) as client:
                 result = extract.run(DAY, Systems.of(settings, shared_zoho=client),
-                                     StageOptions(allow_replay=True),
+                                     StageOptions(allow_replay=True,
+                                                  full_refresh=not incremental),
                                      sources=extract.ZOHO_SOURCES)
                 tokens = client.tokens_obtained
         finally:
@@ -113,6 +163,7 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
     floor_min = max(metadata / METADATA_LIMIT, bulk / BULK_LIMIT, total / OVERALL_LIMIT)
     return {
         "workspaces": len(state.workspaces),
+        "extract": "incremental" if incremental else "full",
         "workspaces_without_admins": sum(1 for w in state.workspaces if not w.admins),
         "access_log_rows": len(state.access_log),
         "time_scale": time_scale,
@@ -151,7 +202,8 @@ def markdown(r: dict) -> str:
     own_pacing = (f"{r['client_pacing_s']} s" if r["client_pacing_s"] is not None
                   else "n/a (limiter off)")
     lines = [
-        f"- workspaces: {r['workspaces']} ({r['workspaces_without_admins']} with an empty "
+        f"- {r['extract']} extract; workspaces: {r['workspaces']} "
+        f"({r['workspaces_without_admins']} with an empty "
         f"/admins, so also /users); Access Log rows: {r['access_log_rows']}",
         f"- clock: time_scale {r['time_scale']:g} (a minute lasts {60 * r['time_scale']:g} s); "
         f"{pacing}, max_concurrency {r['max_concurrency']}",
@@ -186,12 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=ZohoSettings.max_concurrency)
     parser.add_argument("--no-limiter", action="store_true",
                         help="switch the client's rate limiter off (expect 6045 answers)")
+    parser.add_argument("--incremental", action="store_true",
+                        help="lay yesterday's full extract into the lake first (unmeasured) and "
+                             "measure today's incremental admins extract")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("seatlib").setLevel(logging.INFO)
-    figures = run(args.workspaces, args.time_scale, args.concurrency, not args.no_limiter)
+    figures = run(args.workspaces, args.time_scale, args.concurrency, not args.no_limiter,
+                  args.incremental)
     print(markdown(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
