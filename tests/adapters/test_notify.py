@@ -11,7 +11,8 @@ from seatlib import alerts, notify
 from seatlib import log as seatlog
 from seatlib.config import Settings
 
-from tests.fixtures.webhook import free_port, webhook
+from tests.fixtures.pg import free_port
+from tests.fixtures.webhook import webhook
 
 DAY = date(2026, 3, 31)
 
