@@ -79,6 +79,8 @@ def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
             continue
         text = s.astype("string")
         risky = text.str.startswith(_FORMULA_START).fillna(False)
+        if s.dtype == object:  # a mixed column: only its text cells, never a number like -5
+            risky &= s.map(lambda v: isinstance(v, str)).astype(bool)
         if risky.any():
-            out[col] = text.mask(risky, "'" + text)
+            out[col] = (s if s.dtype == object else text).mask(risky, "'" + text)
     return out

@@ -37,7 +37,7 @@ from . import config as cfg
 from .contracts import GOLD_STATUS, coerce
 from .errors import ConfigError, LakeError, ZohoError
 from .lake import GOLD_LATEST_KEY
-from .privacy import mask_email, mask_frame
+from .privacy import formula_safe, mask_email, mask_frame
 from .systems import Systems
 from .trail import Actor, TrailWriter, read_trail, seat_kept
 from .zoho.users import REFUSALS, CallResult, batches, portal_domain
@@ -65,16 +65,11 @@ class Plan:
         return safe_csv(mask_frame(self.candidates, show=show))
 
 
-def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def safe_csv(df: pd.DataFrame) -> bytes:
+    """``df`` as CSV for a spreadsheet: empty cells for missing values, formulas neutralised
+    (:func:`seatlib.privacy.formula_safe`)."""
     out = io.StringIO()
-    df.astype("object").where(df.notna(), "").map(safe_cell).to_csv(
+    formula_safe(df.astype("object").where(df.notna(), "")).to_csv(
         out, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return out.getvalue().encode("utf-8")
 

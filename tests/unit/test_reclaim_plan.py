@@ -9,7 +9,8 @@ import pytest
 
 from seatlib.config import ReclaimSettings
 from seatlib.errors import ConfigError
-from seatlib.reclaim import build_plan, safe_cell, select
+from seatlib.privacy import formula_safe
+from seatlib.reclaim import build_plan, select
 from tests.fixtures.reclaim import (DAY, admins_frame, gold_frame, gold_row, users_frame)
 
 EX = "seat_held_by_ex_client"
@@ -109,8 +110,9 @@ def test_plan_csv_is_formula_safe_and_masked_unless_shown():
     masked, shown = p.to_csv().decode(), p.to_csv(show=True).decode()
     assert "'=HYPERLINK" in masked and "'=***@x.example" in masked
     assert "'=cmd@x.example" in shown and "=cmd@x.example" not in masked
-    assert [safe_cell(v) for v in ("+1", "-1", "@a", "\tx", "\rx", "ok", 5)] == \
-        ["'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", 5]
+    cells = pd.DataFrame({"c": pd.Series(["+1", "-1", "@a", "\tx", "\rx", "ok", 5, -5],
+                                         dtype="object")})
+    assert formula_safe(cells)["c"].tolist() == ["'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", 5, -5]
 
 
 def test_domain_comes_from_silver_when_it_has_the_column():
