@@ -37,17 +37,16 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from . import config as cfg
+from . import kernels
 from .errors import ConfigError, RunInProgressError, SeatlibError
 from . import log as seatlog
-from .health import pid_alive as _pid_alive
 from .reclaim_cli import _check_reclaim_args, _reclaim_args, reclaim_parameters, run_reclaim  # noqa: F401
 from .session import Session, catch_up, run_kind
 from .stages import NAMES, REBUILD, STAGES
@@ -58,10 +57,6 @@ log = logging.getLogger("seatlib.runner")
 EXIT_OK, EXIT_STAGE_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
 NOTEBOOKS_DIR = cfg.REPO_ROOT / "notebooks"
-
-#: Each kernel's IPC sockets live in ``<tmp>/seatlib-kernel-<runner pid>-<random>/``.
-_KERNEL_DIR_PREFIX = "seatlib-kernel-"
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -168,109 +163,20 @@ def run_lock(runs_dir: Path):
         fh.close()  # closing releases the lock, also when the process is killed
 
 
-def _die_with_runner() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes a kernel die with the runner (Linux), else None.
-
-    jupyter_client starts each kernel in a session of its own, so a runner killed with its
-    process group (cron's timeout, an OOM kill, ``kill -9``) would leave the kernel running:
-    ipykernel notices its parent is gone only at its next once-a-second poll, and meanwhile the
-    kernel may still write the lake or commit a load while the next run starts. Asking the
-    kernel for SIGKILL on the runner's death (``PR_SET_PDEATHSIG``) keeps "one run at a time"
-    true for the kernels too. ``prctl`` is looked up here, before the fork, so the child only
-    makes one C call. (The signal follows the *thread* that started the kernel; papermill starts
-    it from the calling thread, which outlives the kernel.)
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    runner_pid = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != runner_pid:  # the runner died between fork and prctl
-            os._exit(1)
-
-    return preexec
-
-
-def _ipc_kernel_manager(env: Mapping[str, str] | None = None):
-    """A kernel manager that talks to the kernel over Unix sockets instead of TCP on loopback:
-    nothing listens on a port, and ipykernel's "running over TCP without encryption" warning
-    goes away.
-
-    The sockets live in a private temporary folder per kernel, removed at shutdown.
-    jupyter_client's default for IPC is ``kernel-ipc-<n>`` in the current directory, shared by
-    every kernel started from it: two runs at once (a test suite beside a run, a back-fill beside
-    a notebook) can pick the same names, and a kernel then gets the other's messages ("Invalid
-    Signature", "Kernel didn't respond"); killed kernels also leave their sockets in the
-    repository. On Linux the kernel is also tied to the runner's life (:func:`_die_with_runner`).
-
-    ``env`` is added to the environment the kernel inherits (the demo's stand-ins' addresses);
-    this process's own environment is left as it is.
-    """
-    import shutil
-    import tempfile
-
-    from jupyter_client.manager import AsyncKernelManager
-
-    _remove_stale_kernel_dirs()
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.transport = "ipc"
-            self._ipc_dir = tempfile.mkdtemp(prefix=f"{_KERNEL_DIR_PREFIX}{os.getpid()}-")
-            self.ip = os.path.join(self._ipc_dir, "ipc")  # sockets ipc-1, ipc-2, ... in it
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            preexec = _die_with_runner()
-            if preexec is not None:
-                kw.setdefault("preexec_fn", preexec)
-            if env:
-                kw["env"] = {**kw.get("env", os.environ), **env}
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:
-                shutil.rmtree(self._ipc_dir, ignore_errors=True)
-
-    return IPCKernelManager
-
-
-def _remove_stale_kernel_dirs() -> None:
-    """Remove the socket folders of kernels whose runner is gone (a killed run leaves its own).
-
-    A folder is named ``seatlib-kernel-<runner pid>-<random>``; it is kept while a process with
-    that pid exists, which errs on the side of keeping.
-    """
-    import shutil
-    import tempfile
-
-    for folder in Path(tempfile.gettempdir()).glob(f"{_KERNEL_DIR_PREFIX}*-*"):
-        pid = folder.name[len(_KERNEL_DIR_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _pid_alive(int(pid)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def execute_notebook(name: str, out_dir: Path, parameters: dict,
-                     env: Mapping[str, str] | None = None) -> Path:
+                     env: Mapping[str, str] | None = None, *, warm: bool = False) -> Path:
     """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell.
 
-    ``env`` is added to the kernel's environment (never a parameter: papermill saves those)."""
+    ``env`` is added to the kernel's environment (never a parameter: papermill saves those);
+    ``warm``: the kernel comes from the fork server, imports done (seatlib.kernels)."""
     import papermill as pm
 
     out = out_dir / f"{name}.ipynb"
     started = time.monotonic()
     pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,
                         kernel_name="python3", cwd=str(cfg.REPO_ROOT), progress_bar=False,
-                        log_output=False, kernel_manager_class=_ipc_kernel_manager(env))
+                        log_output=False,
+                        kernel_manager_class=kernels.ipc_kernel_manager(env, warm=warm))
     log.info("%s done in %.1f s -> %s", name, time.monotonic() - started, out)
     return out
 
@@ -300,6 +206,9 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
     params = {"run_date": day.isoformat(), "config_path": config_path,
               "allow_replay": demo, "allow_drop": allow_drop,
               "full_refresh": full_refresh}
+    warm = settings.runs.warm_kernels
+    if warm:
+        kernels.fork_server(env)  # starts importing now, while this process imports papermill
     for stage in STAGES:
         if stage.name not in stages:
             continue
@@ -307,7 +216,7 @@ def run_stages(day: date, stages: Sequence[str], settings: cfg.Settings, config_
         log.info("stage %s for %s", stage.name, day)
         rec.start(stage.name)
         try:
-            execute_notebook(notebook, out_dir, params, env)
+            execute_notebook(notebook, out_dir, params, env, warm=warm)
         except Exception as exc:  # papermill raises PapermillExecutionError; kernels can die too
             relayed = relay_overrides(stage.name, out_dir / f"{notebook}.ipynb")
             reason = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[-1:]

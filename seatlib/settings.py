@@ -97,6 +97,7 @@ class RunsSettings:
     hung_hours: float = 6.0  # a run holding the lock longer is reported as hung (--check)
     catch_up_days: int = 7  # the daily run rebuilds these past days that have bronze, no gold
     heartbeat_method: str = "GET"  # GET or POST to SEATLIB_HEARTBEAT_URL after a good run
+    warm_kernels: bool = True  # fork each notebook's kernel with the imports done (seatlib.kernels)
 
 
 @dataclass(frozen=True)

@@ -273,6 +273,7 @@ class _RunsFile(_Section):
         ge=0, le=365, description="an integer from 0 to 365 (days)")] = _U.catch_up_days
     heartbeat_method: Annotated[str, Field(
         pattern="^(GET|POST)$", description='"GET" or "POST"')] = _U.heartbeat_method
+    warm_kernels: Annotated[bool, Field(description="true or false")] = _U.warm_kernels
 
 
 class _DemoFile(_Section):

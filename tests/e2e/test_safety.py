@@ -19,11 +19,9 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -346,58 +344,6 @@ def test_a_run_killed_then_run_again_equals_a_clean_run(reference, tmp_path, pg_
 def data_files(lake: dict[str, bytes]) -> dict[str, bytes]:
     """The lake without its run history (runs/, runs_ledger/), which every run adds to."""
     return {k: v for k, v in lake.items() if not k.startswith(("runs/", "runs_ledger/"))}
-
-
-def test_a_kernel_started_by_the_runner_is_killed_with_it(tmp_path):
-    """The kernel asks Linux for SIGKILL when the runner dies (PR_SET_PDEATHSIG)."""
-    import nbformat
-    import papermill as pm
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("PR_SET_PDEATHSIG is Linux only")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import ctypes\n"
-        "signal_number = ctypes.c_int()\n"
-        "ctypes.CDLL(None).prctl(2, ctypes.byref(signal_number))  # PR_GET_PDEATHSIG\n"
-        "print('pdeathsig', signal_number.value)")]
-    source, out = tmp_path / "probe.ipynb", tmp_path / "probe.out.ipynb"
-    nbformat.write(nb, source)
-    pm.execute_notebook(str(source), str(out), kernel_name="python3", progress_bar=False,
-                        kernel_manager_class=runner._ipc_kernel_manager())
-    printed = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"]
-    assert printed.strip() == f"pdeathsig {int(signal.SIGKILL)}"
-
-
-def test_kernels_never_share_their_sockets():
-    """Each kernel's IPC sockets live in a private folder: two runs at once (or a run beside a
-    test suite in the same repository) cannot cross their kernels' messages."""
-    make = runner._ipc_kernel_manager()
-    managers = [make(kernel_name="python3") for _ in range(2)]
-    try:
-        folders = [Path(km.ip).parent for km in managers]
-        assert folders[0] != folders[1]
-        for km, folder in zip(managers, folders):
-            assert km.transport == "ipc" and Path(km.ip).is_absolute() and folder.is_dir()
-            assert not folder.is_relative_to(Path.cwd()) and not folder.is_relative_to(cfg.REPO_ROOT)
-    finally:
-        for km in managers:
-            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
-
-
-def test_the_socket_folders_of_killed_kernels_are_removed(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    (tmp_path / f"seatlib-kernel-{dead}-abc123").mkdir()  # its runner was killed
-    (tmp_path / f"seatlib-kernel-{os.getpid()}-def456").mkdir()  # a live runner's
-    (tmp_path / "seatlib-kernel-elsewhere").mkdir()  # not ours to judge
-    make = runner._ipc_kernel_manager()
-    km = make(kernel_name="python3")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"seatlib-kernel-{os.getpid()}-def456", "seatlib-kernel-elsewhere", Path(km.ip).parent.name])
-    assert Path(km.ip).parent.name.startswith(f"seatlib-kernel-{os.getpid()}-")
 
 
 def test_a_demo_server_that_will_not_stop_does_not_fail_the_run(tmp_path, pg_home, monkeypatch,
