@@ -216,13 +216,16 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     frames = silver_stage.read(lake, day)
     status, capacity = build_frames(frames, day, systems.settings)
     check_gold(lake, day, status, capacity, systems.settings, allow_drop=options.allow_drop)
-    status_csv = to_csv_bytes(status)
-    lake.write_bytes(gold_key(GOLD_STATUS.name, day), status_csv)
-    lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
-    latest = max(days_in(lake, f"gold/{GOLD_STATUS.name}/"), default=day)
+    # The order makes a kill at any point safe: the compact history first (what the report
+    # and the client notebook read), the day's CSVs after it, the capacity CSV last. The daily
+    # run's catch-up rebuilds a day with bronze and no capacity CSV, so a day cut short is
+    # rebuilt whole by the next run, not left with a history that lacks it.
+    gold_history.put_day(lake, day, status, capacity)
+    lake.write_bytes(gold_key(GOLD_STATUS.name, day), to_csv_bytes(status))
+    latest = max(gold_history.read_summary(lake)["snapshot_date"], default=day)
     if day >= latest:  # a back-filled older day must not replace the latest table
         lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(formula_safe(status)))  # for Excel
-    gold_history.put_day(lake, day, status, capacity)  # what the report and notebook read
+    lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
     log.info("gold %s: %d rows, %s", day, len(status),
              status["status"].value_counts().to_dict())
     return status, capacity

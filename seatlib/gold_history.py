@@ -293,7 +293,7 @@ def read_client(lake: Lake, client_id: int) -> pd.DataFrame:
 # -- the day's write, and the one-time build ----------------------------------------------------
 
 def put_day(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFrame) -> None:
-    """Keep every compact form in line with ``day``'s gold (called after its CSVs are written)."""
+    """Keep every compact form in line with ``day``'s gold (called before its CSVs are written)."""
     ensure(lake, exclude=day)
     put_summary(lake, day, status, capacity)
     put_by_client(lake, day, status)

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from seatlib import config as cfg
-from seatlib import demo, extract, gold, load, silver
+from seatlib import demo, extract, gold, gold_history, load, silver
 from seatlib.contracts import SOURCES
 from seatlib.errors import ConfigError, DataQualityError
-from seatlib.lake import Lake, bronze_key, gold_key, silver_key
+from seatlib.lake import Lake, bronze_key, days_in, gold_key, silver_key
 from seatlib.sim.state import SimUser
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
@@ -445,3 +445,32 @@ def test_module_status_in_another_order_writes_the_same_bronze(stand):
     assert stand.lake.read_bytes(key) == first
     ids = [int(line.split(",")[0]) for line in first.decode().splitlines()[1:]]
     assert ids == sorted(ids) and len(ids) > 100
+
+
+def test_gold_cut_short_before_its_capacity_file_is_rebuilt_whole(stand, monkeypatch):
+    """gold killed after the compact history and the status CSV, before the capacity CSV: the
+    day has no capacity file, which is what the daily run's catch-up looks for, so the next run
+    rebuilds it; the rebuilt lake equals a clean run's, byte for byte."""
+    gold.run(DAY, on(stand))
+    clean = stand.snapshot()
+    restore_lake(stand.lake, stand.baseline)
+
+    class Killed(Exception):
+        pass
+
+    real_write = Lake.write_bytes
+
+    def write(self, key, data):
+        if key == gold_key("seat_capacity", DAY):
+            raise Killed(key)
+        return real_write(self, key, data)
+
+    monkeypatch.setattr(Lake, "write_bytes", write)
+    with pytest.raises(Killed):
+        gold.run(DAY, on(stand))
+    monkeypatch.undo()
+    assert DAY in set(gold_history.read_summary(stand.lake)["snapshot_date"])
+    assert stand.lake.exists(gold_key("seat_status", DAY))
+    assert DAY not in days_in(stand.lake, "gold/seat_capacity/")  # so catch-up rebuilds it
+    gold.run(DAY, on(stand))
+    assert stand.snapshot() == clean
