@@ -47,7 +47,7 @@ from . import config as cfg
 from . import kernels
 from .errors import ConfigError, RunInProgressError, SeatlibError
 from . import log as seatlog
-from .reclaim_cli import _check_reclaim_args, _reclaim_args, reclaim_parameters, run_reclaim  # noqa: F401
+from .reclaim_cli import _check_reclaim_args, _reclaim_args, run_reclaim
 from .session import Session, catch_up, run_kind
 from .stages import NAMES, REBUILD, STAGES
 from .systems import Systems

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from seatlib import config as cfg
-from seatlib import runner, trail
+from seatlib import reclaim_cli, runner, trail
 from seatlib.lake import Lake
 
 from tests.fixtures.demo import safe_demo_config
@@ -19,7 +19,7 @@ def test_reclaim_parameters_match_the_runner():
     import papermill as pm
 
     args = runner.parse_args(["--reclaim", "--approve", "1003,1007", "--execute"])
-    passed = runner.reclaim_parameters(datetime.now(timezone.utc).date(), "c.toml", args)
+    passed = reclaim_cli.reclaim_parameters(datetime.now(timezone.utc).date(), "c.toml", args)
     params = pm.inspect_notebook(str(runner.NOTEBOOKS_DIR / "reclaim_seats.ipynb"))
     assert set(params) == set(passed)
     assert params["execute"]["default"] == "False"  # a dry run unless told
