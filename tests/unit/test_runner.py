@@ -75,3 +75,23 @@ def test_failed_stage_exits_1_and_keeps_its_notebook(tmp_path):
     assert "no silver for 2026-11-29" in kept
     assert not (out / "04_load.ipynb").exists()  # the run stopped at the first failure
     assert "stage gold failed" in (out / "run.log").read_text()
+
+
+@pytest.mark.parametrize("how, imported", [
+    ("import papermill", True),  # the control: jsonschema does import it when it is there
+    ("from seatlib import runner; runner.import_papermill()", False),
+])
+def test_the_runner_imports_papermill_without_the_iri_validator(tmp_path, how, imported):
+    """With JupyterLab in the venv, jsonschema would import rfc3987_syntax (a 2 s grammar build)
+    for every run; the runner hides it while papermill imports, and only then."""
+    marker = tmp_path / "imported"
+    (tmp_path / "rfc3987_syntax.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "def is_valid_syntax(rule, value):\n    return True\n")
+    code = (f"import os, sys; sys.path[:0] = [{str(tmp_path)!r}, {str(REPO_ROOT)!r}]\n{how}\n"
+            f"print(os.path.exists({str(marker)!r}))\n"
+            "import importlib; importlib.import_module('rfc3987_syntax')  # importable afterwards\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path,
+                         capture_output=True, text=True).stdout.split()
+    assert out == [str(imported)]
+    assert marker.exists()  # the last line imported it
