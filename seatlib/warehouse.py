@@ -36,9 +36,9 @@ from .errors import DataQualityError, WarehouseError
 from .values import is_identifier
 from .warehouse_sql import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW,  # noqa: F401
                             STATUS_TABLE, TABLES, CopySource, Dialect, PostgresDialect,
-                            RedshiftDialect, column_type, create_table_sql, dialect_for_version,
-                            insert_sql, literal, lock_sql, parameter_type, varchar_bytes,
-                            view_definitions, widen_column_sql)
+                            RedshiftDialect, column_type, create_table_sql, day_index_name,
+                            dialect_for_version, insert_sql, literal, lock_sql, parameter_type,
+                            varchar_bytes, view_definitions, widen_column_sql)
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +266,10 @@ class Warehouse:
         the database-level CREATE privilege even for an existing schema, docs/redshift-notes.md
         §6) and the tables when missing; adds (ALTER TABLE ADD COLUMN, nullable) any contract
         column a table lacks and widens (ALTER COLUMN TYPE VARCHAR(n)) a text column narrower
-        than the contract's, never dropping a column or a row; then (re)creates the views whose
-        definition changed (late-binding on Redshift). Running it again is a no-op.
+        than the contract's, never dropping a column or a row; on PostgreSQL creates each
+        table's ``snapshot_date`` index when missing (Redshift has its sort key instead); then
+        (re)creates the views whose definition changed (late-binding on Redshift). Running it
+        again is a no-op.
 
         All of it is one transaction, except that Redshift cannot widen a column inside one
         (§7): there each widening runs on its own, after the transaction.
@@ -312,7 +314,9 @@ class Warehouse:
             if not existing:
                 cur.execute(create_table_sql(self.dialect, schema, table, contract))
                 actions.append(f"created table {schema}.{table}")
+                self._ensure_day_index(cur, schema, table, actions)
                 continue
+            self._ensure_day_index(cur, schema, table, actions)
             for col, logical in contract.columns.items():
                 want = varchar_bytes(col, logical)
                 if col not in existing:
@@ -328,6 +332,19 @@ class Warehouse:
                 log.warning("%s.%s has columns outside the contract (kept, loaded as NULL): %s",
                             schema, table, extra)
         return widen
+
+    def _ensure_day_index(self, cur: Any, schema: str, table: str, actions: list[str]) -> None:
+        """Create the table's ``snapshot_date`` index when the dialect has one and it is missing
+        (on an existing table this builds it over the whole history, once)."""
+        create = self.dialect.day_index_sql(schema, table)
+        if create is None:
+            return
+        name = day_index_name(table)
+        cur.execute("SELECT COUNT(*) FROM pg_indexes WHERE schemaname = %s AND tablename = %s "
+                    "AND indexname = %s", (schema, table, name))
+        if not int(cur.fetchone()[0]):
+            cur.execute(create)
+            actions.append(f"created index {schema}.{name}")
 
     @staticmethod
     def _view_tags(cur: Any, schema: str) -> dict[str, str]:

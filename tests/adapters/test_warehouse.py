@@ -31,6 +31,17 @@ def scalar(wh: Warehouse, sql: str, params=None):
     return wh.fetch_frame(sql, params).iloc[0, 0]
 
 
+STATUS_INDEX = f"{STATUS_TABLE}_snapshot_date_idx"
+CAPACITY_INDEX = f"{CAPACITY_TABLE}_snapshot_date_idx"
+
+
+def day_indexes(wh: Warehouse, schema: str) -> dict[str, str]:
+    """The indexes of ``schema``'s tables, name -> definition."""
+    frame = wh.fetch_frame("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s",
+                           (schema,))
+    return dict(zip(frame["indexname"], frame["indexdef"]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Schema: creation, idempotence, additive migration, views.
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +51,9 @@ def scalar(wh: Warehouse, sql: str, params=None):
 def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Warehouse):
     name = f"gold_{uuid.uuid4().hex[:8]}"
     actions = wh.ensure_schema(name)
-    assert actions == [f"created schema {name}", f"created table {name}.{STATUS_TABLE}", f"created table {name}.{CAPACITY_TABLE}",
+    assert actions == [f"created schema {name}",
+                       f"created table {name}.{STATUS_TABLE}", f"created index {name}.{STATUS_INDEX}",
+                       f"created table {name}.{CAPACITY_TABLE}", f"created index {name}.{CAPACITY_INDEX}",
                        f"created view {name}.{STATUS_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
     types = wh.fetch_frame("SELECT column_name, data_type, character_maximum_length AS n "
                            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
@@ -60,6 +73,30 @@ def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Wareho
     assert wh.ensure_schema(name) == []
     after = wh.fetch_frame(oids, (f"{name}.{STATUS_LATEST_VIEW}", f"{name}.{CAPACITY_VIEW}"))
     pd.testing.assert_frame_equal(before, after)  # views kept (and with them their grants)
+
+
+@pytest.mark.postgres_only  # pg_indexes, DROP INDEX, enable_seqscan
+def test_ensure_schema_indexes_snapshot_date_on_new_and_existing_tables(wh: Warehouse):
+    name = f"gold_{uuid.uuid4().hex[:8]}"
+    assert {f"created index {name}.{STATUS_INDEX}",
+            f"created index {name}.{CAPACITY_INDEX}"} <= set(wh.ensure_schema(name))
+    indexes = day_indexes(wh, name)
+    assert set(indexes) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert indexes[STATUS_INDEX].endswith(f"ON {name}.{STATUS_TABLE} USING btree (snapshot_date)")
+    assert wh.ensure_schema(name) == []
+
+    # a warehouse made before the index: it is added, rows kept, and the day's DELETE uses it
+    wh.load_day(name, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    wh.execute(f"DROP INDEX {name}.{STATUS_INDEX}")
+    assert wh.ensure_schema(name) == [f"created index {name}.{STATUS_INDEX}"]
+    assert set(day_indexes(wh, name)) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert wh.ensure_schema(name) == []
+    assert scalar(wh, f"SELECT COUNT(*) FROM {name}.{STATUS_TABLE}") == 4
+    with wh.transaction("explain") as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a 4-row table is otherwise scanned
+        cur.execute(f"EXPLAIN DELETE FROM {name}.{STATUS_TABLE} WHERE snapshot_date = %s", (DAY1,))
+        plan = "\n".join(str(row[0]) for row in cur.fetchall())
+    assert STATUS_INDEX in plan
 
 
 def test_ensure_schema_adds_a_missing_column_back_and_keeps_rows(wh: Warehouse, schema: str):
@@ -346,7 +383,7 @@ def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: 
     other = f"gold_rs_{uuid.uuid4().hex[:6]}"
     with connect(DatabaseSettings(dsn=redshift_dsn)) as rs:
         assert rs.dialect.name == "postgres" and "Redshift database" in rs.target
-        assert len(rs.ensure_schema(other)) == 5  # schema, 2 tables, 2 views
+        assert len(rs.ensure_schema(other)) == 7  # schema, 2 tables, their 2 indexes, 2 views
         assert rs.ensure_schema(other) == []
         result = rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1))
         assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
