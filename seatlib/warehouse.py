@@ -384,7 +384,8 @@ class Warehouse:
         In one transaction: lock both tables (``LOCK TABLE``: a second load, from any host,
         waits for this one instead of failing with Redshift's serializable isolation error,
         docs/redshift-notes.md §5); then for each table stage the rows in a temporary table
-        (multi-row INSERTs of :data:`BATCH_ROWS` rows, or on Redshift ``COPY`` from S3), DELETE
+        (``COPY ... FROM STDIN`` through psycopg, multi-row INSERTs of :data:`BATCH_ROWS` rows
+        through redshift_connector, or on Redshift ``COPY`` from S3), DELETE
         the day from the target, INSERT it from the staging table. Any failure rolls everything
         back, so the day stays as it was. Re-loading a day gives the same rows; other days are
         untouched.
@@ -437,15 +438,16 @@ class Warehouse:
     def _replace_day(self, cur: Any, at: _LoadStep, schema: str, contract: Contract,
                      rows: Sequence[tuple[Any, ...]], day: dt.date,
                      sources: Mapping[str, CopySource] | None) -> tuple[int, int]:
-        """In the open transaction: stage ``rows`` (INSERT, or COPY from ``sources``), delete the
-        day from ``at.table``, insert it from the staging table. Returns (replaced, inserted)."""
+        """In the open transaction: stage ``rows`` (:meth:`_stage_rows`, or COPY from
+        ``sources``), delete the day from ``at.table``, insert it from the staging table.
+        Returns (replaced, inserted)."""
         table = at.table
         stage = f"seatmon_stage_{table}"
         at.step = "create staging table"
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} (LIKE {schema}.{table})")
         if sources is None:
-            at.step = "insert into staging table"
+            at.step = "fill the staging table"
             self._stage_rows(cur, stage, contract, rows)
         else:
             at.step = "COPY from S3 into staging table"
@@ -464,8 +466,11 @@ class Warehouse:
 
     def _stage_rows(self, cur: Any, stage: str, contract: Contract,
                     rows: Sequence[tuple[Any, ...]]) -> None:
-        """INSERT ``rows`` into the staging table, :data:`BATCH_ROWS` rows per statement."""
+        """Write ``rows`` into the staging table: one ``COPY ... FROM STDIN`` where the driver
+        has it (psycopg), else multi-row INSERTs of :data:`BATCH_ROWS` rows per statement."""
         columns = list(contract.columns)
+        if self._db.copy_rows(cur, stage, columns, rows):
+            return
         types = [parameter_type(c, t) for c, t in contract.columns.items()]
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start:start + BATCH_ROWS]

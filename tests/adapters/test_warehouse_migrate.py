@@ -74,7 +74,7 @@ def _narrow_workspace_name(wh: Warehouse, schema: str) -> None:
 @pytest.mark.postgres_only  # shrinks a VARCHAR, which Redshift refuses
 def test_a_narrower_existing_column_errors_rather_than_cutting(wh: Warehouse, schema: str):
     _narrow_workspace_name(wh, schema)
-    with pytest.raises(WarehouseError, match=r"step 'insert into staging table'.*too long"):
+    with pytest.raises(WarehouseError, match=r"step 'fill the staging table'.*too long"):
         wh.load_day(schema, DAY1, named(status_frame(DAY1), "x" * 300), capacity_frame(DAY1))
     assert wh.fetch_scalar(f"SELECT COUNT(*) FROM {schema}.{STATUS_TABLE}") == 0
 
