@@ -155,6 +155,26 @@ class Connection:
             log.warning("could not reset the transaction mode of the connection to %s",
                         self.target)
 
+    def copy_rows(self, cur: Any, table: str, columns: Sequence[str],
+                  rows: Iterable[Sequence[Any]]) -> bool:
+        """Write ``rows`` (plain Python values, in ``columns`` order) into ``table`` with ``COPY
+        ... FROM STDIN``, in the transaction of ``cur``, when the driver can; returns whether
+        it did.
+
+        psycopg can: it sends the rows as one stream and converts each value itself (None is
+        NULL; dates, datetimes, booleans, numbers and any text, quotes, tabs, newlines,
+        backslashes and non-ASCII included). That skips the parsing of long multi-row INSERTs.
+        redshift_connector cannot (Redshift's COPY reads only S3 and the like): nothing is
+        sent and the caller inserts the rows itself. ``table`` and ``columns`` must be trusted
+        identifiers; a failed COPY raises the driver's error, like a failed statement.
+        """
+        if self.driver != PSYCOPG:
+            return False
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return True
+
     def execute(self, sql: str, params: Params = None, *, autocommit: bool = False) -> int:
         """Run one statement in its own transaction (or, with ``autocommit``, outside any);
         returns the driver's row count.

@@ -25,7 +25,9 @@ flagged before it had the chance to log in).
 from __future__ import annotations
 
 import io
+import itertools
 import logging
+import operator
 from datetime import date
 
 import pandas as pd
@@ -54,6 +56,23 @@ def client_ids(names: pd.Series, settings: cfg.Settings) -> pd.Series:
     return pd.to_numeric(found, errors="coerce").astype("Int64")
 
 
+def admin_emails(admins: pd.DataFrame, workspace_ids: pd.Series) -> pd.Series:
+    """The admin e-mails of each of ``workspace_ids``: distinct, sorted, "; "-joined; NA when a
+    workspace has none. Aligned with ``workspace_ids`` (same index).
+
+    Joined on plain lists, one sorted pass: a Python function per pandas group would cost a
+    Series per workspace (about a second at 5,000 workspaces). ``workspace_id`` is required in
+    silver, so a row without one has no workspace to join into.
+    """
+    pairs = (admins[["workspace_id", "admin_email"]].dropna().drop_duplicates()
+             .sort_values(["workspace_id", "admin_email"], kind="stable"))
+    rows = zip(pairs["workspace_id"].tolist(), pairs["admin_email"].tolist())
+    joined = {wid: "; ".join(email for _, email in group)
+              for wid, group in itertools.groupby(rows, key=operator.itemgetter(0))}
+    return pd.Series([joined.get(wid, pd.NA) for wid in workspace_ids.tolist()],
+                     index=workspace_ids.index, dtype="string")
+
+
 def _workspaces(admins: pd.DataFrame, users: pd.DataFrame, access: pd.DataFrame,
                 settings: cfg.Settings) -> pd.DataFrame:
     """One row per client workspace with its admins, seats and last access."""
@@ -67,17 +86,13 @@ def _workspaces(admins: pd.DataFrame, users: pd.DataFrame, access: pd.DataFrame,
     a = a.merge(acc[["workspace_name", "admin_email", "last_access_at"]],
                 on=["workspace_name", "admin_email"], how="left")
 
-    def emails(s: pd.Series) -> object:
-        vals = sorted(set(s.dropna()))
-        return "; ".join(vals) if vals else pd.NA
-
     ws = (a.groupby("workspace_id", sort=True, dropna=False)
             .agg(workspace_name=("workspace_name", "first"),
                  workspace_created_at=("workspace_created_at", "first"),
-                 admin_email=("admin_email", emails),
                  seats_held=("is_active", "sum"),
                  last_access_at=("last_access_at", "max"))
             .reset_index())
+    ws.insert(3, "admin_email", admin_emails(a, ws["workspace_id"]))
     ws["client_id"] = client_ids(ws["workspace_name"], settings)
     # seat holders, for the capacity row (distinct addresses: one user holds one seat)
     holders = a.loc[a["is_active"], ["workspace_id", "admin_email"]]

@@ -2,7 +2,9 @@
 
 The warehouse module does the work in one transaction (stage, delete the day, insert); this
 stage reads the day's gold files and chooses the path: ``COPY`` from S3 on Redshift when the lake
-is on S3 and ``REDSHIFT_IAM_ROLE`` is set, batched inserts otherwise.
+is on S3 and ``REDSHIFT_IAM_ROLE`` is set; otherwise the rows are sent through the connection
+(``COPY ... FROM STDIN`` on psycopg, batched inserts on redshift_connector), reported as
+``method="insert"``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class LoadResult:
     day: date
     status_rows: int
     capacity_rows: int
-    method: str  # "insert" or "copy"
+    method: str  # "copy" (from S3) or "insert" (rows sent by the driver, COPY FROM STDIN included)
     warehouse_rows_for_day: int
 
 

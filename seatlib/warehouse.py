@@ -36,9 +36,9 @@ from .errors import DataQualityError, WarehouseError
 from .values import is_identifier
 from .warehouse_sql import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW,  # noqa: F401
                             STATUS_TABLE, TABLES, CopySource, Dialect, PostgresDialect,
-                            RedshiftDialect, column_type, create_table_sql, dialect_for_version,
-                            insert_sql, literal, lock_sql, parameter_type, varchar_bytes,
-                            view_definitions, widen_column_sql)
+                            RedshiftDialect, column_type, create_table_sql, day_index_name,
+                            dialect_for_version, insert_sql, literal, lock_sql, parameter_type,
+                            varchar_bytes, view_definitions, widen_column_sql)
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +266,10 @@ class Warehouse:
         the database-level CREATE privilege even for an existing schema, docs/redshift-notes.md
         §6) and the tables when missing; adds (ALTER TABLE ADD COLUMN, nullable) any contract
         column a table lacks and widens (ALTER COLUMN TYPE VARCHAR(n)) a text column narrower
-        than the contract's, never dropping a column or a row; then (re)creates the views whose
-        definition changed (late-binding on Redshift). Running it again is a no-op.
+        than the contract's, never dropping a column or a row; on PostgreSQL creates each
+        table's ``snapshot_date`` index when missing (Redshift has its sort key instead); then
+        (re)creates the views whose definition changed (late-binding on Redshift). Running it
+        again is a no-op.
 
         All of it is one transaction, except that Redshift cannot widen a column inside one
         (§7): there each widening runs on its own, after the transaction.
@@ -312,7 +314,9 @@ class Warehouse:
             if not existing:
                 cur.execute(create_table_sql(self.dialect, schema, table, contract))
                 actions.append(f"created table {schema}.{table}")
+                self._ensure_day_index(cur, schema, table, actions)
                 continue
+            self._ensure_day_index(cur, schema, table, actions)
             for col, logical in contract.columns.items():
                 want = varchar_bytes(col, logical)
                 if col not in existing:
@@ -328,6 +332,19 @@ class Warehouse:
                 log.warning("%s.%s has columns outside the contract (kept, loaded as NULL): %s",
                             schema, table, extra)
         return widen
+
+    def _ensure_day_index(self, cur: Any, schema: str, table: str, actions: list[str]) -> None:
+        """Create the table's ``snapshot_date`` index when the dialect has one and it is missing
+        (on an existing table this builds it over the whole history, once)."""
+        create = self.dialect.day_index_sql(schema, table)
+        if create is None:
+            return
+        name = day_index_name(table)
+        cur.execute("SELECT COUNT(*) FROM pg_indexes WHERE schemaname = %s AND tablename = %s "
+                    "AND indexname = %s", (schema, table, name))
+        if not int(cur.fetchone()[0]):
+            cur.execute(create)
+            actions.append(f"created index {schema}.{name}")
 
     @staticmethod
     def _view_tags(cur: Any, schema: str) -> dict[str, str]:
@@ -367,7 +384,8 @@ class Warehouse:
         In one transaction: lock both tables (``LOCK TABLE``: a second load, from any host,
         waits for this one instead of failing with Redshift's serializable isolation error,
         docs/redshift-notes.md §5); then for each table stage the rows in a temporary table
-        (multi-row INSERTs of :data:`BATCH_ROWS` rows, or on Redshift ``COPY`` from S3), DELETE
+        (``COPY ... FROM STDIN`` through psycopg, multi-row INSERTs of :data:`BATCH_ROWS` rows
+        through redshift_connector, or on Redshift ``COPY`` from S3), DELETE
         the day from the target, INSERT it from the staging table. Any failure rolls everything
         back, so the day stays as it was. Re-loading a day gives the same rows; other days are
         untouched.
@@ -420,15 +438,16 @@ class Warehouse:
     def _replace_day(self, cur: Any, at: _LoadStep, schema: str, contract: Contract,
                      rows: Sequence[tuple[Any, ...]], day: dt.date,
                      sources: Mapping[str, CopySource] | None) -> tuple[int, int]:
-        """In the open transaction: stage ``rows`` (INSERT, or COPY from ``sources``), delete the
-        day from ``at.table``, insert it from the staging table. Returns (replaced, inserted)."""
+        """In the open transaction: stage ``rows`` (:meth:`_stage_rows`, or COPY from
+        ``sources``), delete the day from ``at.table``, insert it from the staging table.
+        Returns (replaced, inserted)."""
         table = at.table
         stage = f"seatmon_stage_{table}"
         at.step = "create staging table"
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
         cur.execute(f"CREATE TEMP TABLE {stage} (LIKE {schema}.{table})")
         if sources is None:
-            at.step = "insert into staging table"
+            at.step = "fill the staging table"
             self._stage_rows(cur, stage, contract, rows)
         else:
             at.step = "COPY from S3 into staging table"
@@ -447,8 +466,11 @@ class Warehouse:
 
     def _stage_rows(self, cur: Any, stage: str, contract: Contract,
                     rows: Sequence[tuple[Any, ...]]) -> None:
-        """INSERT ``rows`` into the staging table, :data:`BATCH_ROWS` rows per statement."""
+        """Write ``rows`` into the staging table: one ``COPY ... FROM STDIN`` where the driver
+        has it (psycopg), else multi-row INSERTs of :data:`BATCH_ROWS` rows per statement."""
         columns = list(contract.columns)
+        if self._db.copy_rows(cur, stage, columns, rows):
+            return
         types = [parameter_type(c, t) for c, t in contract.columns.items()]
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start:start + BATCH_ROWS]

@@ -12,7 +12,7 @@ import pytest
 from seatlib import warehouse
 from seatlib.config import DatabaseSettings
 from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, coerce
-from seatlib.db import parse_redshift_dsn
+from seatlib.db import Connection, parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
 from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
                                CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect)
@@ -31,6 +31,17 @@ def scalar(wh: Warehouse, sql: str, params=None):
     return wh.fetch_frame(sql, params).iloc[0, 0]
 
 
+STATUS_INDEX = f"{STATUS_TABLE}_snapshot_date_idx"
+CAPACITY_INDEX = f"{CAPACITY_TABLE}_snapshot_date_idx"
+
+
+def day_indexes(wh: Warehouse, schema: str) -> dict[str, str]:
+    """The indexes of ``schema``'s tables, name -> definition."""
+    frame = wh.fetch_frame("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s",
+                           (schema,))
+    return dict(zip(frame["indexname"], frame["indexdef"]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Schema: creation, idempotence, additive migration, views.
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +51,9 @@ def scalar(wh: Warehouse, sql: str, params=None):
 def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Warehouse):
     name = f"gold_{uuid.uuid4().hex[:8]}"
     actions = wh.ensure_schema(name)
-    assert actions == [f"created schema {name}", f"created table {name}.{STATUS_TABLE}", f"created table {name}.{CAPACITY_TABLE}",
+    assert actions == [f"created schema {name}",
+                       f"created table {name}.{STATUS_TABLE}", f"created index {name}.{STATUS_INDEX}",
+                       f"created table {name}.{CAPACITY_TABLE}", f"created index {name}.{CAPACITY_INDEX}",
                        f"created view {name}.{STATUS_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
     types = wh.fetch_frame("SELECT column_name, data_type, character_maximum_length AS n "
                            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
@@ -60,6 +73,30 @@ def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Wareho
     assert wh.ensure_schema(name) == []
     after = wh.fetch_frame(oids, (f"{name}.{STATUS_LATEST_VIEW}", f"{name}.{CAPACITY_VIEW}"))
     pd.testing.assert_frame_equal(before, after)  # views kept (and with them their grants)
+
+
+@pytest.mark.postgres_only  # pg_indexes, DROP INDEX, enable_seqscan
+def test_ensure_schema_indexes_snapshot_date_on_new_and_existing_tables(wh: Warehouse):
+    name = f"gold_{uuid.uuid4().hex[:8]}"
+    assert {f"created index {name}.{STATUS_INDEX}",
+            f"created index {name}.{CAPACITY_INDEX}"} <= set(wh.ensure_schema(name))
+    indexes = day_indexes(wh, name)
+    assert set(indexes) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert indexes[STATUS_INDEX].endswith(f"ON {name}.{STATUS_TABLE} USING btree (snapshot_date)")
+    assert wh.ensure_schema(name) == []
+
+    # a warehouse made before the index: it is added, rows kept, and the day's DELETE uses it
+    wh.load_day(name, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    wh.execute(f"DROP INDEX {name}.{STATUS_INDEX}")
+    assert wh.ensure_schema(name) == [f"created index {name}.{STATUS_INDEX}"]
+    assert set(day_indexes(wh, name)) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert wh.ensure_schema(name) == []
+    assert scalar(wh, f"SELECT COUNT(*) FROM {name}.{STATUS_TABLE}") == 4
+    with wh.transaction("explain") as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a 4-row table is otherwise scanned
+        cur.execute(f"EXPLAIN DELETE FROM {name}.{STATUS_TABLE} WHERE snapshot_date = %s", (DAY1,))
+        plan = "\n".join(str(row[0]) for row in cur.fetchall())
+    assert STATUS_INDEX in plan
 
 
 def test_ensure_schema_adds_a_missing_column_back_and_keeps_rows(wh: Warehouse, schema: str):
@@ -155,7 +192,73 @@ def test_frames_typed_by_the_gold_contract_load_the_same_rows(wh: Warehouse, sch
     _assert_unchanged(wh, schema, before)
 
 
-def test_load_day_batches_inserts(wh: Warehouse, schema: str, monkeypatch: pytest.MonkeyPatch):
+#: Texts COPY's text format and SQL quoting must both carry whole: quotes, semicolons, a
+#: newline, a tab, backslashes, COPY's own NULL marker, an empty text and non-ASCII.
+TRICKY_TEXTS = ["O'Brien; DROP TABLE x; --", 'say "hi"\nnext line\tand a tab', "\\N",
+                "back\\slash \\t", "", "Zürich – 東京 😀", "100% \"quoted\", %s %(x)s"]
+
+
+def tricky_status(day: dt.date) -> pd.DataFrame:
+    """status_frame's rows (NULLs in the last one) with TRICKY_TEXTS, times in several offsets
+    and with microseconds, and booleans of both values and NULL."""
+    n = len(TRICKY_TEXTS) + 1
+    frame = status_frame(day, n)
+    frame["workspace_name"] = TRICKY_TEXTS + [None]
+    frame["admin_email"] = [f"{t[:20]}; b@x.example" for t in TRICKY_TEXTS] + [None]
+    frame["workspace_created_at"] = pd.to_datetime(
+        ["2024-01-02T03:04:05.123456+05:30", "2023-12-31T23:59:59-08:00"] * 3
+        + ["2024-02-29T00:00:00Z", None], utc=True, format="ISO8601")
+    frame["module_active"] = pd.array([True, False, None] * 2 + [False, None], dtype="boolean")
+    return frame
+
+
+def tricky_capacity(day: dt.date) -> pd.DataFrame:
+    frame = capacity_frame(day, used=1, allocated=3)
+    frame["usage_share"] = [1 / 3]
+    return frame
+
+
+@pytest.fixture
+def insert_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg without COPY: the multi-row INSERTs redshift_connector sends."""
+    monkeypatch.setattr(Connection, "copy_rows", lambda self, cur, table, columns, rows: False)
+
+
+def test_psycopg_stages_with_copy_and_loads_the_same_rows_as_inserts(
+        wh: Warehouse, schema: str, monkeypatch: pytest.MonkeyPatch):
+    copied: list[str] = []
+    real_copy = Connection.copy_rows
+
+    def spy_copy(self, cur, table, columns, rows):
+        copied.append(table)
+        return real_copy(self, cur, table, columns, rows)
+
+    monkeypatch.setattr(Connection, "copy_rows", spy_copy)
+    monkeypatch.setattr(warehouse, "insert_sql", None)  # not called on this path
+    wh.load_day(schema, DAY1, tricky_status(DAY1), tricky_capacity(DAY1))
+    assert copied == [f"seatmon_stage_{STATUS_TABLE}", f"seatmon_stage_{CAPACITY_TABLE}"]
+    by_copy = _snapshot(wh, schema)
+    monkeypatch.undo()
+
+    other = f"gold_{uuid.uuid4().hex[:8]}"
+    wh.ensure_schema(other)
+    monkeypatch.setattr(Connection, "copy_rows", lambda self, cur, table, columns, rows: False)
+    wh.load_day(other, DAY1, tricky_status(DAY1), tricky_capacity(DAY1))
+    by_insert = _snapshot(wh, other)
+    pd.testing.assert_frame_equal(by_copy[0], by_insert[0])
+    pd.testing.assert_frame_equal(by_copy[1], by_insert[1])
+
+    names = by_copy[0].set_index("workspace_id")["workspace_name"]
+    assert names.iloc[:-1].tolist() == TRICKY_TEXTS and pd.isna(names.iloc[-1])  # \N stays text
+    created = by_copy[0]["workspace_created_at"]
+    assert created[0] == dt.datetime(2024, 1, 1, 21, 34, 5, 123456)  # +05:30 -> UTC
+    assert created[1] == dt.datetime(2024, 1, 1, 7, 59, 59) and pd.isna(created.iloc[-1])
+    assert by_copy[0]["module_active"].tolist()[:3] == [True, False, None]
+    assert by_copy[1].loc[0, "usage_share"] == 1 / 3
+
+
+def test_load_day_batches_inserts(wh: Warehouse, schema: str, monkeypatch: pytest.MonkeyPatch,
+                                  insert_path: None):
     statements: list[int] = []
     real = warehouse.insert_sql
 
@@ -179,16 +282,36 @@ def _assert_unchanged(wh: Warehouse, schema: str, before: tuple[pd.DataFrame, pd
     pd.testing.assert_frame_equal(after[1], before[1])
 
 
-def test_a_type_violation_mid_load_rolls_everything_back(wh: Warehouse, schema: str):
+@pytest.mark.parametrize("path", ["copy", "insert"])
+def test_a_type_violation_mid_load_rolls_everything_back(wh: Warehouse, schema: str, path: str,
+                                                         request: pytest.FixtureRequest):
     wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    wh.load_day(schema, DAY2, status_frame(DAY2, 3), capacity_frame(DAY2))
     before = _snapshot(wh, schema)
+    if path == "insert":
+        request.getfixturevalue("insert_path")
     # status is replaced first; capacity then fails in the database (bigint overflow)
     with pytest.raises(WarehouseError) as err:
         wh.load_day(schema, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))
     text = str(err.value)
     assert f"{schema}.{CAPACITY_TABLE}" in text and str(DAY1) in text and "rolled back" in text
-    assert "out of range" in text
+    assert "step 'fill the staging table'" in text and "out of range" in text
     _assert_unchanged(wh, schema, before)
+
+
+def test_a_copy_failing_after_some_rows_were_sent_rolls_the_day_back(wh: Warehouse, schema: str):
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
+    before = _snapshot(wh, schema)
+    bad = status_frame(DAY1, 1201)
+    bad["seats_held"] = [1] * 1199 + [2**63, 0]  # the last client row overflows BIGINT
+    with pytest.raises(WarehouseError) as err:
+        wh.load_day(schema, DAY1, bad, capacity_frame(DAY1))
+    text = str(err.value)
+    assert f"{schema}.{STATUS_TABLE} for {DAY1} failed at step 'fill the staging table'" in text
+    assert "out of range" in text and "rolled back" in text
+    _assert_unchanged(wh, schema, before)
+    assert wh.load_day(schema, DAY1, status_frame(DAY1, 5), capacity_frame(DAY1)).replaced == {
+        STATUS_TABLE: 4, CAPACITY_TABLE: 1}  # the connection is usable again
 
 
 @pytest.mark.postgres_only  # ADD CONSTRAINT ... CHECK
@@ -342,18 +465,20 @@ def test_redshift_dsn_parsing():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: str, wh: Warehouse,
                                                                   schema: str):
-    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))  # reference, via psycopg
+    wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))  # reference, via COPY
+    wh.load_day(schema, DAY2, tricky_status(DAY2), tricky_capacity(DAY2))
     other = f"gold_rs_{uuid.uuid4().hex[:6]}"
     with connect(DatabaseSettings(dsn=redshift_dsn)) as rs:
         assert rs.dialect.name == "postgres" and "Redshift database" in rs.target
-        assert len(rs.ensure_schema(other)) == 5  # schema, 2 tables, 2 views
+        assert len(rs.ensure_schema(other)) == 7  # schema, 2 tables, their 2 indexes, 2 views
         assert rs.ensure_schema(other) == []
         result = rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1))
         assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
         assert rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1)).replaced == {
             STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+        rs.load_day(other, DAY2, tricky_status(DAY2), tricky_capacity(DAY2))
         with pytest.raises(WarehouseError):
             rs.load_day(other, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))
     for table in (STATUS_TABLE, CAPACITY_TABLE):
         pd.testing.assert_frame_equal(table_rows(wh, other, table), table_rows(wh, schema, table))
-    assert scalar(wh, f"SELECT COUNT(*) FROM {other}.{STATUS_TABLE} WHERE admin_email IS NULL") == 1
+    assert scalar(wh, f"SELECT COUNT(*) FROM {other}.{STATUS_TABLE} WHERE admin_email IS NULL") == 2

@@ -182,3 +182,43 @@ def test_client_ids_from_names():
     out = gold.client_ids(names, SETTINGS).tolist()
     assert (out[0], out[1], out[4]) == (1234, 77, 12)
     assert pd.isna(out[2]) and pd.isna(out[3])
+
+
+def test_admin_emails_are_distinct_sorted_and_na_when_none():
+    admins = pd.DataFrame({
+        "workspace_id": pd.array(["b", "a", "b", "b", "c", "a", "b", "b"], dtype="string"),
+        "admin_email": pd.array(["z@x.example", "m@x.example", "a@x.example", "z@x.example",
+                                 None, None, "é@x.example", "a@x.example"], dtype="string")})
+    ids = pd.Series(["a", "b", "c", "d"], index=[10, 11, 12, 13], dtype="string")
+    out = gold.admin_emails(admins, ids)
+    assert out.index.tolist() == [10, 11, 12, 13]
+    assert out[10] == "m@x.example"
+    assert out[11] == "a@x.example; z@x.example; é@x.example"  # repeats once, sorted
+    assert pd.isna(out[12]) and pd.isna(out[13])  # only a missing address; no admin row at all
+
+
+def test_admin_emails_in_gold_are_sorted_whatever_the_silver_order(example):
+    extra = [ws("10", "109 - Two Admins", "b@two.example"), ws("10", "109 - Two Admins", None)]
+    admins = example["zoho_workspace_admins"]
+    example["zoho_workspace_admins"] = pd.concat(
+        [silver("zoho_workspace_admins", extra), admins], ignore_index=True)
+    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    rows = by_client(status)
+    assert rows[(109, "10")].admin_email == "b@two.example; x1@two.example; x2@two.example"
+    assert pd.isna(rows[(110, "11")].admin_email)
+
+
+def test_admin_emails_match_a_per_workspace_join_on_random_admins():
+    import random
+
+    rng = random.Random(7)
+    pool = [None, "a@x.example", "B@x.example", "b@x.example", "ü@x.example", "z@y.example"]
+    admins = pd.DataFrame({
+        "workspace_id": pd.array([str(rng.randrange(60)) for _ in range(400)], dtype="string"),
+        "admin_email": pd.array([rng.choice(pool) for _ in range(400)], dtype="string")})
+    ids = pd.Series(sorted({str(i) for i in range(70)}), dtype="string")
+    expected = [sorted(set(admins.loc[admins["workspace_id"] == w, "admin_email"].dropna()))
+                for w in ids]
+    got = gold.admin_emails(admins, ids).tolist()
+    assert [None if pd.isna(g) else g for g in got] == ["; ".join(e) if e else None
+                                                        for e in expected]

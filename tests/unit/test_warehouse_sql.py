@@ -14,8 +14,8 @@ from seatlib import config as cfg
 from seatlib.contracts import GOLD_STATUS
 from seatlib.errors import ConfigError, WarehouseError
 from seatlib.warehouse_sql import (CopySource, PostgresDialect, RedshiftDialect, column_type,
-                                   create_table_sql, insert_sql, literal, lock_sql, manifest_json,
-                                   parameter_type, widen_column_sql)
+                                   create_table_sql, day_index_name, insert_sql, literal, lock_sql,
+                                   manifest_json, parameter_type, widen_column_sql)
 
 ROLE = "arn:aws:iam::123456789012:role/seat-monitor-copy"
 DATA = "s3://lake-bucket/seat-monitor/gold/seat_status/2025-03-01.csv"
@@ -90,6 +90,17 @@ def test_widening_is_the_one_alter_column_type_redshift_allows():
     """ALTER TABLE t ALTER COLUMN c TYPE new_data_type, VARCHAR only (r_ALTER_TABLE)."""
     assert widen_column_sql("gold", "seat_status_daily", "workspace_name", 2048) == (
         "ALTER TABLE gold.seat_status_daily ALTER COLUMN workspace_name TYPE VARCHAR(2048)")
+
+
+def test_only_postgres_gets_a_snapshot_date_index():
+    """Redshift has no indexes; its sort key does the work (docs/redshift-notes.md §11)."""
+    assert RedshiftDialect().day_index_sql("gold", "seat_status_daily") is None
+    assert day_index_name("seat_status_daily") == "seat_status_daily_snapshot_date_idx"
+    assert PostgresDialect().day_index_sql("gold", "seat_status_daily") == (
+        "CREATE INDEX seat_status_daily_snapshot_date_idx ON gold.seat_status_daily "
+        "(snapshot_date)")
+    table = create_table_sql(RedshiftDialect(), "gold", "seat_status_daily", GOLD_STATUS)
+    assert "INDEX" not in table and table.endswith("SORTKEY (snapshot_date)")
 
 
 def test_text_columns_are_sized_in_bytes_for_utf8():
