@@ -225,7 +225,7 @@ OWNER = "owner@reseller.example"  # creator of every workspace (not a user: hold
 ORG_ID = "700000001"
 AUDIT_ID = str(10**14)  # the audit workspace's id, below every client workspace's
 RO_SEATS = 100  # GET /resources also answers the read-only seats (roUsers), none used
-ACCESS_FORMAT = "yyyy-MM-dd HH:mm:ss"  # the Access Log's declared dateFormat (Zoho's default)
+ACCESS_FORMAT = "yyyy-MM-dd HH:mm:ss"  # the Access Log's declared dateFormat (ZohoState default)
 ACCESS_TIME = "09:30:00"  # every logged access is at this time of day (UTC)
 
 
