@@ -11,6 +11,16 @@ What it writes (the layout of :mod:`seatlib.lake` and :mod:`seatlib.gold_history
 * the warehouse (optional ``--dsn``): every gold day loaded with ``COPY`` (the load stage
   compares with the warehouse's day before and replaces a day; Power BI reads it all).
 
+What the extract of the last day reads, from the same client model (:func:`last_day`): a
+:class:`seatlib.sim.state.ZohoState` (one workspace per client with its admin, the audit
+workspace, the users with their active flags, the Access Log, the seat counter) and the
+company's ``app.clients`` rows. Extracting that day from them writes the bronze written here,
+byte for byte: the bronze is written as the extract writes it (the read-only seat line Zoho
+also answers, the Access Log's declared date format, the audit workspace's row without admins,
+and ``admins_fetched_on`` as the incremental admins extract of :mod:`seatlib.admins` leaves it:
+each workspace's last slot in the rolling refresh, or the day its admin changed). The bronze of
+the day before is what that incremental extract starts from (the known admins and users).
+
 The model: each client keeps one status and changes it with probability ``CHANGE`` a day (to a
 status drawn from ``MIX``); a status fixes the module, the seat and the idle days. Vectorised
 with numpy and pyarrow: a (days x clients) int8 matrix of statuses, one Arrow table a day.
@@ -18,6 +28,7 @@ with numpy and pyarrow: a (days x clients) int8 matrix of statuses, one Arrow ta
 Run from the repository root::
 
     .venv/bin/python bench/synth_lake.py --clients 5000 --days 1095 --lake /tmp/lake [--dsn ...]
+        [--end 2026-11-29]
 """
 
 from __future__ import annotations
@@ -26,18 +37,23 @@ import argparse
 import io
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from seatlib import gold_history  # noqa: E402
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES  # noqa: E402
+from seatlib import admins, gold_history  # noqa: E402
+from seatlib.config import ZohoSettings  # noqa: E402
+from seatlib.contracts import BRONZE, GOLD_CAPACITY, GOLD_STATUS, STATUSES  # noqa: E402
 from seatlib.lake import Lake, bronze_key, gold_key  # noqa: E402
+from seatlib.sim.protocol import AUDIT_WORKSPACE  # noqa: E402
+from seatlib.sim.state import AccessRow, SimUser, SimWorkspace, ZohoState  # noqa: E402
 
 #: Share of clients in each status on the first day, and of the statuses they change to.
 MIX = {"active": 0.62, "inactive": 0.10, "seat_held_by_ex_client": 0.07,
@@ -148,8 +164,6 @@ def write_gold(lake: Lake, c: Clients, days: list[date], matrix: np.ndarray, all
 
 
 def write_summary(lake: Lake, rows: list[dict]) -> None:
-    import pandas as pd
-
     from seatlib.contracts import coerce
 
     df = pd.DataFrame(rows)
@@ -190,8 +204,6 @@ def typed(t: pa.Table) -> pa.Table:
 def write_since(lake: Lake, c: Clients, day: date, days: list[date], matrix: np.ndarray,
                 since_idx: np.ndarray) -> None:
     """The since-state of ``day`` (the last synthetic day): the day of the last change."""
-    import pandas as pd
-
     i = len(days) - 1
     first = since_idx[i]
     since = np.array(days, dtype="datetime64[D]")[first]
@@ -207,68 +219,205 @@ def write_since(lake: Lake, c: Clients, day: date, days: list[date], matrix: np.
         gold_history._since_frame(state)))
 
 
-# -- bronze of the last days --------------------------------------------------------------------
+# -- the sources of the last days: their bronze, and the Zoho and company data behind it --------
 
-def bronze(lake: Lake, c: Clients, day: date, status: np.ndarray, allocated: int) -> None:
-    """The five bronze sources of ``day`` such that gold gives ``status`` for every client."""
-    held = HELD[status]
-    module = MODULE[status]
-    unmatched = status == STATUSES.index("unmatched")
+OWNER = "owner@reseller.example"  # creator of every workspace (not a user: holds no seat)
+ORG_ID = "700000001"
+AUDIT_ID = str(10**14)  # the audit workspace's id, below every client workspace's
+RO_SEATS = 100  # GET /resources also answers the read-only seats (roUsers), none used
+ACCESS_FORMAT = "yyyy-MM-dd HH:mm:ss"  # the Access Log's declared dateFormat (ZohoState default)
+ACCESS_TIME = "09:30:00"  # every logged access is at this time of day (UTC)
+
+
+@dataclass
+class DaySources:
+    """What Zoho and the company database say on ``day``, one array entry per client."""
+
+    day: date
+    held: np.ndarray  # the client's admin is an active user (holds a seat)
+    module: np.ndarray  # the company database says the module is active
+    unmatched: np.ndarray  # the client is missing from the module query's answer
+    last: np.ndarray  # datetime64[D]: the day of the admin's latest access
+    fetched: np.ndarray  # datetime64[D]: when the incremental extract last asked for the admins
+    audit_fetched: np.datetime64  # the same for the audit workspace
+
+
+def day_sources(c: Clients, day: date, status: np.ndarray, changed: np.ndarray | None = None,
+                refresh_days: int = ZohoSettings.admins_refresh_days) -> DaySources:
+    """The sources of ``day`` such that gold gives ``status`` for every client. ``changed``
+    (datetime64[D], NaT for none) is the latest day up to ``day`` on which a client's admin
+    changed in ``GET /users``: the incremental extract fetched its workspace that day."""
     idle = np.where(status == STATUSES.index("inactive"), c.stale, c.recent)
-    n = len(status)
-    ms = int(c.created.timestamp() * 1000)
-    emails = c.email.to_numpy(zero_copy_only=False)
-    admins = pa.table({"workspace_id": c.ws, "workspace_name": c.name,
-                       "created_time_ms": pa.array([ms] * n),
-                       "created_by": pa.array(["owner@reseller.example"] * n),
-                       "admin_email": c.email, "admin_source": pa.array(["admins"] * n),
-                       "admin_domain": pa.array([""] * n)})
+    fetched = fetched_on([str(w) for w in c.ws.to_pylist()], day, refresh_days)
+    if changed is not None:
+        fetched = np.where(np.isnat(changed), fetched, np.maximum(fetched, changed))
+    return DaySources(day, HELD[status], MODULE[status], status == STATUSES.index("unmatched"),
+                      np.datetime64(day) - idle.astype("timedelta64[D]"), fetched,
+                      fetched_on([AUDIT_ID], day, refresh_days)[0])
+
+
+def fetched_on(ids: list[str], day: date, refresh_days: int) -> np.ndarray:
+    """The latest day up to ``day`` on which each workspace was due in the rolling refresh of
+    :mod:`seatlib.admins` (its fixed slot in every cycle of ``refresh_days``)."""
+    if refresh_days <= 0:  # every workspace is asked every day
+        return np.full(len(ids), np.datetime64(day))
+    back = [(day.toordinal() - admins.slot(i, refresh_days)) % refresh_days for i in ids]
+    return np.datetime64(day) - np.array(back, dtype="timedelta64[D]")
+
+
+def bronze_frames(c: Clients, s: DaySources, allocated: int) -> dict[str, pd.DataFrame]:
+    """The five bronze sources of ``s.day`` as the extract writes them (text columns)."""
+    n, ms = len(s.held), str(int(c.created.timestamp() * 1000))
+    emails = c.email.to_pylist()
     staff = [f"staff{k}@reseller.example" for k in range(STAFF)]
-    users = pa.table({"email": pa.array(list(emails) + staff),
-                      "active": pa.array(list(held) + [True] * STAFF),
-                      "role": pa.array(["User"] * n + ["Administrator"] * STAFF),
-                      "domain": pa.array([""] * (n + STAFF))})
-    last = np.datetime64(day) - idle.astype("timedelta64[D]")
-    access = pa.table({"workspace_name": c.name, "user_email": c.email,
-                       "last_access_at": pa.array(
-                           np.datetime_as_string(last, unit="D").astype(object) + "T09:30:00Z"),
-                       "time_format": pa.array([""] * n)})
-    used = int(held.sum()) + STAFF
-    seats = pa.table({"resource_name": ["users"], "allocated": [allocated], "used": [used],
-                      "remaining": [allocated - used]})
-    keep = ~unmatched
-    module_rows = pa.table({"client_id": c.client_id.filter(pa.array(keep)),
-                            "module_active": pa.array(module[keep])})
-    for source, table in (("zoho_workspace_admins", admins), ("zoho_users", users),
-                          ("zoho_last_access", access), ("zoho_seats", seats),
-                          ("module_status", module_rows)):
-        lake.write_bytes(bronze_key(source, day), csv_bytes(table))
+    admins_rows = pd.DataFrame({
+        "workspace_id": [AUDIT_ID] + c.ws.to_pylist(),
+        "workspace_name": [AUDIT_WORKSPACE] + c.name.to_pylist(),
+        "created_time_ms": [ms] * (n + 1), "created_by": [OWNER] * (n + 1),
+        "admin_email": [""] + emails, "admin_source": ["none"] + ["admins"] * n,
+        "admin_domain": [""] * (n + 1),
+        "admins_fetched_on": np.datetime_as_string(np.concatenate(
+            [[s.audit_fetched], s.fetched]), unit="D")})
+    users = pd.DataFrame({"email": emails + staff,
+                          "active": np.where(s.held, "true", "false").tolist() + ["true"] * STAFF,
+                          "role": ["User"] * n + ["Administrator"] * STAFF,
+                          "domain": [""] * (n + STAFF)})
+    used = int(s.held.sum()) + STAFF
+    seats = pd.DataFrame({"resource_name": ["roUsers", "users"],
+                          "allocated": [str(RO_SEATS), str(allocated)], "used": ["0", str(used)],
+                          "remaining": [str(RO_SEATS), str(max(allocated - used, 0))]})
+    access = pd.DataFrame({"workspace_name": c.name.to_pylist(), "user_email": emails,
+                           "last_access_at": np.char.add(np.datetime_as_string(s.last, unit="D"),
+                                                         " " + ACCESS_TIME),
+                           "time_format": [ACCESS_FORMAT] * n})
+    keep = ~s.unmatched
+    module_rows = pd.DataFrame({"client_id": c.ids[keep].astype(str),
+                                "module_active": np.where(s.module[keep], "true", "false")})
+    return {"zoho_workspace_admins": admins_rows, "zoho_users": users, "zoho_seats": seats,
+            "zoho_last_access": access, "module_status": module_rows}
+
+
+def bronze(lake: Lake, c: Clients, s: DaySources, allocated: int) -> None:
+    """Write the bronze of ``s.day`` the way the extract does (same order, same bytes)."""
+    from seatlib.extract import in_key_order
+
+    for source, df in bronze_frames(c, s, allocated).items():
+        lake.write_csv(bronze_key(source, s.day), in_key_order(df.astype("string"), BRONZE[source]))
+
+
+def zoho_state(c: Clients, s: DaySources, allocated: int) -> ZohoState:
+    """What Zoho serves on ``s.day``: one workspace per client (its admin also listed as a
+    "Workspace Admin" user), the audit workspace, the users, the Access Log, the seats."""
+    ms = int(c.created.timestamp() * 1000)
+    emails, names = c.email.to_pylist(), c.name.to_pylist()
+    audit = SimWorkspace(AUDIT_ID, AUDIT_WORKSPACE, ms, OWNER,
+                         users=((OWNER, "Account Admin", True),))
+    workspaces = (audit,) + tuple(
+        SimWorkspace(ws, name, ms, OWNER, admins=(email,),
+                     users=((email, "Workspace Admin", bool(held)),))
+        for ws, name, email, held in zip(c.ws.to_pylist(), names, emails, s.held))
+    users = tuple(SimUser(e, bool(h)) for e, h in zip(emails, s.held)) + tuple(
+        SimUser(f"staff{k}@reseller.example", True, "Administrator") for k in range(STAFF))
+    access_time = datetime.strptime(ACCESS_TIME, "%H:%M:%S").time()
+    access = tuple(AccessRow(datetime.combine(day.astype(date), access_time, timezone.utc),
+                             email, name) for day, email, name in zip(s.last, emails, names))
+    return ZohoState(org_id=ORG_ID, org_name="Synthetic reseller",
+                     as_of=datetime.combine(s.day, datetime.max.time(), timezone.utc),
+                     owner_email=OWNER, workspaces=workspaces, users=users,
+                     seats_allocated=allocated, ro_seats_allocated=RO_SEATS, access_log=access,
+                     access_time_format=ACCESS_FORMAT)
+
+
+def company_rows(c: Clients, s: DaySources) -> list[dict]:
+    """The company's ``app.clients`` rows (as :func:`seatlib.demo.seed_company` takes them): a
+    client missing from the module query (``bi_module_since`` empty) is unmatched in gold."""
+    since = c.created.date()
+    return [{"client_id": int(i), "name": f"Client {i}", "bi_module_active": bool(m),
+             "bi_module_since": None if u else since}
+            for i, m, u in zip(c.ids, s.module, s.unmatched)]
+
+
+@dataclass
+class Model:
+    """The synthetic calendar and the statuses of every client on every day."""
+
+    days: list[date]
+    matrix: np.ndarray  # (days, clients) status indices
+    since_idx: np.ndarray
+    clients: Clients
+    allocated: int
+
+    def sources(self, i: int, refresh_days: int = ZohoSettings.admins_refresh_days
+                ) -> DaySources:
+        return day_sources(self.clients, self.days[i], self.matrix[i],
+                           self.admin_changed(i, refresh_days), refresh_days)
+
+    def admin_changed(self, i: int, window: int) -> np.ndarray:
+        """The latest of the last ``window`` days up to day ``i`` on which each client's seat
+        changed (NaT where none did): older changes are covered by the rolling refresh."""
+        out = np.full(self.matrix.shape[1], np.datetime64("NaT"), dtype="datetime64[D]")
+        for k in range(max(1, i - max(window, 1) + 1), i + 1):
+            moved = HELD[self.matrix[k]] != HELD[self.matrix[k - 1]]
+            out[moved] = np.datetime64(self.days[k])
+        return out
+
+    def counts(self, i: int) -> dict[str, int]:
+        """How many clients gold must give each status on day ``i``."""
+        counts = np.bincount(self.matrix[i], minlength=len(STATUSES))
+        return {s: int(counts[k]) for k, s in enumerate(STATUSES)}
+
+
+def model(clients: int, days: int, seed: int = 7, end: date | None = None) -> Model:
+    end = end or date(2029, 12, 31)
+    all_days = [end - timedelta(days=days - 1 - k) for k in range(days)]
+    matrix, since_idx = status_matrix(clients, days, seed)
+    return Model(all_days, matrix, since_idx, Clients(clients, all_days[0]),
+                 int(clients * 1.25) + STAFF)
+
+
+@dataclass
+class LastDay:
+    """What the extract of the lake's last day reads, and what gold must then say."""
+
+    day: date
+    state: ZohoState  # serve it with seatlib.sim.server.ZohoSimulator
+    company: list[dict]  # app.clients rows for seatlib.demo.seed_company
+    counts: dict[str, int]  # status -> clients, in gold of that day
+    seats_used: int
+
+
+def last_day(clients: int, days: int, seed: int = 7, end: date | None = None,
+             refresh_days: int = ZohoSettings.admins_refresh_days) -> LastDay:
+    """The Zoho state and company table of the last day of :func:`build`'s lake (same
+    arguments), from the same client model as its bronze: extracting that day from them writes
+    the bronze :func:`build` wrote."""
+    m = model(clients, days, seed, end)
+    s = m.sources(days - 1, refresh_days)
+    return LastDay(m.days[-1], zoho_state(m.clients, s, m.allocated),
+                   company_rows(m.clients, s), m.counts(days - 1), int(s.held.sum()) + STAFF)
 
 
 def build(lake_dir: str, clients: int, days: int, seed: int = 7, end: date | None = None,
           dsn: str | None = None, settings=None, log=print) -> date:
     """Build the lake; returns its last day (whose bronze and silver are there to re-run)."""
     t0 = time.perf_counter()
-    end = end or date(2029, 12, 31)
-    all_days = [end - timedelta(days=days - 1 - k) for k in range(days)]
-    matrix, since_idx = status_matrix(clients, days, seed)
-    c = Clients(clients, all_days[0])
-    allocated = int(clients * 1.25) + STAFF
+    m = model(clients, days, seed, end)
     lake = Lake(lake_dir)
-    synthetic = all_days[:-2]
+    synthetic = m.days[:-2]
     copy = _copier(dsn, settings) if dsn else None
-    write_gold(lake, c, synthetic, matrix[:-2], allocated, copy=copy)
-    write_since(lake, c, synthetic[-1], synthetic, matrix[:-2], since_idx[:-2])
+    write_gold(lake, m.clients, synthetic, m.matrix[:-2], m.allocated, copy=copy)
+    write_since(lake, m.clients, synthetic[-1], synthetic, m.matrix[:-2], m.since_idx[:-2])
     log(f"synthetic gold: {clients} clients x {len(synthetic)} days in "
         f"{time.perf_counter() - t0:.1f} s")
+    refresh = (settings.zoho if settings is not None else ZohoSettings()).admins_refresh_days
     for i in (days - 2, days - 1):
-        bronze(lake, c, all_days[i], matrix[i], allocated)
+        bronze(lake, m.clients, m.sources(i, refresh), m.allocated)
     if copy is not None:
         copy.close()
     if settings is not None:
-        _run_stages(lake_dir, settings, all_days[-2:], dsn)
+        _run_stages(lake_dir, settings, m.days[-2:], dsn)
     log(f"lake ready in {time.perf_counter() - t0:.1f} s: {lake_dir}")
-    return all_days[-1]
+    return m.days[-1]
 
 
 def _run_stages(lake_dir: str, settings, days: list[date], dsn: str | None) -> None:
@@ -330,8 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--lake", required=True)
     p.add_argument("--dsn", help="warehouse DSN (postgresql://...) to fill")
+    p.add_argument("--end", type=date.fromisoformat, default=None,
+                   help="the last day (default 2029-12-31)")
     args = p.parse_args(argv)
-    build(args.lake, args.clients, args.days, args.seed, dsn=args.dsn)
+    build(args.lake, args.clients, args.days, args.seed, end=args.end, dsn=args.dsn)
     return 0
 
 
