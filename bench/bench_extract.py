@@ -72,10 +72,14 @@ def build_state(workspaces: int, day: date = DAY) -> ZohoState:
 
 
 def grow(state: ZohoState, workspaces: int) -> ZohoState:
-    """``state`` with copies of its client workspaces (new ids, names and admin addresses,
-    their users copied with the same flags; no Access Log rows) up to ``workspaces``."""
+    """``state`` with copies of its client workspaces (new ids, names and admin addresses; the
+    users of their admins and workspace users copied with the same flags; no Access Log rows)
+    up to ``workspaces``."""
     clients = [w for w in state.workspaces if w.name != AUDIT_WORKSPACE and not w.org_id]
-    users = {u.email: u for u in state.users}
+    # by lower-case address: the world spells some admins in another case than their user, as
+    # Zoho matches addresses in any case (a clone without its user would look like an admin
+    # missing from GET /users, which the incremental extract re-fetches every day)
+    users = {u.email.lower(): u for u in state.users}
     extra_ws, extra_users, copy = [], {}, 0
     while len(state.workspaces) + len(extra_ws) < workspaces:
         copy += 1
@@ -83,9 +87,11 @@ def grow(state: ZohoState, workspaces: int) -> ZohoState:
             def twin(email: str) -> str:
                 local, _, domain = email.partition("@")
                 return f"{local}+c{copy}@{domain}"
-            for e in w.admins:
-                if e in users and twin(e) not in extra_users:
-                    extra_users[twin(e)] = dataclasses.replace(users[e], email=twin(e))
+            for e in (*w.admins, *(e for e, _, _ in w.users)):
+                user = users.get(e.lower())
+                if user is not None and twin(user.email).lower() not in extra_users:
+                    extra_users[twin(user.email).lower()] = dataclasses.replace(
+                        user, email=twin(user.email))
             extra_ws.append(dataclasses.replace(
                 w, workspace_id=f"{w.workspace_id}{copy:02d}", name=f"{w.name} c{copy}",
                 admins=tuple(twin(e) for e in w.admins),
