@@ -6,14 +6,21 @@ only for the workspaces whose admins may have changed and reuses the rest from t
 bronze ``zoho_workspace_admins`` (the *known* admins). A workspace is fetched when:
 
 * it is **new** (not in the known admins);
-* one of its known admins **changed** in today's ``GET /users`` (active flag, role or domain
-  against the same earlier day's bronze ``zoho_users``) or **vanished** from it;
+* one of its known admins **changed** role or domain in today's ``GET /users`` (against the same
+  earlier day's bronze ``zoho_users``), was absent from that earlier ``GET /users``, or
+  **vanished** from today's;
 * it is **due**: each workspace has a fixed day in every cycle of ``[zoho] admins_refresh_days``
   (from a CRC of its id, so the calls spread evenly over the days), and is fetched at the latest
   that many days after it was last fetched;
 * an active user **appears** (absent or inactive in the earlier ``zoho_users``) that no
   workspace accounts for after the fetches above: then every other workspace is fetched, as
   the user could be anyone's new admin.
+
+A known admin whose only change is the **active flag** does not make the workspace fetched:
+``/admins`` lists who administers a workspace, not whether they hold a seat, and the seat state
+comes from ``GET /users`` every day. The assumption is that Zoho keeps a deactivated admin in
+the workspace's admins (as the simulator does); should it ever drop them, the rolling refresh
+corrects the reused rows within ``admins_refresh_days``.
 
 Everything is fetched on a full refresh (``run_daily.sh --full-refresh``), with
 ``admins_refresh_days = 0``, or when the known admins are missing or unreadable.
@@ -40,8 +47,10 @@ from .lake import Lake, latest_bronze
 log = logging.getLogger(__name__)
 
 SOURCE = "zoho_workspace_admins"
-#: what decides whether a known admin changed in GET /users
-_USER_STATE = ("active", "role", "domain")
+#: what decides whether a known admin changed in GET /users (not the active flag: see the module)
+_USER_STATE = ["role", "domain"]
+#: the columns of a row that come from today's GET /workspaces, also on a reused row
+_BASE = ("workspace_id", "workspace_name", "created_time_ms", "created_by")
 
 
 @dataclass
@@ -113,33 +122,35 @@ def plan(ids: list[str], known: Known | None, users: pd.DataFrame, day: date,
     admins = known.admins
     listed = set(admins["workspace_id"])
     out.add([i for i in ids if i not in listed], "new")
-    today, before = _by_email(users), known.users
     emails = admins["admin_email"].str.strip().str.lower()
-    changed = {e for e in set(emails) - {""} if _changed(e, today, before)}
+    changed = _changed(set(emails) - {""}, _by_email(users), known.users)
     out.add(admins.loc[emails.isin(changed), "workspace_id"], "admin changed")
-    fetched = admins.groupby("workspace_id")["admins_fetched_on"].min()
+    fetched = admins.groupby("workspace_id")["admins_fetched_on"].min().to_dict()
+    today = day.toordinal()
     for ws_id in ids:
-        if ws_id in fetched.index:
-            age = (day - date.fromisoformat(fetched[ws_id])).days
-            if age >= refresh_days or day.toordinal() % refresh_days == slot(ws_id, refresh_days):
+        if ws_id in fetched:
+            age = today - date.fromisoformat(fetched[ws_id]).toordinal()
+            if age >= refresh_days or today % refresh_days == slot(ws_id, refresh_days):
                 out.add([ws_id], "due")
     return out
 
 
-def _changed(email: str, today: pd.DataFrame, before: pd.DataFrame) -> bool:
-    if email not in today.index or email not in before.index:
-        return True
-    return any(today.at[email, c] != before.at[email, c] for c in _USER_STATE)
+def _changed(emails: set[str], today: pd.DataFrame, before: pd.DataFrame) -> set[str]:
+    """The admins among ``emails`` missing from either day's users, or whose role or domain
+    differs between them (both frames indexed by lower-case e-mail, one row each)."""
+    both = today.index.intersection(before.index).intersection(list(emails))
+    differs = (today.loc[both, _USER_STATE] != before.loc[both, _USER_STATE]).any(axis=1)
+    return (emails - set(both)) | set(both[differs.to_numpy()])
 
 
 def unaccounted(users: pd.DataFrame, known: Known, admin_emails: set[str]) -> list[str]:
     """Active users of today that were not active in the known day's users and are admin of no
     workspace in ``admin_emails``."""
-    today = _by_email(users)
-    active = today.index[today["active"].str.strip().str.lower() == "true"]
-    before = known.users
-    was_active = set(before.index[before["active"].str.strip().str.lower() == "true"])
-    return sorted(e for e in active if e not in was_active and e not in admin_emails)
+    today, before = _by_email(users), known.users
+    was_active = before.index[before["active"].str.strip().str.lower() == "true"]
+    new = ((today["active"].str.strip().str.lower() == "true") & ~today.index.isin(was_active)
+           & ~today.index.isin(list(admin_emails)))
+    return sorted(today.index[new.to_numpy()])
 
 
 def read(client, workspaces: list, users: pd.DataFrame, known: Known | None, day: date, *,
@@ -161,16 +172,11 @@ def read(client, workspaces: list, users: pd.DataFrame, known: Known | None, day
             rest = [i for i in ids if i not in todo.reasons]
             todo.add(rest, "unaccounted user")
             fetched.update(client.admins_for(rest))
-    rows = []
-    for w in workspaces:
-        if w.workspace_id in fetched:
-            rows += fetched_rows(w, *fetched[w.workspace_id], day)
-        else:
-            rows += reused_rows(w, known.admins)
+    frame = _frame(workspaces, fetched, known, day)
     log.info("%s: %d of %d workspaces fetched (%s), %d reused from %s", SOURCE, len(fetched),
              len(ids), todo.counts() or "none", len(ids) - len(fetched),
              known.day if known else "-")
-    return pd.DataFrame(rows, columns=BRONZE[SOURCE].names), todo
+    return frame, todo
 
 
 def _base(w) -> dict:
@@ -191,8 +197,30 @@ def fetched_rows(w, listed: list, source: str, day: date) -> list[dict]:
     return [{**base, "admin_email": e, "admin_domain": d} for e, d in domains.items()]
 
 
-def reused_rows(w, known: pd.DataFrame) -> list[dict]:
-    """The workspace's known rows, with today's name, creation time and creator (a rename
-    shows at once)."""
-    rows = known[known["workspace_id"] == w.workspace_id]
-    return [{**row, **_base(w)} for row in rows.to_dict("records")]
+def _frame(workspaces: list, fetched: dict, known: Known | None, day: date) -> pd.DataFrame:
+    """The fetched workspaces' rows and the others' known rows, in the order of ``workspaces``
+    (each workspace's rows in Zoho's or the known frame's order)."""
+    names = BRONZE[SOURCE].names
+    rows = [{**row, "_pos": pos} for pos, w in enumerate(workspaces) if w.workspace_id in fetched
+            for row in fetched_rows(w, *fetched[w.workspace_id], day)]
+    out = pd.DataFrame(rows, columns=[*names, "_pos"])
+    out["_row"] = range(len(out))
+    if known is not None:
+        out = pd.concat([out, reused_rows(workspaces, known.admins, set(fetched))],
+                        ignore_index=True)
+    # a workspace's rows are either all fetched or all reused, so _row only orders within one
+    out = out.sort_values(["_pos", "_row"], kind="stable")[names].reset_index(drop=True)
+    return out.astype("str") if len(out) else out  # every value is text, as in bronze
+
+
+def reused_rows(workspaces: list, known: pd.DataFrame, fetched: set[str]) -> pd.DataFrame:
+    """The known rows of the workspaces not in ``fetched``, with today's name, creation time
+    and creator (a rename shows at once); ``_pos`` is the workspace's place in ``workspaces``
+    and ``_row`` the row's in ``known``. One merge: the known frame is not scanned once per
+    workspace."""
+    base = pd.DataFrame([_base(w) for w in workspaces], columns=list(_BASE))
+    base["_pos"] = range(len(base))
+    base = base[~base["workspace_id"].isin(list(fetched))]
+    own = known.drop(columns=[c for c in _BASE[1:] if c in known.columns])
+    own = own.assign(_row=range(len(own)))
+    return base.merge(own, on="workspace_id", how="inner", sort=False)

@@ -129,10 +129,21 @@ def _views(ws: SimWorkspace, opts: Options) -> list[tuple[str, str, str]]:
     return views
 
 
+#: the state last served and its users' domains by lower-case e-mail (the first user of each);
+#: a look-up table, so that ``GET /users`` is not quadratic in the users
+_domains: tuple[ZohoState | None, dict[str, str]] = (None, {})
+
+
 def _domain_of(state: ZohoState, email: str) -> str:
     """The ``domainName`` Zoho gives a user of a client-portal org (§4)."""
-    user = next((u for u in state.users if u.email.lower() == email.lower()), None)
-    return (user.domain if user is not None else "") or STANDARD_DOMAIN
+    global _domains
+    served, table = _domains
+    if served is not state:  # a new state: build its table (a race only builds it twice)
+        table = {}
+        for u in state.users:
+            table.setdefault(u.email.lower(), u.domain)
+        _domains = (state, table)
+    return table.get(email.lower(), "") or STANDARD_DOMAIN
 
 
 def _with_domain(state: ZohoState, email: str, item: dict[str, Any]) -> dict[str, Any]:

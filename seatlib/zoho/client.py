@@ -89,8 +89,9 @@ class ZohoClient:
                           log=self._log)
         self._auth = TokenKeeper(self._http, secrets, base_url(
             settings.accounts_url or default_accounts, ACCOUNTS_SUFFIXES))
+        self._limiter = RateLimiter(settings.calls_per_minute, sleep)
         self._api = Transport(self._http, base_url(settings.api_url or default_api, API_SUFFIXES),
-                              RateLimiter(settings.calls_per_minute, sleep),
+                              self._limiter,
                               token=self._auth.access_token, org_id=self._org_id,
                               on_rejected=self._auth.on_rejected)
         self._exporter = Exporter(self._api, timeout_s=settings.export_timeout_s,
@@ -121,6 +122,12 @@ class ZohoClient:
         """Access tokens this client requested from Zoho (one per run is the goal; a token
         reused from another client of the process does not count)."""
         return self._auth.tokens_obtained
+
+    @property
+    def late_wakes(self) -> int:
+        """Slots given up because their caller woke too late for them (the process stood
+        still; see :class:`~seatlib.zoho.pacing.RateLimiter`)."""
+        return self._limiter.late_wakes
 
     # -- public calls ---------------------------------------------------------------------
     def list_orgs(self) -> list[Org]:
