@@ -18,7 +18,8 @@ company's ``app.clients`` rows. Extracting that day from them writes the bronze 
 byte for byte: the bronze is written as the extract writes it (the read-only seat line Zoho
 also answers, the Access Log's declared date format, the audit workspace's row without admins,
 and ``admins_fetched_on`` as the incremental admins extract of :mod:`seatlib.admins` leaves it:
-each workspace's last slot in the rolling refresh, or the day its admin changed). The bronze of
+each workspace's last slot in the rolling refresh; the model's admins change only their active
+flag, which does not make the extract ask again). The bronze of
 the day before is what that incremental extract starts from (the known admins and users).
 
 The model: each client keeps one status and changes it with probability ``CHANGE`` a day (to a
@@ -242,15 +243,11 @@ class DaySources:
     audit_fetched: np.datetime64  # the same for the audit workspace
 
 
-def day_sources(c: Clients, day: date, status: np.ndarray, changed: np.ndarray | None = None,
+def day_sources(c: Clients, day: date, status: np.ndarray,
                 refresh_days: int = ZohoSettings.admins_refresh_days) -> DaySources:
-    """The sources of ``day`` such that gold gives ``status`` for every client. ``changed``
-    (datetime64[D], NaT for none) is the latest day up to ``day`` on which a client's admin
-    changed in ``GET /users``: the incremental extract fetched its workspace that day."""
+    """The sources of ``day`` such that gold gives ``status`` for every client."""
     idle = np.where(status == STATUSES.index("inactive"), c.stale, c.recent)
     fetched = fetched_on([str(w) for w in c.ws.to_pylist()], day, refresh_days)
-    if changed is not None:
-        fetched = np.where(np.isnat(changed), fetched, np.maximum(fetched, changed))
     return DaySources(day, HELD[status], MODULE[status], status == STATUSES.index("unmatched"),
                       np.datetime64(day) - idle.astype("timedelta64[D]"), fetched,
                       fetched_on([AUDIT_ID], day, refresh_days)[0])
@@ -349,17 +346,7 @@ class Model:
 
     def sources(self, i: int, refresh_days: int = ZohoSettings.admins_refresh_days
                 ) -> DaySources:
-        return day_sources(self.clients, self.days[i], self.matrix[i],
-                           self.admin_changed(i, refresh_days), refresh_days)
-
-    def admin_changed(self, i: int, window: int) -> np.ndarray:
-        """The latest of the last ``window`` days up to day ``i`` on which each client's seat
-        changed (NaT where none did): older changes are covered by the rolling refresh."""
-        out = np.full(self.matrix.shape[1], np.datetime64("NaT"), dtype="datetime64[D]")
-        for k in range(max(1, i - max(window, 1) + 1), i + 1):
-            moved = HELD[self.matrix[k]] != HELD[self.matrix[k - 1]]
-            out[moved] = np.datetime64(self.days[k])
-        return out
+        return day_sources(self.clients, self.days[i], self.matrix[i], refresh_days)
 
     def counts(self, i: int) -> dict[str, int]:
         """How many clients gold must give each status on day ``i``."""

@@ -59,9 +59,10 @@ KERNEL_DIR_PREFIX = "seatlib-kernel-"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 #: What the fork server imports once: the kernel itself and what the stage notebooks import.
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "pandas", "pyarrow", "pyarrow.parquet",
-           "pyarrow.dataset", "plotly.graph_objects", "seatlib.log", "seatlib.config",
-           "seatlib.systems", "seatlib.privacy", "seatlib.extract", "seatlib.silver",
-           "seatlib.gold", "seatlib.load", "seatlib.report")
+           "pyarrow.dataset", "plotly.graph_objects", "psycopg", "redshift_connector",
+           "seatlib.log", "seatlib.config", "seatlib.systems", "seatlib.privacy",
+           "seatlib.company", "seatlib.warehouse", "seatlib.extract", "seatlib.silver",
+           "seatlib.gold", "seatlib.load", "seatlib.report", "seatlib.report_page")
 #: How long the runner waits for the fork server to have imported everything.
 READY_TIMEOUT_S = 120.0
 _KERNEL_CMD = ("-m", "ipykernel_launcher")

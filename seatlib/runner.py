@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import config as cfg
-from . import kernels
+from . import execution, kernels
 from .errors import ConfigError, RunInProgressError, SeatlibError
 from . import log as seatlog
 from .reclaim_cli import _check_reclaim_args, _reclaim_args, run_reclaim
@@ -163,40 +163,19 @@ def run_lock(runs_dir: Path):
         fh.close()  # closing releases the lock, also when the process is killed
 
 
-#: Imported by jsonschema (nbformat's validator, which papermill imports) when installed, as
-#: JupyterLab installs it: it builds a grammar at import (~2 s) for the "iri" formats, which no
-#: notebook schema uses (docs/stack-notes.md §2.4).
-_UNUSED_VALIDATORS = ("rfc3987_syntax",)
-
-
-def import_papermill():
-    """papermill, imported without the validators a run does not use (:data:`_UNUSED_VALIDATORS`
-    are hidden while it imports, then visible again to whatever else may want them)."""
-    hidden = [name for name in _UNUSED_VALIDATORS if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
-    try:
-        import papermill
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
-    return papermill
-
-
 def execute_notebook(name: str, out_dir: Path, parameters: dict,
                      env: Mapping[str, str] | None = None, *, warm: bool = False) -> Path:
     """Run ``notebooks/<name>.ipynb`` with papermill into ``out_dir``; raises on a failed cell.
 
     ``env`` is added to the kernel's environment (never a parameter: papermill saves those);
     ``warm``: the kernel comes from the fork server, imports done (seatlib.kernels)."""
-    pm = import_papermill()
+    pm = execution.import_papermill()
 
     out = out_dir / f"{name}.ipynb"
     started = time.monotonic()
     pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), parameters=parameters,
                         kernel_name="python3", cwd=str(cfg.REPO_ROOT), progress_bar=False,
-                        log_output=False,
+                        log_output=False, engine_name=execution.ENGINE,
                         kernel_manager_class=kernels.ipc_kernel_manager(env, warm=warm))
     log.info("%s done in %.1f s -> %s", name, time.monotonic() - started, out)
     return out

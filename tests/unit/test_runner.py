@@ -79,7 +79,7 @@ def test_failed_stage_exits_1_and_keeps_its_notebook(tmp_path):
 
 @pytest.mark.parametrize("how, imported", [
     ("import papermill", True),  # the control: jsonschema does import it when it is there
-    ("from seatlib import runner; runner.import_papermill()", False),
+    ("from seatlib import execution; execution.import_papermill()", False),
 ])
 def test_the_runner_imports_papermill_without_the_iri_validator(tmp_path, how, imported):
     """With JupyterLab in the venv, jsonschema would import rfc3987_syntax (a 2 s grammar build)
