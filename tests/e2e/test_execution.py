@@ -9,18 +9,10 @@ import nbformat
 import pytest
 
 from seatlib import execution, kernels
+from tests.fixtures.notebooks import write_notebook
 
 pm = execution.import_papermill()
 from papermill.engines import papermill_engines  # noqa: E402  (registered by the import above)
-
-
-def notebook(tmp_path, sources: list[str]):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    path = tmp_path / "in.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def run(source, out, **kwargs):
@@ -32,7 +24,7 @@ def run(source, out, **kwargs):
 def test_many_quick_cells_are_written_a_few_times_and_whole_at_the_end(tmp_path):
     cells = [f"print({i})" for i in range(40)]
     out = tmp_path / "out.ipynb"
-    run(notebook(tmp_path, cells), out)
+    run(write_notebook(tmp_path, *cells), out)
     manager = papermill_engines.get_engine(execution.ENGINE).last_manager
     # papermill alone writes 1 + 2 per cell = 81 times
     assert 1 <= manager.saves < 20, manager.saves
@@ -49,7 +41,7 @@ def test_a_long_cell_finds_the_cells_before_it_on_disk(tmp_path):
     probe = (f"import json, time\ntime.sleep({execution.SAVE_EVERY_S * 2.5})\n"
              f"nb = json.load(open({str(out)!r}))\n"
              "print(json.dumps([[''.join(o.get('text', '')) for o in c['outputs']] for c in nb['cells']]))")
-    run(notebook(tmp_path, ["print('first')", "print('second')", probe]), out)
+    run(write_notebook(tmp_path, "print('first')", "print('second')", probe), out)
     seen = json.loads(nbformat.read(out, as_version=4).cells[2].outputs[0]["text"])
     assert seen[:2] == [["first\n"], ["second\n"]]
 
@@ -57,7 +49,7 @@ def test_a_long_cell_finds_the_cells_before_it_on_disk(tmp_path):
 def test_a_failing_notebook_is_written_with_its_error(tmp_path):
     out = tmp_path / "out.ipynb"
     with pytest.raises(pm.PapermillExecutionError, match="boom"):
-        run(notebook(tmp_path, ["x = 1", "raise ValueError('boom')", "print('never')"]), out)
+        run(write_notebook(tmp_path, "x = 1", "raise ValueError('boom')", "print('never')"), out)
     done = nbformat.read(out, as_version=4)
     assert done.metadata.papermill["exception"] is True
     failed = [c for c in done.cells if c.cell_type == "code" and c.outputs

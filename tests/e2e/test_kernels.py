@@ -20,6 +20,7 @@ import pytest
 
 from seatlib import config as cfg
 from seatlib import kernels
+from tests.fixtures.notebooks import write_notebook
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="PR_SET_PDEATHSIG and the fork server are Linux only")
@@ -35,15 +36,6 @@ PROBE = (
     "                  'renderer': pio.renderers.default, 'pandas': 'pandas' in sys.modules,\n"
     "                  'parent_pid_env': os.environ.get('JPY_PARENT_PID')}))"
 )
-
-
-def notebook(folder: Path, *sources: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    path = folder / "probe.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def execute(source: Path, out: Path, *, warm: bool, env: dict | None = None) -> list[dict]:
@@ -66,7 +58,7 @@ def fresh_servers():
 def test_a_kernel_started_by_the_runner_is_killed_with_it(tmp_path, warm, fresh_servers):
     """The kernel asks Linux for SIGKILL when its parent dies (PR_SET_PDEATHSIG): the runner for
     a cold kernel, the fork server (itself tied to the runner) for a warm one."""
-    [seen] = execute(notebook(tmp_path, PROBE), tmp_path / "out.ipynb", warm=warm)
+    [seen] = execute(write_notebook(tmp_path, PROBE), tmp_path / "out.ipynb", warm=warm)
     assert seen["pdeathsig"] == int(signal.SIGKILL)
     server = kernels.fork_server() if warm else None
     assert seen["ppid"] == (server.proc.pid if warm else os.getpid())
@@ -74,7 +66,7 @@ def test_a_kernel_started_by_the_runner_is_killed_with_it(tmp_path, warm, fresh_
 
 @linux_only
 def test_a_warm_kernel_is_a_fresh_process_like_a_cold_one(tmp_path, fresh_servers):
-    source = notebook(tmp_path, PROBE)
+    source = write_notebook(tmp_path, PROBE)
     env = {"SEATLIB_PROBE": "kernel only"}
     cold = execute(source, tmp_path / "cold.ipynb", warm=False, env=env)[0]
     warm = [execute(source, tmp_path / f"warm{i}.ipynb", warm=True, env=env)[0] for i in range(2)]
@@ -111,7 +103,7 @@ def test_a_fork_server_that_cannot_import_falls_back_to_cold_kernels(tmp_path, f
                                                                       monkeypatch, caplog):
     monkeypatch.setattr(kernels, "PRELOAD", ("seatlib.no_such_module",))
     for attempt in range(2):
-        [seen] = execute(notebook(tmp_path, PROBE), tmp_path / f"out{attempt}.ipynb", warm=True)
+        [seen] = execute(write_notebook(tmp_path, PROBE), tmp_path / f"out{attempt}.ipynb", warm=True)
         assert seen["ppid"] == os.getpid()  # started the usual way, by this process
     assert "warm kernel refused" in caplog.text and "no_such_module" in caplog.text
     assert caplog.text.count("did not start") == 1  # tried once, not for every notebook
@@ -144,7 +136,7 @@ def test_closing_the_fork_server_kills_its_kernels(fresh_servers):
 def test_a_killed_runner_leaves_no_warm_kernel(tmp_path):
     """SIGKILL the process that owns the fork server while its kernel runs a cell: the server
     dies with it, and the kernel with the server."""
-    source = notebook(tmp_path, "import os, time\n"
+    source = write_notebook(tmp_path, "import os, time\n"
                                 f"open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
                                 "time.sleep(120)")
     script = (f"import sys; sys.path.insert(0, {str(cfg.REPO_ROOT)!r})\n"
