@@ -210,7 +210,15 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
             wall = time.monotonic() - t0
             cpu = time.process_time() - cpu0
             stats = sim.stop()
+    return figures(sim.info, stats, result, time_scale=time_scale, incremental=incremental,
+                   calls_per_minute=calls_per_minute, concurrency=concurrency, tokens=tokens,
+                   late=late, wall=wall, cpu=cpu)
 
+
+def figures(info: dict, stats: dict, result, *, time_scale: float, incremental: bool,
+            calls_per_minute: int, concurrency: int, tokens: int, late: int, wall: float,
+            cpu: float) -> dict:
+    """The figures of one extract, from the simulator's counters and the client's."""
     by_endpoint = dict(sorted(stats["requests"].items(), key=lambda kv: -kv[1]))
     api_calls = {k: v for k, v in by_endpoint.items() if k.startswith("GET /restapi/")}
     refused = stats["errors"].get(6045, 0)  # every 6045 answer (the counters include them)
@@ -220,10 +228,10 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
     minute_s = 60.0 * time_scale  # one (scaled) minute in real seconds
     floor_min = max(metadata / METADATA_LIMIT, bulk / BULK_LIMIT, total / OVERALL_LIMIT)
     return {
-        "workspaces": sim.info["workspaces"],
+        "workspaces": info["workspaces"],
         "extract": "incremental" if incremental else "full",
-        "workspaces_without_admins": sim.info["without_admins"],
-        "access_log_rows": sim.info["access_log_rows"],
+        "workspaces_without_admins": info["without_admins"],
+        "access_log_rows": info["access_log_rows"],
         "time_scale": time_scale,
         "client_calls_per_minute": calls_per_minute,
         "max_concurrency": concurrency,
@@ -247,7 +255,7 @@ def run(workspaces: int, time_scale: float, concurrency: int, limiter: bool = Tr
         "client_pacing_s": (round((total - 1) * 60.0 / calls_per_minute * RATE_SAFETY, 2)
                             if calls_per_minute else None),
         "rows": result.rows,
-        "state_build_s": round(sim.info["build_s"], 2),
+        "state_build_s": round(info["build_s"], 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "sim_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                                  1),

@@ -46,8 +46,8 @@ def import_papermill():
     return papermill
 
 
-def _engine_class():
-    from papermill.engines import NBClientEngine, NotebookExecutionManager
+def _manager_class():
+    from papermill.engines import NotebookExecutionManager
 
     class ThrottledManager(NotebookExecutionManager):
         """papermill's execution state, written at most once per :data:`SAVE_EVERY_S`."""
@@ -84,11 +84,19 @@ def _engine_class():
             self._final = True  # the last state is always written
             super().notebook_complete(**kwargs)
 
+    return ThrottledManager
+
+
+def _engine_class():
+    from papermill.engines import NBClientEngine
+
+    ThrottledManager = _manager_class()
+
     class ThrottledEngine(NBClientEngine):
         """papermill's nbclient engine with :class:`ThrottledManager` (its ``execute_notebook``
         is papermill's own, with the manager class swapped)."""
 
-        last_manager: ThrottledManager | None = None
+        last_manager = None  # the ThrottledManager of the latest notebook (the tests read it)
 
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
