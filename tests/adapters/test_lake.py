@@ -66,3 +66,15 @@ def test_failed_local_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_s3_url_needs_a_bucket():
     with pytest.raises(LakeError, match="no bucket"):
         Lake("s3:///prefix")
+
+
+def test_create_never_replaces_an_object_locally_or_on_s3(lake):
+    """The append-only logs (the reclaim trail, the run ledger) rely on it: on S3 the PUT carries
+    If-None-Match: *, which moto's server, like S3, refuses with 412 when the key exists."""
+    lake.create_bytes("reclaim/trail/2026-11-29/a.json", b"first")
+    with pytest.raises(LakeError, match=r"could not create .*reclaim/trail/2026-11-29/a\.json"):
+        lake.create_bytes("reclaim/trail/2026-11-29/a.json", b"second")
+    assert lake.read_bytes("reclaim/trail/2026-11-29/a.json") == b"first"
+    lake.create_bytes("reclaim/trail/2026-11-29/b.json", b"other")  # a new key is fine
+    assert lake.list("reclaim/trail/") == ["reclaim/trail/2026-11-29/a.json",
+                                           "reclaim/trail/2026-11-29/b.json"]
