@@ -14,6 +14,8 @@ from tests.fixtures.notebooks import write_notebook
 pm = execution.import_papermill()
 from papermill.engines import papermill_engines  # noqa: E402  (registered by the import above)
 
+pytestmark = pytest.mark.slow  # real kernels
+
 
 def run(source, out, **kwargs):
     return pm.execute_notebook(str(source), str(out), kernel_name="python3", progress_bar=False,

@@ -22,6 +22,8 @@ from seatlib import config as cfg
 from seatlib import kernels
 from tests.fixtures.notebooks import write_notebook
 
+pytestmark = pytest.mark.slow  # real kernels
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="PR_SET_PDEATHSIG and the fork server are Linux only")
 
