@@ -13,14 +13,19 @@ module asks the fork server, which forks a child that becomes exactly that kerne
 environment and working directory, its own session. The child starts with the imports done
 (copy-on-write pages of the server), and is still a fresh process per notebook.
 
-What the fork server must not do before forking: open sockets, start threads or event loops,
-or connect to anything. It only imports modules (and builds one throw-away plotly figure, whose
+What the fork server must not do before forking: open sockets, start Python threads or event
+loops, or connect to anything. Two libraries start native threads at import, OpenBLAS (numpy)
+and jemalloc's background thread (pyarrow); both have at-fork handlers for that. Should a warm
+kernel ever hang as it starts, ``[runs] warm_kernels = false`` starts them cold. It only imports
+modules (and builds one throw-away plotly figure, whose
 validators plotly imports on first use), and only modules that keep no state of the
 environment at import (seatlib reads its settings and secrets when a notebook asks; ipykernel's
 one such value, its parent's pid, is passed again on its command line). plotly's renderer is
 chosen when ``plotly.io`` is first imported, from the IPython shell it finds, so it is not
-preloaded. Python re-seeds :mod:`random` in a forked child; seatlib's other randomness comes
-from ``os.urandom``.
+preloaded. Python re-seeds :mod:`random` in a forked child and numpy's global generator is
+re-seeded here; seatlib's other randomness comes from ``os.urandom``. String hashes share the
+server's seed (``PYTHONHASHSEED``), which changes no result. A kernel leaves the way a cold one
+does: non-daemon threads joined, ``atexit`` functions run, streams flushed.
 
 Lifetimes: the fork server asks Linux for SIGKILL when the runner dies, and each kernel for
 SIGKILL when the fork server dies (``PR_SET_PDEATHSIG``), so a killed runner leaves no kernel
@@ -118,7 +123,8 @@ class ForkServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "seatlib.kernels", str(theirs.fileno()), *preload],
             pass_fds=(theirs.fileno(),), env=dict(env), stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent(), close_fds=True)
+            preexec_fn=die_with_parent(), close_fds=True,
+            start_new_session=True)  # a Ctrl-C of the runner's group is the runner's to handle
         theirs.close()
         self._ready = False
         self.broken = False  # it failed once: this process starts its kernels cold from now on
@@ -192,7 +198,7 @@ class ForkedKernel:
             try:
                 self.returncode = self._server.poll(self.pid)
             except OSError:  # the server died, and its children with it (PR_SET_PDEATHSIG)
-                self.returncode = None if pid_alive(self.pid) else -signal.SIGKILL
+                self.returncode = _orphan_status(self.pid)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -217,6 +223,18 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
+def _orphan_status(pid: int) -> int | None:
+    """A kernel whose server is gone: reaped here if it was handed to this process (a runner
+    that is PID 1 or a subreaper), else judged by whether its pid still exists."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        pass
+    return None if pid_alive(pid) else -signal.SIGKILL
+
+
 _servers: dict[tuple, ForkServer] = {}
 _servers_lock = threading.Lock()
 
@@ -233,6 +251,8 @@ def fork_server(extra_env: Mapping[str, str] | None = None) -> ForkServer | None
         if server is not None and server.broken:
             return None
         if server is None or server.proc.poll() is not None:
+            if server is not None:
+                server.close()
             try:
                 server = _servers[key] = ForkServer(env, PRELOAD)
             except OSError as exc:
@@ -281,7 +301,7 @@ def ipc_kernel_manager(env: Mapping[str, str] | None = None, *, warm: bool = Fal
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             if env:
                 kw["env"] = {**kw.get("env", os.environ), **env}
-            if server is not None and tuple(kernel_cmd[1:3]) == _KERNEL_CMD:
+            if server is not None and _is_python_kernel(kernel_cmd):
                 try:
                     return self._launch_forked(server, kernel_cmd, kw)
                 except OSError as exc:
@@ -307,6 +327,12 @@ def ipc_kernel_manager(env: Mapping[str, str] | None = None, *, warm: bool = Fal
     return IPCKernelManager
 
 
+def _is_python_kernel(kernel_cmd) -> bool:
+    """Whether the kernel to start is ipykernel on this very interpreter (what the server is)."""
+    return (len(kernel_cmd) >= 3 and tuple(kernel_cmd[1:3]) == _KERNEL_CMD
+            and os.path.realpath(kernel_cmd[0]) == os.path.realpath(sys.executable))
+
+
 def remove_stale_kernel_dirs() -> None:
     """Remove the socket folders of kernels whose runner is gone (a killed run leaves its own).
 
@@ -325,6 +351,11 @@ def remove_stale_kernel_dirs() -> None:
 def serve(fd: int, preload: list[str]) -> int:
     """The fork server's main loop: import ``preload``, say ready, then fork kernels and report
     their exit status until the runner closes the socket."""
+    # as ipykernel_launcher does: the start folder (cron's $HOME) must not shadow a module; the
+    # kernel's shell puts its own folder back when it starts
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides; kernels get it back
     sock = socket.socket(fileno=fd)
     reader, children = sock.makefile("rb"), {}
     try:
@@ -336,7 +367,10 @@ def serve(fd: int, preload: list[str]) -> int:
         sock.sendall(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"})
                      .encode() + b"\n")
         return 1
-    sock.sendall(b'{"ready": true}\n')
+    try:
+        sock.sendall(b'{"ready": true}\n')
+    except BrokenPipeError:  # the runner went away while this server was importing
+        return 0
     try:
         for line in reader:
             sock.sendall(json.dumps(_answer(json.loads(line), sock, children)).encode() + b"\n")
@@ -383,8 +417,8 @@ def _reap(pid: int, children: dict[int, int | None], block: bool = False) -> int
     if children.get(pid) is None:
         try:
             done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            done, status = pid, 0
+        except ChildProcessError:  # not (or no longer) a child to wait for: the status is lost
+            done, status = pid, 255 << 8
         if done == pid:
             children[pid] = os.waitstatus_to_exitcode(status)
     return children[pid]
@@ -401,8 +435,9 @@ def _become_kernel(request: dict, sock: socket.socket, parent: int) -> None:
     """In the forked child: become ``python -m ipykernel_launcher <argv>`` and exit."""
     code = 1
     try:
-        os.close(sock.fileno())  # the server's socket (its Python objects are never finalised)
+        os.close(sock.detach())  # the server's socket; no object is left to close its number
         os.setsid()  # a session of its own, as jupyter_client gives a kernel
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the server ignores it
         prctl = _prctl()
         if prctl is not None:
             prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -413,6 +448,7 @@ def _become_kernel(request: dict, sock: socket.socket, parent: int) -> None:
         os.environ.update(request["env"])
         os.environ["JPY_PARENT_PID"] = str(parent)  # what jupyter_client's launcher sets
         time.tzset()
+        _reseed()
         # ipykernel read JPY_PARENT_PID when the server imported it: say it again, so the
         # kernel watches its parent and prints no "ipython kernel" banner
         sys.argv = ["ipykernel_launcher", *request["argv"], f"--IPKernelApp.parent_handle={parent}"]
@@ -428,10 +464,34 @@ def _become_kernel(request: dict, sock: socket.socket, parent: int) -> None:
         traceback.print_exc()
     finally:
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            _shut_down()
         finally:
             os._exit(code)
+
+
+def _reseed() -> None:
+    """Python re-seeds :mod:`random` in a forked child by itself; numpy's global generator is
+    re-seeded here, so two warm kernels do not draw the same numbers."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _shut_down() -> None:
+    """What the interpreter does at a normal exit, which a forked child leaving by ``os._exit``
+    would skip: wait for non-daemon threads, run the ``atexit`` functions, flush. (The child
+    must not return into the server's loop, whose ``finally`` kills the server's kernels.)"""
+    try:
+        wait_threads = getattr(threading, "_shutdown", None)
+        if wait_threads is not None:
+            wait_threads()
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ PROBE = (
     "                  'pdeathsig': signal_number.value, 'probe': os.environ.get('SEATLIB_PROBE'),\n"
     "                  'cwd': os.getcwd(), 'random': random.random(), 'exe': sys.executable,\n"
     "                  'renderer': pio.renderers.default, 'pandas': 'pandas' in sys.modules,\n"
-    "                  'parent_pid_env': os.environ.get('JPY_PARENT_PID')}))"
+    "                  'parent_pid_env': os.environ.get('JPY_PARENT_PID'),\n"
+    "                  'numpy': __import__('numpy').random.random(), 'path0': sys.path[0]}))"
 )
 
 
@@ -81,9 +82,30 @@ def test_a_warm_kernel_is_a_fresh_process_like_a_cold_one(tmp_path, fresh_server
         assert seen["sid"] == seen["pid"]  # a session of its own, as jupyter_client gives
         assert seen["pandas"] is True  # imported by the server, before the fork
         assert seen["parent_pid_env"] == str(server.proc.pid)
+        assert seen["path0"] == cold["path0"]  # not the folder the runner was started in
     assert cold["pandas"] is False
     assert warm[0]["pid"] != warm[1]["pid"] and warm[0]["random"] != warm[1]["random"]
+    assert warm[0]["numpy"] != warm[1]["numpy"]  # numpy's global generator re-seeded too
     assert "SEATLIB_PROBE" not in os.environ  # the runner's own environment is untouched
+
+
+@linux_only
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_a_kernel_leaves_like_an_interpreter_does(tmp_path, warm, fresh_servers):
+    """At shutdown the kernel joins its threads, runs its atexit functions and flushes its
+    files, warm or cold."""
+    marks = tmp_path / "marks"
+    cell = ("import atexit, threading, time\n"
+            f"atexit.register(lambda: open({str(marks / 'atexit')!r}, 'w').close())\n"
+            f"def late():\n    time.sleep(0.5)\n    open({str(marks / 'thread')!r}, 'w').close()\n"
+            "threading.Thread(target=late).start()\n"
+            f"unclosed = open({str(marks / 'buffered')!r}, 'w')\nunclosed.write('data')\n")
+    marks.mkdir()
+    pm.execute_notebook(str(write_notebook(tmp_path, cell)), str(tmp_path / "out.ipynb"),
+                        kernel_name="python3", progress_bar=False,
+                        kernel_manager_class=kernels.ipc_kernel_manager(warm=warm))
+    assert (marks / "atexit").exists() and (marks / "thread").exists()
+    assert (marks / "buffered").read_text() == "data"
 
 
 @linux_only
