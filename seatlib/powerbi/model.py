@@ -275,9 +275,10 @@ def run_measures() -> tuple[Measure, ...]:
         Measure("Max Age Hours", f"MAX ( {SETTINGS}[MaxAgeHours] )", "0"),
         Measure("Data Freshness",
                 "IF ( ISBLANK ( [Data Age Hours] ) || [Data Age Hours] > [Max Age Hours],\n"
-                "    \"STALE: the daily run did not happen\", \"OK\" )",
+                "    \"STALE\", \"OK\" )",
                 description="STALE when the latest successful daily run is older than "
-                            "MaxAgeHours (or there is none)"),
+                            "MaxAgeHours (or there is none): the daily run did not happen; "
+                            "the report's first card"),
         Measure("Failed Attempts",
                 f"CALCULATE ( COUNTROWS ( '{RUNS}' ), '{RUNS}'[stage] = \"{RUN}\", "
                 f"'{RUNS}'[outcome] = \"failed\" ) + 0", "0"),
