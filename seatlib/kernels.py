@@ -40,6 +40,7 @@ The protocol is one JSON object a line over a socket pair: ``{"op": "spawn", "ar
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
 import json
 import logging
@@ -100,7 +101,9 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+@functools.cache
 def _prctl():
+    """libc's ``prctl`` (Linux), looked up once; None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -159,10 +162,9 @@ class ForkServer:
             raise OSError(f"the kernel fork server refused: {answer['error']}")
         return answer
 
-    def spawn(self, argv: list[str], env: Mapping[str, str], cwd: str | None) -> "ForkedKernel":
-        """A kernel process for ``python -m ipykernel_launcher <argv>``."""
-        answer = self._ask({"op": "spawn", "argv": list(argv), "env": dict(env),
-                            "cwd": cwd or os.getcwd()})
+    def spawn(self, argv: list[str], env: Mapping[str, str], cwd: str) -> "ForkedKernel":
+        """A kernel process for ``python -m ipykernel_launcher <argv>``, started in ``cwd``."""
+        answer = self._ask({"op": "spawn", "argv": list(argv), "env": dict(env), "cwd": cwd})
         return ForkedKernel(int(answer["pid"]), self)
 
     def poll(self, pid: int) -> int | None:
@@ -313,10 +315,11 @@ def ipc_kernel_manager(env: Mapping[str, str] | None = None, *, warm: bool = Fal
 
         def _launch_forked(self, server: ForkServer, kernel_cmd, kw: dict) -> None:
             provisioner = self.provisioner
-            process = server.spawn(kernel_cmd[3:], kw.get("env") or os.environ, kw.get("cwd"))
+            cwd = str(kw.get("cwd") or os.getcwd())
+            process = server.spawn(kernel_cmd[3:], kw.get("env") or os.environ, cwd)
             provisioner.process = process
             provisioner.pid = provisioner.pgid = process.pid  # the child leads its own session
-            provisioner.cwd = kw.get("cwd") or os.getcwd()
+            provisioner.cwd = cwd
             self._reconcile_connection_info(provisioner.connection_info)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -399,10 +402,10 @@ def _warm_plotly() -> None:
 
 def _answer(request: dict, sock: socket.socket, children: dict[int, int | None]) -> dict:
     if request.get("op") == "spawn":
-        parent = os.getpid()
+        tie = die_with_parent()  # built before the fork: the child only calls it
         pid = os.fork()
         if pid == 0:
-            _become_kernel(request, sock, parent)  # never returns
+            _become_kernel(request, sock, tie)  # never returns
         children[pid] = None
         return {"pid": pid}
     if request.get("op") == "poll":
@@ -431,18 +434,18 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _become_kernel(request: dict, sock: socket.socket, parent: int) -> None:
-    """In the forked child: become ``python -m ipykernel_launcher <argv>`` and exit."""
+def _become_kernel(request: dict, sock: socket.socket, tie: Callable[[], None] | None
+                   ) -> None:
+    """In the forked child: become ``python -m ipykernel_launcher <argv>`` and exit. ``tie``
+    (:func:`die_with_parent`) makes it die with the server."""
     code = 1
     try:
         os.close(sock.detach())  # the server's socket; no object is left to close its number
         os.setsid()  # a session of its own, as jupyter_client gives a kernel
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the server ignores it
-        prctl = _prctl()
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:  # the server died between fork and prctl
-                os._exit(1)
+        if tie is not None:
+            tie()
+        parent = os.getppid()  # the server (tie has made sure it is still there)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
