@@ -235,10 +235,9 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     # and the client notebook read), the day's CSVs after it, the capacity CSV last. The daily
     # run's catch-up rebuilds a day with bronze and no capacity CSV, so a day cut short is
     # rebuilt whole by the next run, not left with a history that lacks it.
-    gold_history.put_day(lake, day, status, capacity)
+    days = gold_history.put_day(lake, day, status, capacity)
     lake.write_bytes(gold_key(GOLD_STATUS.name, day), to_csv_bytes(status))
-    latest = max(gold_history.read_summary(lake)["snapshot_date"], default=day)
-    if day >= latest:  # a back-filled older day must not replace the latest table
+    if day >= max(days, default=day):  # a back-filled older day must not replace the latest table
         lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(formula_safe(status)))  # for Excel
     lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
     log.info("gold %s: %d rows, %s", day, len(status),

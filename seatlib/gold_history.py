@@ -292,12 +292,16 @@ def read_client(lake: Lake, client_id: int) -> pd.DataFrame:
 
 # -- the day's write, and the one-time build ----------------------------------------------------
 
-def put_day(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFrame) -> None:
-    """Keep every compact form in line with ``day``'s gold (called before its CSVs are written)."""
+def put_day(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFrame
+            ) -> list[date]:
+    """Keep every compact form in line with ``day``'s gold (called before its CSVs are written);
+    returns the days the summary now holds, oldest first."""
     ensure(lake, exclude=day)
     put_summary(lake, day, status, capacity)
     put_by_client(lake, day, status)
-    put_since(lake, day, status, list(read_summary(lake)["snapshot_date"]))
+    days = list(read_summary(lake)["snapshot_date"])
+    put_since(lake, day, status, days)
+    return days
 
 
 def ensure(lake: Lake, exclude: date | None = None) -> None:
