@@ -1,7 +1,8 @@
 """The report as HTML pages, and the day's action list as a spreadsheet-safe CSV.
 
 * ``runs/<date>/<attempt>/report.html``: small; loads the shared ``runs/plotly.min.js``
-  (``../../plotly.min.js``), so it opens offline in place.
+  (``../../plotly.min.js``), so it opens offline in place; copied alone, each chart says
+  where to find it instead of leaving a blank.
 * ``runs/latest-report.html``: the latest day's page with plotly.js inlined once (about 4.9 MB):
   one self-contained file that works when copied or attached alone. A back-filled older day does
   not replace it.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import report_runs
-from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS
+from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS, html_fragment
 from .contracts import STATUSES
 from .privacy import formula_safe, mask_frame, mask_text
 
@@ -109,9 +110,10 @@ def quality(rep: "Report") -> str:
 def body(rep: "Report") -> str:
     """The page's body: actions first, then figures, forecast, cost, charts, lists, quality."""
     show = rep.settings.report.show_emails
-    charts = "\n".join(
-        f'<div class="chart">{fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})}</div>'
-        for fig in rep.figures.values())
+    # the notebooks' self-drawing fragment: the page's plotly.js when it loaded, else the
+    # shared copy looked for nearby, else a note saying where the charts are
+    charts = "\n".join(f'<div class="chart">{html_fragment(fig)}</div>'
+                       for fig in rep.figures.values())
     prices = rep.settings.report
     return f"""<h1>Zoho Analytics seats on {rep.day}</h1>
 {report_runs.banner(rep.runs)}

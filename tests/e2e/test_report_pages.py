@@ -45,6 +45,11 @@ def demo_run(tmp_path_factory):
 
 def drawn(url: str) -> int:
     """How many plotly charts a page has drawn, in a headless Chromium with no network."""
+    return dom(url).count('class="plot-container plotly"')
+
+
+def dom(url: str) -> str:
+    """The page's DOM after its scripts ran, in a headless Chromium with no network."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as profile:
@@ -54,7 +59,7 @@ def drawn(url: str) -> int:
              "--no-first-run", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
              "--virtual-time-budget=15000", "--dump-dom", url],
             capture_output=True, text=True, timeout=120)
-    return out.stdout.count('class="plot-container plotly"')
+    return out.stdout
 
 
 def test_the_run_alerts_a_local_webhook_with_the_figures(demo_run):
@@ -95,6 +100,12 @@ def test_pages_and_the_converted_notebook_draw_every_chart_offline(demo_run, tmp
     alone.parent.mkdir()
     shutil.copy(runs / "latest-report.html", alone)
     assert drawn(alone.as_uri()) == CHARTS
+    small = tmp_path / "attached" / "report.html"  # the attempt's page, without runs/plotly.min.js
+    shutil.copy(runs / today.isoformat() / "latest" / "report.html", small)
+    seen = dom(small.as_uri())
+    assert seen.count('class="plot-container plotly"') == 0
+    # the note drawn in each chart's place (its text is also in each chart's loader script)
+    assert seen.count('dashed #999">This chart is drawn with plotly.min.js') == CHARTS
     nb = runs / today.isoformat() / "latest" / "05_report.ipynb"
     subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(nb)], check=True,
                    capture_output=True, timeout=300)
