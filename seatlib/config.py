@@ -92,6 +92,7 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         capacity_warning_share=float(sections["report"].capacity_warning_share),
         max_drop_share=float(sections["guards"].max_drop_share),
         max_unmatched_share=float(sections["guards"].max_unmatched_share),
+        max_status_change_share=float(sections["guards"].max_status_change_share),
         report=ReportSettings(**{k: v for k, v in sections["report"].model_dump().items()
                                  if k != "capacity_warning_share"}),
         alerts=AlertSettings(**sections["alerts"].model_dump()),

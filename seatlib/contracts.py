@@ -214,7 +214,8 @@ STATUSES: tuple[str, ...] = (
     "unmatched",
 )
 
-#: Gold: one row per client per day (plus one per unmatched workspace, whose client_id may be empty).
+#: Gold: one row per client workspace per day (plus one per company client without a
+#: workspace, and one per unmatched workspace, whose client_id may be empty). docs/seats.md.
 GOLD_STATUS = Contract(
     "seat_status",
     {
@@ -224,21 +225,29 @@ GOLD_STATUS = Contract(
         "workspace_name": "str",
         "workspace_created_at": "datetime",
         "admin_email": "str",  # the admin emails of the workspace, "; "-joined, lower case
-        "seat_held": "bool",  # at least one admin email is an active Zoho user
-        "seats_held": "int",  # how many of them are active
+        "seat_held": "bool",  # at least one admin is a seat user outside staff
+        "seats_held": "int",  # how many of them
         "last_access_at": "datetime",  # latest access to the workspace by one of its admins
-        "days_since_last_access": "int",  # empty where no access was ever logged
+        "days_since_last_access": "int",  # empty where no access was ever logged; never < 0
         "module_active": "bool",  # empty where the client is not in the company database
-        "status": "str",
-        "reclaimable": "bool",
+        "status": "str",  # the row's status (its workspace's seat)
+        "reclaimable": "bool",  # seats_reclaimable > 0
+        "client_status": "str",  # the client's status, the same on all of its rows
+        "seats_reclaimable": "int",  # admins whose seat serves only ex-clients (ledger ex_client)
+        "admin_shared": "bool",  # an admin holding a seat here serves other clients too
+        "shared_with": "str",  # those other clients' ids, "; "-joined
+        "note": "str",  # why unmatched, or whose seat it is when not simply the client's
     },
     key=("snapshot_date", "client_id", "workspace_id"),
     nullable=frozenset({"client_id", "workspace_id", "workspace_name", "workspace_created_at",
                         "admin_email", "last_access_at", "days_since_last_access",
-                        "module_active"}),
+                        "module_active", "client_status", "seats_reclaimable", "admin_shared",
+                        "shared_with", "note"}),
+    added=frozenset({"client_status", "seats_reclaimable", "admin_shared", "shared_with",
+                     "note"}),
 )
 
-#: Gold capacity: one row per day.
+#: Gold capacity: one row per day. The seat categories are the ledger's (docs/seats.md).
 GOLD_CAPACITY = Contract(
     "seat_capacity",
     {
@@ -246,17 +255,55 @@ GOLD_CAPACITY = Contract(
         "seats_allocated": "int",  # Zoho's /resources "users" allocated
         "seats_used": "int",  # Zoho's /resources "users" used
         "seats_free": "int",  # allocated - used
-        "seats_held_by_clients": "int",  # active admin seats of client workspaces (gold)
-        "seats_held_by_ex_clients": "int",
-        "seats_held_by_inactive_clients": "int",
-        "seats_held_unmatched": "int",
-        "seats_other": "int",  # used - held by client workspaces: staff and other users
-        "paying_without_user": "int",
+        "seats_held_by_clients": "int",  # seat users in category client (serve a paying client)
+        "seats_held_by_ex_clients": "int",  # category ex_client: the reclaimable seats
+        "seats_held_by_inactive_clients": "int",  # client users whose paying clients are all idle
+        "seats_held_unmatched": "int",  # category unmatched
+        "seats_other": "int",  # categories staff + no_workspace
+        "paying_without_user": "int",  # clients (by client_status)
         "usage_share": "float",  # used / allocated; empty when nothing is allocated
+        "seat_users": "int",  # the ledger's total: distinct seat users
+        "seats_staff": "int",
+        "seats_no_workspace": "int",
+        "seats_shared": "int",  # seat users serving two or more clients
+        "seats_counter_gap": "int",  # seats_used - seat_users (Zoho's counter against ours)
+        "access_future": "int",  # Access Log accesses left out: after the extract's start
+        "access_without_address": "int",  # ...rows whose "Accessed By" is no address
+        "access_ambiguous": "int",  # ...rows whose name two workspaces bore
+        "overrides": "str",  # guards let through by --allow-drop on this day; empty: none
     },
     key=("snapshot_date",),
-    nullable=frozenset({"usage_share"}),
+    nullable=frozenset({"usage_share", "seat_users", "seats_staff", "seats_no_workspace",
+                        "seats_shared", "seats_counter_gap", "access_future",
+                        "access_without_address", "access_ambiguous", "overrides"}),
+    added=frozenset({"seat_users", "seats_staff", "seats_no_workspace", "seats_shared",
+                     "seats_counter_gap", "access_future", "access_without_address",
+                     "access_ambiguous", "overrides"}),
 )
+
+#: The seat ledger: one row per seat user per day (docs/seats.md).
+GOLD_LEDGER = Contract(
+    "seat_ledger",
+    {
+        "snapshot_date": "date",
+        "email": "str",  # lower case
+        "domains": "str",  # every portal domain it is listed under, "; "-joined
+        "role": "str",
+        "category": "str",  # staff, client, unmatched, ex_client, no_workspace
+        "clients": "str",  # the known clients it serves (ids, "; "-joined)
+        "paying_clients": "str",  # those with the module active
+        "workspaces": "int",  # client and unmatched workspaces it administers
+        "shared": "bool",  # serves two or more clients
+        "reclaimable": "bool",  # category ex_client
+        "reason": "str",  # why it is, or is not, reclaimable
+        "last_access_at": "datetime",  # its latest access to any workspace
+    },
+    key=("snapshot_date", "email"),
+    nullable=frozenset({"domains", "role", "clients", "paying_clients", "last_access_at"}),
+)
+
+#: Seat categories of the ledger, in the order they are decided (docs/seats.md).
+CATEGORIES: tuple[str, ...] = ("staff", "client", "unmatched", "ex_client", "no_workspace")
 
 
 def check_columns(df: pd.DataFrame, contract: Contract, where: str) -> None:
@@ -343,7 +390,12 @@ def coerce(df: pd.DataFrame, contract: Contract, where: str) -> pd.DataFrame:
             s = s.astype(dtype).str.strip()
             s = s.mask(s == "")
         elif kind == "int":
-            num = pd.to_numeric(s, errors="coerce")
+            # text through the nullable string dtype: to_numeric then gives Int64, where an
+            # object column with a missing value would go through float64 and round an
+            # 18-digit client id
+            text = (s.astype("string") if s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+                    else s)
+            num = pd.to_numeric(text, errors="coerce")
             bad = s.notna() & (num.isna() | (num % 1 != 0))
             if bad.any():
                 raise _bad(contract, where, col, "an integer", s[bad])

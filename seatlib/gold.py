@@ -1,8 +1,12 @@
-"""Stage 3, silver -> gold: one row per client per day with its seat status, and a capacity row.
+"""Stage 3, silver -> gold: one row per client workspace per day with its seat status, the
+seat ledger (one row per Zoho user holding a seat) and a capacity row. The rules:
+docs/seats.md; who holds a seat and why: :mod:`seatlib.seats`; which workspace an Access Log
+row belongs to: :mod:`seatlib.access`.
 
-Grain: one row per (client, workspace). Normally a client has one workspace; a client in the
-company database without a workspace gets a row with empty workspace fields, and a workspace
-whose name carries no known client id gets a row with status ``unmatched`` (shown, never dropped).
+Grain: one row per (client, workspace). A client in the company database without a workspace
+gets a row with empty workspace fields, and a workspace whose name carries no known client id
+gets a row with status ``unmatched`` (shown, never dropped). Each row carries its own status and
+the client's (``client_status``, the same on all of a client's rows).
 
 Statuses (``inactive_days`` from the settings, default 30):
 
@@ -13,7 +17,7 @@ status                        when
 ``paying_without_user``       module active, no active admin seat
 ``inactive``                  module active, seat held, idle for > inactive_days
 ``active``                    module active, seat held, recent access
-``seat_held_by_ex_client``    module inactive, seat held (reclaimable)
+``seat_held_by_ex_client``    module inactive, seat held (reclaimable unless shared)
 ``unmatched``                 workspace without a known client, or client without a workspace
 ============================  =====================================================
 
@@ -28,13 +32,15 @@ import io
 import itertools
 import logging
 import operator
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
+from . import access as access_rules
 from . import config as cfg
-from . import gold_history
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, check_unique, coerce
+from . import gold_history, seats
+from .contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, check_unique, coerce, fill_added
 from .errors import DataQualityError
 from .guards import check_gold
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
@@ -45,15 +51,37 @@ from .systems import Systems
 log = logging.getLogger(__name__)
 
 
+#: The most digits a client id may have: BIGINT (the warehouse's) holds every 18-digit number.
+MAX_ID_DIGITS = 18
+
+
 def client_ids(names: pd.Series, settings: cfg.Settings) -> pd.Series:
-    """The client id in each workspace name (first group of the configured pattern), or NA."""
+    """The client id in each workspace name (first group of the configured pattern), or NA
+    (also for an id of more than :data:`MAX_ID_DIGITS` digits: never wrapped or rounded)."""
+    return _parse_ids(names, settings)[0]
+
+
+def _parse_ids(names: pd.Series, settings: cfg.Settings) -> tuple[pd.Series, pd.Series]:
+    """(client id or NA, why there is none) for each workspace name."""
     pattern = settings.client_id_regex()
     if pattern.groups < 1:
         raise DataQualityError(f"[zoho] client_id_pattern {pattern.pattern!r} has no group")
     found = names.astype("string").str.extract(pattern, expand=False)
     if isinstance(found, pd.DataFrame):
         found = found.iloc[:, 0]
-    return pd.to_numeric(found, errors="coerce").astype("Int64")
+    found = found.astype("string").str.strip()
+    digits = found.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    long = digits & (found.str.lstrip("0").str.len() > MAX_ID_DIGITS).fillna(False)
+    ok = digits & ~long
+    # Python ints on the way: a masked assignment into Int64 may pass through float64, which
+    # rounds an 18-digit id
+    ids = pd.Series(pd.array([int(t) if k else pd.NA for t, k in zip(found.tolist(), ok.tolist())],
+                             dtype="Int64"), index=names.index)
+    why = pd.Series(pd.NA, index=names.index, dtype="string")
+    why[~digits] = "no client id in the workspace name ([zoho] client_id_pattern)"
+    why[long] = ("client id " + found[long] + f" has more than {MAX_ID_DIGITS} digits: "
+                 "too long to be an id")
+    return ids, why
 
 
 def admin_emails(admins: pd.DataFrame, workspace_ids: pd.Series) -> pd.Series:
@@ -73,108 +101,200 @@ def admin_emails(admins: pd.DataFrame, workspace_ids: pd.Series) -> pd.Series:
                      index=workspace_ids.index, dtype="string")
 
 
-def _workspaces(admins: pd.DataFrame, users: pd.DataFrame, access: pd.DataFrame,
-                settings: cfg.Settings) -> pd.DataFrame:
-    """One row per client workspace with its admins, seats and last access."""
-    admins = admins[~admins["workspace_name"].isin(settings.zoho.excluded_workspaces)]
-    active = set(users.loc[users["active"].fillna(False), "email"].dropna())
-    a = admins.copy()
-    a["is_active"] = a["admin_email"].isin(active) & a["admin_email"].notna()
-
-    # latest access to the workspace by one of its own admins
-    acc = access.rename(columns={"user_email": "admin_email"})
-    a = a.merge(acc[["workspace_name", "admin_email", "last_access_at"]],
-                on=["workspace_name", "admin_email"], how="left")
-
-    ws = (a.groupby("workspace_id", sort=True, dropna=False)
-            .agg(workspace_name=("workspace_name", "first"),
-                 workspace_created_at=("workspace_created_at", "first"),
-                 seats_held=("is_active", "sum"),
-                 last_access_at=("last_access_at", "max"))
-            .reset_index())
-    ws.insert(3, "admin_email", admin_emails(a, ws["workspace_id"]))
-    ws["client_id"] = client_ids(ws["workspace_name"], settings)
-    # seat holders, for the capacity row (distinct addresses: one user holds one seat)
-    holders = a.loc[a["is_active"], ["workspace_id", "admin_email"]]
-    ws.attrs["holders"] = holders
+def _workspaces(admins: pd.DataFrame, module: pd.DataFrame, settings: cfg.Settings
+                ) -> pd.DataFrame:
+    """One row per client workspace (the audit and other excluded ones left out): today's
+    name, creation, admins, client id (or why none) and whether the company knows the client."""
+    ws = (admins.groupby("workspace_id", sort=True, dropna=False)
+          .agg(workspace_name=("workspace_name", "first"),
+               workspace_created_at=("workspace_created_at", "first"))
+          .reset_index())
+    ws = ws[~ws["workspace_name"].isin(settings.zoho.excluded_workspaces)].reset_index(drop=True)
+    ws.insert(3, "admin_email", admin_emails(admins, ws["workspace_id"]))
+    ws["client_id"], ws["id_note"] = _parse_ids(ws["workspace_name"], settings)
+    ws["matched"] = ws["client_id"].isin(set(module["client_id"].dropna())).astype(bool)
     return ws
+
+
+def _pairs(admins: pd.DataFrame, ws: pd.DataFrame, module: pd.DataFrame) -> pd.DataFrame:
+    """One row per (client workspace, admin address) with the client, known or not."""
+    pairs = admins[["workspace_id", "admin_email"]].dropna().drop_duplicates()
+    pairs = pairs.merge(ws[["workspace_id", "client_id", "matched"]], on="workspace_id")
+    return pairs.merge(module[["client_id", "module_active"]], on="client_id", how="left")
 
 
 def classify(df: pd.DataFrame, day: date, inactive_days: int) -> pd.Series:
     """The status of each row of a frame with matched, module_active, seat_held, idle_days."""
     status = pd.Series("unmatched", index=df.index, dtype="string")
-    m = df["matched"]
+    m = df["matched"].fillna(False).astype(bool)
     module = df["module_active"].fillna(False).astype(bool)
-    seat = df["seat_held"].astype(bool)
+    seat = df["seat_held"].fillna(False).astype(bool)
     idle = df["idle_days"]
-    stale = idle.isna() | (idle > inactive_days)
+    stale = (idle.isna() | (idle > inactive_days)).fillna(True).astype(bool)
     status[m & ~module & ~seat] = "released"
     status[m & module & ~seat] = "paying_without_user"
-    status[m & module & seat & stale.fillna(True)] = "inactive"
-    status[m & module & seat & ~stale.fillna(True)] = "active"
+    status[m & module & seat & stale] = "inactive"
+    status[m & module & seat & ~stale] = "active"
     status[m & ~module & seat] = "seat_held_by_ex_client"
     return status
 
 
-def build_frames(silver: dict[str, pd.DataFrame], day: date,
-                 settings: cfg.Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join the day's silver frames into (seat_status, seat_capacity) gold frames."""
-    ws = _workspaces(silver["zoho_workspace_admins"], silver["zoho_users"],
-                     silver["zoho_last_access"], settings)
-    holders = ws.attrs.pop("holders")
-    module = silver["module_status"][["client_id", "module_active"]]
+def client_statuses(rows: pd.DataFrame, day: date, inactive_days: int) -> pd.Series:
+    """Each row's client status (docs/seats.md): the client holds a seat if any of its rows
+    does, its idle days are the least over its rows, and :func:`classify` gives one status;
+    ``unmatched`` rows keep ``unmatched``. Also reads a gold day written before the column
+    existed (its idle days from ``days_since_last_access`` or the workspace's age)."""
+    idle = rows["idle_days"] if "idle_days" in rows else _idle_of(rows, day)
+    per = pd.DataFrame({"client_id": rows["client_id"], "seat_held": rows["seat_held"],
+                        "idle_days": idle, "matched": rows["status"].ne("unmatched")
+                        if "matched" not in rows else rows["matched"]})
+    known = per[per["matched"].astype(bool) & per["client_id"].notna()]
+    agg = known.groupby("client_id").agg(seat_held=("seat_held", "any"),
+                                         idle_days=("idle_days", "min"))
+    module = rows.dropna(subset=["client_id"]).groupby("client_id")["module_active"].first()
+    agg = agg.assign(matched=True, module_active=module.reindex(agg.index))
+    agg["status"] = classify(agg, day, inactive_days)
+    out = rows["client_id"].map(agg["status"]).astype("string")
+    return out.where(per["matched"].astype(bool) & rows["client_id"].notna(), "unmatched")
 
-    rows = ws.merge(module, on="client_id", how="outer", indicator=True)
-    rows["matched"] = rows["_merge"].eq("both")  # module has no empty ids: NA never matches
-    rows["seats_held"] = rows["seats_held"].fillna(0).astype("Int64")
-    rows["seat_held"] = rows["seats_held"] > 0
 
+def _idle_of(rows: pd.DataFrame, day: date) -> pd.Series:
     snap = pd.Timestamp(day)
-    last_day = rows["last_access_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-    rows["days_since_last_access"] = (snap - last_day).dt.days.astype("Int64")
     created = rows["workspace_created_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-    rows["idle_days"] = rows["days_since_last_access"].fillna((snap - created).dt.days.astype("Int64"))
-    rows["status"] = classify(rows, day, settings.inactive_days)
-    rows["reclaimable"] = rows["status"].eq("seat_held_by_ex_client")
-    rows["snapshot_date"] = day.isoformat()
+    age = (snap - created).dt.days.astype("Int64")
+    return rows["days_since_last_access"].fillna(age)
 
+
+def _days_to(day: date, times: pd.Series) -> pd.Series:
+    """Whole days from each time (UTC) to ``day``, never below 0 (a time from after the day
+    is a clock error somewhere, not a client who will log in tomorrow)."""
+    when = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    return (pd.Timestamp(day) - when).dt.days.astype("Int64").clip(lower=0)
+
+
+@dataclass
+class GoldDay:
+    """What gold builds for one day."""
+
+    status: pd.DataFrame  # GOLD_STATUS: one row per client workspace
+    capacity: pd.DataFrame  # GOLD_CAPACITY: one row
+    ledger: pd.DataFrame  # GOLD_LEDGER: one row per seat user
+    ambiguous: pd.DataFrame  # names of the Access Log tied to no workspace, with candidates
+
+
+def build_frames(silver: dict[str, pd.DataFrame], day: date, settings: cfg.Settings
+                 ) -> GoldDay:
+    """Join the day's silver frames into gold (docs/seats.md).
+
+    ``silver`` holds the five sources and, when the lake has it, ``workspace_names`` (the
+    names history as known by the day); without it the Access Log is joined on today's names.
+    """
+    admins = silver["zoho_workspace_admins"]
+    module = silver["module_status"][["client_id", "module_active"]]
+    ws = _workspaces(admins, module, settings)
+    pairs = _pairs(admins, ws, module)
+    owners = set(admins["created_by"].dropna().astype("string").str.strip().str.lower())
+    seat = seats.build(silver["zoho_users"], pairs, owners, settings.reclaim)
+    names = silver.get("workspace_names")
+    if names is None:
+        names = access_rules.today_names(admins, day)
+    seen = access_rules.attribute(silver["zoho_last_access"], names, admins)
+
+    last = seen.rows.merge(pairs[["workspace_id", "admin_email"]],
+                           left_on=["workspace_id", "user_email"],
+                           right_on=["workspace_id", "admin_email"])
+    ws["last_access_at"] = _latest(last, "workspace_id", ws["workspace_id"])
+    per_ws = seats.workspace_seats(seat, ws.set_index("workspace_id")["client_id"],
+                                   module.set_index("client_id")["module_active"])
+    ws = ws.merge(per_ws, on="workspace_id", how="left")
+    rows = _rows(ws, module, day, settings)
     status = coerce(rows[GOLD_STATUS.names], GOLD_STATUS, f"gold of {day}")
     status = status.sort_values(["client_id", "workspace_id"], na_position="last",
                                 kind="stable").reset_index(drop=True)
     check_unique(status, GOLD_STATUS, f"gold of {day}")
+    ledger = _ledger(seat.ledger, seen.rows, day)
+    capacity = _capacity(status, ledger, silver["zoho_seats"], seen.counts, day, settings)
+    return GoldDay(status, capacity, ledger, seen.ambiguous)
 
-    capacity = _capacity(status, holders, silver["zoho_seats"], day, settings)
-    return status, capacity
+
+def _rows(ws: pd.DataFrame, module: pd.DataFrame, day: date, settings: cfg.Settings
+          ) -> pd.DataFrame:
+    """The gold rows: client workspaces joined with the company's clients (a client without a
+    workspace gets a row of its own), each with its row status and its client status."""
+    rows = ws.merge(module, on="client_id", how="outer", indicator=True)
+    rows["matched"] = rows["_merge"].eq("both")  # module has no empty ids: NA never matches
+    for col in ("seats_held", "seats_reclaimable"):
+        rows[col] = rows[col].fillna(0).astype("Int64")
+    rows["admin_shared"] = rows["admin_shared"].fillna(False).astype(bool)
+    rows["seat_held"] = rows["seats_held"] > 0
+    rows["days_since_last_access"] = _days_to(day, rows["last_access_at"])
+    rows["idle_days"] = rows["days_since_last_access"].fillna(
+        _days_to(day, rows["workspace_created_at"]))
+    rows["status"] = classify(rows, day, settings.inactive_days)
+    rows["client_status"] = client_statuses(rows, day, settings.inactive_days)
+    rows["reclaimable"] = rows["seats_reclaimable"] > 0
+    why = rows["id_note"].astype("string")
+    unknown = rows["client_id"].notna() & rows["_merge"].eq("left_only")
+    why[unknown] = ("client " + rows.loc[unknown, "client_id"].astype("string")
+                    + " is not in the company database's answer")
+    why[rows["_merge"].eq("right_only")] = "the client has no workspace in Zoho"
+    rows["note"] = why.where(rows["status"].eq("unmatched"), rows["note"].astype("string"))
+    rows["snapshot_date"] = day.isoformat()
+    return rows
 
 
-def _capacity(status: pd.DataFrame, holders: pd.DataFrame, seats: pd.DataFrame, day: date,
-              settings: cfg.Settings) -> pd.DataFrame:
-    users = seats[seats["resource_name"] == settings.zoho.seat_resource]
+def _latest(times: pd.DataFrame, by: str, keys: pd.Series) -> pd.Series:
+    """The latest ``last_access_at`` of ``times`` per ``by``, for each of ``keys`` (NaT where
+    none), typed UTC even when there is no time at all."""
+    latest = times.groupby(by)["last_access_at"].max()
+    values = latest.reindex(keys.to_numpy()).to_numpy(dtype="datetime64[us]", na_value=None) \
+        if len(latest) else [pd.NaT] * len(keys)
+    return pd.Series(pd.to_datetime(values, utc=True), index=keys.index).astype(
+        "datetime64[us, UTC]")
+
+
+def _ledger(ledger: pd.DataFrame, seen: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The seat ledger's rows, with each user's latest access to any workspace."""
+    out = ledger.assign(snapshot_date=day.isoformat(),
+                        last_access_at=_latest(seen, "user_email", ledger["email"]))
+    return coerce(out[GOLD_LEDGER.names], GOLD_LEDGER, f"gold seat ledger of {day}")
+
+
+def _capacity(status: pd.DataFrame, ledger: pd.DataFrame, seats_frame: pd.DataFrame,
+              counts: dict[str, int], day: date, settings: cfg.Settings) -> pd.DataFrame:
+    users = seats_frame[seats_frame["resource_name"] == settings.zoho.seat_resource]
     if len(users) != 1:
         raise DataQualityError(
             f"zoho_seats of {day}: expected one {settings.zoho.seat_resource!r} resource in "
             f"GET /restapi/v2/resources, found {len(users)}")
     allocated = int(users["allocated"].iloc[0])
     used = int(users["used"].iloc[0])
-    by_ws = status.dropna(subset=["workspace_id"]).set_index("workspace_id")["status"]
-    h = holders.assign(status=holders["workspace_id"].map(by_ws))
-
-    def distinct(mask) -> int:
-        return int(h.loc[mask, "admin_email"].nunique())
-
-    held = distinct(h["status"].notna())
+    n = ledger["category"].value_counts()
+    clients = status.dropna(subset=["client_id"]).drop_duplicates("client_id")
+    idle_clients = set(clients.loc[clients["client_status"] == "inactive", "client_id"])
+    paying = ledger.loc[ledger["category"] == "client", "paying_clients"].dropna()
+    idle_seats = sum(1 for ids in paying
+                     if {int(c) for c in ids.split("; ")} <= idle_clients)
     row = {
         "snapshot_date": day.isoformat(),
         "seats_allocated": allocated,
         "seats_used": used,
         "seats_free": allocated - used,
-        "seats_held_by_clients": held,
-        "seats_held_by_ex_clients": distinct(h["status"] == "seat_held_by_ex_client"),
-        "seats_held_by_inactive_clients": distinct(h["status"] == "inactive"),
-        "seats_held_unmatched": distinct(h["status"] == "unmatched"),
-        "seats_other": used - held,
-        "paying_without_user": int((status["status"] == "paying_without_user").sum()),
+        "seats_held_by_clients": int(n.get("client", 0)),
+        "seats_held_by_ex_clients": int(n.get("ex_client", 0)),
+        "seats_held_by_inactive_clients": idle_seats,
+        "seats_held_unmatched": int(n.get("unmatched", 0)),
+        "seats_other": int(n.get("staff", 0)) + int(n.get("no_workspace", 0)),
+        "paying_without_user": int((clients["client_status"] == "paying_without_user").sum()),
         "usage_share": round(used / allocated, 4) if allocated else float("nan"),
+        "seat_users": len(ledger),
+        "seats_staff": int(n.get("staff", 0)),
+        "seats_no_workspace": int(n.get("no_workspace", 0)),
+        "seats_shared": int(ledger["shared"].sum()),
+        "seats_counter_gap": used - len(ledger),
+        **{k: int(counts.get(k, 0)) for k in (access_rules.FUTURE, access_rules.NO_ADDRESS,
+                                              access_rules.AMBIGUOUS)},
+        "overrides": None,
     }
     return coerce(pd.DataFrame([row]), GOLD_CAPACITY, f"gold capacity of {day}")
 
@@ -201,14 +321,15 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def _contract(table: str):
-    return {GOLD_STATUS.name: GOLD_STATUS, GOLD_CAPACITY.name: GOLD_CAPACITY}[table]
+    return {c.name: c for c in (GOLD_STATUS, GOLD_CAPACITY, GOLD_LEDGER)}[table]
 
 
 def read_day(lake: Lake, table: str, day: date) -> pd.DataFrame:
+    """One gold day of ``table``, typed; a file from before a column was added reads it empty."""
     contract = _contract(table)
     key = gold_key(table, day)
     df = lake.read_csv(key, dtype=str, keep_default_na=False)
-    return coerce(df, contract, lake.uri(key))
+    return coerce(fill_added(df, contract), contract, lake.uri(key))
 
 
 def read_history(lake: Lake, table: str = GOLD_STATUS.name,
@@ -222,24 +343,57 @@ def read_history(lake: Lake, table: str = GOLD_STATUS.name,
     return pd.concat(frames, ignore_index=True)
 
 
-def run(day: date, systems: Systems, options: StageOptions = StageOptions()
-        ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rebuild gold for ``day`` from that day's silver and write it (and the latest file)."""
+def previous_client_status(lake: Lake, day: date, settings: cfg.Settings) -> pd.Series | None:
+    """Client id -> client status on the latest gold day before ``day`` (None: there is none,
+    the lake's first day): what the change guard compares the day with. A day from before
+    ``client_status`` existed gets it from its rows by the same rule."""
+    earlier = [d for d in days_in(lake, f"gold/{GOLD_STATUS.name}/") if d < day]
+    if not earlier:
+        return None
+    rows = read_day(lake, GOLD_STATUS.name, earlier[-1])
+    if rows["client_status"].isna().any():
+        rows = rows.assign(client_status=rows["client_status"].fillna(
+            client_statuses(rows, earlier[-1], settings.inactive_days)))
+    known = rows.dropna(subset=["client_id"]).drop_duplicates("client_id")
+    return known.set_index("client_id")["client_status"]
+
+
+def _silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
+    """The day's silver sources, and its names history where silver keeps one."""
     from . import silver as silver_stage
 
-    lake = systems.lake
     frames = silver_stage.read(lake, day)
-    status, capacity = build_frames(frames, day, systems.settings)
-    check_gold(lake, day, status, capacity, systems.settings, allow_drop=options.allow_drop)
+    read_names = getattr(silver_stage, "read_names", None)
+    if read_names is not None:
+        frames["workspace_names"] = read_names(lake, day)
+    return frames
+
+
+def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> GoldDay:
+    """Rebuild gold for ``day`` from that day's silver and write it (and the latest file)."""
+    lake = systems.lake
+    built = build_frames(_silver(lake, day), day, systems.settings)
+    overrides = check_gold(lake, day, built.status, built.capacity, systems.settings,
+                           allow_drop=options.allow_drop,
+                           before=previous_client_status(lake, day, systems.settings))
+    if overrides:  # the day's own record of what --allow-drop let through (the reclaim reads it)
+        built.capacity["overrides"] = pd.array([" | ".join(overrides)], dtype="string")
+    status, capacity = built.status, built.capacity
     # The order makes a kill at any point safe: the compact history first (what the report
     # and the client notebook read), the day's CSVs after it, the capacity CSV last. The daily
     # run's catch-up rebuilds a day with bronze and no capacity CSV, so a day cut short is
     # rebuilt whole by the next run, not left with a history that lacks it.
     days = gold_history.put_day(lake, day, status, capacity)
     lake.write_bytes(gold_key(GOLD_STATUS.name, day), to_csv_bytes(status))
+    lake.write_bytes(gold_key(GOLD_LEDGER.name, day), to_csv_bytes(built.ledger))
     if day >= max(days, default=day):  # a back-filled older day must not replace the latest table
         lake.write_bytes(GOLD_LATEST_KEY, to_csv_bytes(formula_safe(status)))  # for Excel
     lake.write_bytes(gold_key(GOLD_CAPACITY.name, day), to_csv_bytes(capacity))
-    log.info("gold %s: %d rows, %s", day, len(status),
-             status["status"].value_counts().to_dict())
-    return status, capacity
+    log.info("gold %s: %d rows, %s; %d seat users %s", day, len(status),
+             status["status"].value_counts().to_dict(), len(built.ledger),
+             built.ledger["category"].value_counts().to_dict())
+    if len(built.ambiguous):
+        log.warning("gold %s: Access Log names tied to no workspace (two workspaces bore them): "
+                    "%s", day, "; ".join(f"{n!r} ({ids})" for n, ids in zip(
+                        built.ambiguous["workspace_name"], built.ambiguous["workspace_ids"])))
+    return built

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, coerce
+from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, Contract, coerce, fill_added
 from .lake import Lake, days_in, gold_key
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,19 @@ SINCE_PREFIX = "gold/seat_status_since/"
 BY_CLIENT_PREFIX = "gold/seat_status_by_client/"
 #: Buckets of the by-client store: ``client_id % BUCKETS``.
 BUCKETS = 16
+#: Rows per status, and clients per client status (docs/seats.md: counts of clients).
 COUNT_COLUMNS = tuple(f"n_{s}" for s in STATUSES)
+CLIENT_COUNT_COLUMNS = tuple(f"clients_{s}" for s in STATUSES)
+#: The summary's contract: the capacity row and the counts. A column added later (a new
+#: capacity figure, a new status) is ``added``: a summary written before it reads it empty, so
+#: an existing lake keeps working.
+SUMMARY = Contract(
+    "seat_daily_summary",
+    {**GOLD_CAPACITY.columns, **{c: "int" for c in COUNT_COLUMNS + CLIENT_COUNT_COLUMNS}},
+    key=("snapshot_date",),
+    nullable=GOLD_CAPACITY.nullable | frozenset(COUNT_COLUMNS + CLIENT_COUNT_COLUMNS),
+    added=GOLD_CAPACITY.added | frozenset(CLIENT_COUNT_COLUMNS),
+)
 SINCE_COLUMNS = ("client_id", "workspace_id", "status", "since", "since_open", "last_seen")
 
 
@@ -100,12 +112,29 @@ def _pandas_types(df: pd.DataFrame) -> pd.DataFrame:
 # -- the daily summary ---------------------------------------------------------------------------
 
 def summary_row(status: pd.DataFrame, capacity: pd.DataFrame) -> pd.DataFrame:
-    """One day's summary row: the capacity row and the rows per status."""
+    """One day's summary row: the capacity row, the rows per status and the clients per
+    client status (empty for a gold day from before ``client_status``)."""
     counts = status["status"].value_counts()
     row = capacity.reset_index(drop=True).copy()
     for s, col in zip(STATUSES, COUNT_COLUMNS):
         row[col] = pd.array([int(counts.get(s, 0))], dtype="Int64")
+    if "client_status" in status and status["client_status"].notna().any():
+        clients = _client_counts(status)
+        for s, col in zip(STATUSES, CLIENT_COUNT_COLUMNS):
+            row[col] = pd.array([int(clients.get(s, 0))], dtype="Int64")
+    else:
+        for col in CLIENT_COUNT_COLUMNS:
+            row[col] = pd.array([pd.NA], dtype="Int64")
     return row
+
+
+def _client_counts(status: pd.DataFrame) -> pd.Series:
+    """Clients per client status: each client once; rows without a client id are unmatched
+    workspaces and count one each."""
+    known = status.dropna(subset=["client_id"]).drop_duplicates("client_id")
+    counts = known["client_status"].value_counts()
+    orphans = int(status["client_id"].isna().sum())
+    return counts.add(pd.Series({"unmatched": orphans}), fill_value=0).astype(int)
 
 
 def read_summary(lake: Lake, until: date | None = None) -> pd.DataFrame:
@@ -113,16 +142,14 @@ def read_summary(lake: Lake, until: date | None = None) -> pd.DataFrame:
     if not lake.exists(SUMMARY_KEY):
         return _empty_summary()
     df = _read(lake, SUMMARY_KEY)
-    df = coerce(df[list(GOLD_CAPACITY.names)], GOLD_CAPACITY, lake.uri(SUMMARY_KEY)).join(
-        df[list(COUNT_COLUMNS)].astype("Int64"))
+    df = coerce(fill_added(df, SUMMARY)[SUMMARY.names], SUMMARY, lake.uri(SUMMARY_KEY))
     if until is not None:
         df = df[df["snapshot_date"] <= until]
     return df.sort_values("snapshot_date", kind="stable").reset_index(drop=True)
 
 
 def _empty_summary() -> pd.DataFrame:
-    cap = coerce(pd.DataFrame(columns=GOLD_CAPACITY.names), GOLD_CAPACITY, SUMMARY_KEY)
-    return cap.assign(**{c: pd.array([], dtype="Int64") for c in COUNT_COLUMNS})
+    return coerce(pd.DataFrame(columns=SUMMARY.names), SUMMARY, SUMMARY_KEY)
 
 
 def _write_summary(lake: Lake, summary: pd.DataFrame) -> None:
@@ -134,6 +161,7 @@ def put_summary(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFr
     """Replace ``day``'s row of the summary."""
     old = read_summary(lake)
     new = summary_row(status, capacity)
+    new = coerce(new[SUMMARY.names], SUMMARY, SUMMARY_KEY)
     _write_summary(lake, pd.concat([old[old["snapshot_date"] != day], new], ignore_index=True))
 
 
@@ -245,6 +273,13 @@ def _arrow_rows(status: pd.DataFrame) -> tuple[pa.Table, np.ndarray]:
     return pa.Table.from_pandas(rows[list(GOLD_STATUS.names)], preserve_index=False), bucket
 
 
+def _aligned(old: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``old`` in ``schema``: a month written before a column was added gets it empty."""
+    columns = [old[f.name].cast(f.type) if f.name in old.column_names
+               else pa.nulls(old.num_rows, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def _write_bucket(lake: Lake, key: str, table: pa.Table) -> None:
     table = table.sort_by([("client_id", "ascending"), ("snapshot_date", "ascending"),
                            ("workspace_id", "ascending")])
@@ -263,7 +298,7 @@ def put_by_client(lake: Lake, day: date, status: pd.DataFrame) -> None:
         if lake.exists(key):
             old = pq.read_table(io.BytesIO(lake.read_bytes(key)))
             old = old.filter(pc.not_equal(old["snapshot_date"], pa.scalar(day, pa.date32())))
-            part = pa.concat_tables([old, part.cast(old.schema)])
+            part = pa.concat_tables([_aligned(old, part.schema), part])
         elif part.num_rows == 0:
             continue
         _write_bucket(lake, key, part)
@@ -283,10 +318,11 @@ def read_client(lake: Lake, client_id: int) -> pd.DataFrame:
     prefix = f"{BY_CLIENT_PREFIX}client_bucket={int(client_id) % BUCKETS:02d}/"
     frames = [_read(lake, key, filters=[("client_id", "==", int(client_id))])
               for key in lake.list(prefix) if key.endswith(".parquet")]
-    frames = [f for f in frames if len(f)]
+    frames = [fill_added(f, GOLD_STATUS) for f in frames if len(f)]
     if not frames:
         return coerce(pd.DataFrame(columns=GOLD_STATUS.names), GOLD_STATUS, prefix)
-    rows = coerce(pd.concat(frames, ignore_index=True), GOLD_STATUS, lake.uri(prefix))
+    rows = coerce(pd.concat([f[GOLD_STATUS.names] for f in frames], ignore_index=True),
+                  GOLD_STATUS, lake.uri(prefix))
     return rows.sort_values(["snapshot_date", "workspace_id"], kind="stable").reset_index(drop=True)
 
 
@@ -328,4 +364,5 @@ def ensure(lake: Lake, exclude: date | None = None) -> None:
 
 def _read_gold(lake: Lake, contract, day: date) -> pd.DataFrame:
     key = gold_key(contract.name, day)
-    return coerce(lake.read_csv(key, dtype=str, keep_default_na=False), contract, lake.uri(key))
+    df = lake.read_csv(key, dtype=str, keep_default_na=False)
+    return coerce(fill_added(df, contract), contract, lake.uri(key))

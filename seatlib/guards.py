@@ -62,9 +62,13 @@ def _drop(rows: int, before: int | None) -> float:
     return round(max(0.0, 1 - rows / before), 9)  # 1 - 70/100 is not 0.3 in floats
 
 
-def _refuse_or_allow(text: str, allow_drop: bool, action: str) -> None:
+def _refuse_or_allow(text: str, allow_drop: bool, action: str,
+                     allowed: list[str] | None = None) -> None:
+    """Refuse, or (``allow_drop``) log the guard as let through and add it to ``allowed``."""
     if allow_drop:
         log.warning("%s %s", text, ALLOWED)
+        if allowed is not None:
+            allowed.append(text)
         return
     raise DataQualityError(f"{text}; {action}. If this is real, re-run with {OVERRIDE}")
 
@@ -72,7 +76,8 @@ def _refuse_or_allow(text: str, allow_drop: bool, action: str) -> None:
 def check_volume(source: str, rows: int, previous: tuple[date, int] | None, *,
                  max_drop_share: float, allow_drop: bool = False, where: str = "",
                  against: Sequence[tuple[str, int]] = (), empty: str = "the extract is empty",
-                 action: str = "nothing was written") -> VolumeCheck:
+                 action: str = "nothing was written",
+                 allowed: list[str] | None = None) -> VolumeCheck:
     """Stop on an empty frame, or one that shrank by more than ``max_drop_share``.
 
     Args:
@@ -82,6 +87,7 @@ def check_volume(source: str, rows: int, previous: tuple[date, int] | None, *,
         allow_drop: the operator's explicit override (``run_daily.sh --allow-drop``).
         empty: what an empty frame is called in the message.
         action: what the refusal left as it was, for the message.
+        allowed: collects what ``allow_drop`` let through.
 
     Raises:
         DataQualityError: naming the source, both counts, the limit and the override.
@@ -89,14 +95,15 @@ def check_volume(source: str, rows: int, previous: tuple[date, int] | None, *,
     check = VolumeCheck(source, rows, previous[1] if previous else None,
                         previous[0] if previous else None)
     if rows == 0:
-        _refuse_or_allow(f"{source} ({where}): {empty}", allow_drop, action)
+        _refuse_or_allow(f"{source} ({where}): {empty}", allow_drop, action, allowed)
         return check
     refs = ([(f"on {previous[0]}", previous[1])] if previous else []) + list(against)
     for what, before in refs:
         share = _drop(rows, before)
         if share > max_drop_share:
             _refuse_or_allow(f"{source} ({where}): {rows} rows against {before} {what}, a drop "
-                             f"of {share:.0%} (limit {max_drop_share:.0%})", allow_drop, action)
+                             f"of {share:.0%} (limit {max_drop_share:.0%})", allow_drop, action,
+                             allowed)
             break
     return check
 
@@ -144,7 +151,8 @@ def check_status_values(status: pd.DataFrame, where: str) -> None:
 
 
 def check_unmatched_share(status: pd.DataFrame, *, max_share: float, allow_drop: bool,
-                          where: str, action: str = "nothing was written") -> float:
+                          where: str, action: str = "nothing was written",
+                          allowed: list[str] | None = None) -> float:
     """Stop when more than ``max_share`` of the rows are ``unmatched``; returns the share."""
     if status.empty:
         return 0.0
@@ -154,12 +162,65 @@ def check_unmatched_share(status: pd.DataFrame, *, max_share: float, allow_drop:
         _refuse_or_allow(
             f"seat_status ({where}): {n} of {len(status)} rows are unmatched ({share:.0%}, "
             f"limit [guards] max_unmatched_share {max_share:.0%}): is module_status empty, or "
-            f"does [zoho] client_id_pattern still fit the workspace names?", allow_drop, action)
+            f"does [zoho] client_id_pattern still fit the workspace names?", allow_drop, action,
+            allowed)
     return share
 
 
 def check_capacity_values(capacity: pd.DataFrame, where: str) -> None:
+    """Zoho's figures as :func:`check_seat_values`; the ledger's categories (docs/seats.md)
+    not negative and adding up to the seat users (a day from before the ledger has none)."""
     check_seat_values("seat_capacity", capacity["seats_allocated"], capacity["seats_used"], where)
+    if "seat_users" not in capacity or capacity["seat_users"].isna().all():
+        return
+    parts = capacity[list(CATEGORY_COLUMNS)].fillna(0).astype("int64")
+    negative = [c for c in CATEGORY_COLUMNS if (parts[c] < 0).any()]
+    if negative:
+        raise _nonsense("seat_capacity", where, f"{negative} should be 0 or more")
+    total, users = parts.sum(axis=1), capacity["seat_users"].fillna(0).astype("int64")
+    if (total != users).any():
+        raise _nonsense("seat_capacity", where,
+                        f"the seat categories add up to {int(total.iloc[0])}, not to the "
+                        f"{int(users.iloc[0])} seat users ({', '.join(CATEGORY_COLUMNS)})")
+
+
+#: The capacity columns of the ledger's categories: they add up to ``seat_users``.
+CATEGORY_COLUMNS = ("seats_held_by_clients", "seats_held_by_ex_clients", "seats_held_unmatched",
+                    "seats_staff", "seats_no_workspace")
+#: A change guard needs at least this many clients to change before it can refuse a day.
+MIN_STATUS_CHANGES = 10
+
+
+def check_status_change(before: pd.Series, after: pd.Series, *, max_share: float,
+                        allow_drop: bool, where: str, action: str,
+                        allowed: list[str] | None = None) -> int:
+    """Stop a day where more than ``max_share`` of the clients seen on both days (and at least
+    :data:`MIN_STATUS_CHANGES`) changed status: a company query that turned every module off,
+    a mass edit of workspace names. Guards count answers that changed, not rows.
+
+    Args:
+        before, after: client id -> client status, of the latest earlier day and of the day.
+
+    Returns:
+        how many clients changed status.
+    """
+    both = before.index.intersection(after.index)
+    if not len(both):
+        return 0
+    old, new = before.loc[both].astype("string"), after.loc[both].astype("string")
+    moved = old != new
+    changed = int(moved.sum())
+    share = round(changed / len(both), 9)
+    if changed >= MIN_STATUS_CHANGES and share > max_share:
+        moves = (old[moved] + " -> " + new[moved]).value_counts()
+        movers = ", ".join(f"{m}: {n}" for m, n in moves.head(4).items())
+        ids = ", ".join(str(i) for i in sorted(both[moved.to_numpy()])[:5])
+        _refuse_or_allow(
+            f"seat_status ({where}): {changed} of {len(both)} clients changed status since the "
+            f"day before ({share:.0%}, limit [guards] max_status_change_share "
+            f"{max_share:.0%}); biggest moves {movers} (e.g. clients {ids}): did the company "
+            f"query or the workspace names change?", allow_drop, action, allowed)
+    return changed
 
 
 # -- one call per stage -----------------------------------------------------------------------
@@ -208,39 +269,62 @@ def check_silver(lake: Lake, day: date, frames: dict[str, pd.DataFrame], setting
 
 
 def check_gold(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFrame, settings,
-               *, allow_drop: bool) -> None:
-    """Gold's frames: statuses, seat figures, unmatched share, and rows against the gold
-    already there for the day and the day before; before any gold file is written."""
-    where = f"gold of {day}"
+               *, allow_drop: bool, before: pd.Series | None = None) -> list[str]:
+    """Gold's frames: statuses, seat figures, unmatched share, rows against the gold already
+    there for the day and the day before, and how many clients changed status against
+    ``before`` (client id -> client status of the latest earlier gold day; None on a lake's
+    first day); before any gold file is written. Returns what ``allow_drop`` let through."""
+    where, allowed = f"gold of {day}", []
     check_status_values(status, where)
     check_capacity_values(capacity, where)
     refs = _around(day, days_in(lake, "gold/seat_status/"),
                    lambda d: len(lake.read_csv(gold_key("seat_status", d), dtype=str)))
     check_volume("seat_status", len(status), None, max_drop_share=settings.max_drop_share,
                  allow_drop=allow_drop, where=where, against=refs,
-                 empty=NO_ROWS, action=KEEP_LAKE)
+                 empty=NO_ROWS, action=KEEP_LAKE, allowed=allowed)
     check_unmatched_share(status, max_share=settings.max_unmatched_share, allow_drop=allow_drop,
-                          where=where, action=KEEP_LAKE)
+                          where=where, action=KEEP_LAKE, allowed=allowed)
+    if before is not None:
+        check_status_change(before, client_status_of(status),
+                            max_share=settings.max_status_change_share, allow_drop=allow_drop,
+                            where=where, action=KEEP_LAKE, allowed=allowed)
+    return allowed
+
+
+def client_status_of(status: pd.DataFrame) -> pd.Series:
+    """Client id -> client status, from gold rows (one value per client)."""
+    rows = status.dropna(subset=["client_id"])
+    return rows.drop_duplicates("client_id").set_index("client_id")["client_status"]
 
 
 def check_load(day: date, status: pd.DataFrame, capacity: pd.DataFrame, wh, schema: str,
-               settings, *, allow_drop: bool, where: str) -> None:
+               settings, *, allow_drop: bool, where: str,
+               before: pd.Series | None = None) -> list[str]:
     """The gold files about to be loaded: the same value checks as gold (a file edited by
-    hand), and rows against the warehouse's own day and the latest day before it."""
+    hand), rows against the warehouse's own day and the latest day before it, and the clients
+    that changed status against ``before`` (the warehouse's latest earlier day). Results are
+    read by position: a Redshift cluster with ``describe_field_name_in_uppercase`` names
+    them in upper case. Returns what ``allow_drop`` let through."""
+    allowed: list[str] = []
     check_status_values(status, where)
     check_capacity_values(capacity, where)
     counts = wh.fetch_frame(
         f"SELECT snapshot_date AS day, COUNT(*) AS n FROM {schema}.seat_status_daily "
         f"WHERE snapshot_date <= %s GROUP BY snapshot_date ORDER BY snapshot_date DESC LIMIT 2",
         (day,))
-    by_day = {pd.Timestamp(d).date(): int(n) for d, n in zip(counts["day"], counts["n"])}
+    by_day = {pd.Timestamp(d).date(): int(n) for d, n in counts.itertuples(index=False)}
     refs = _around(day, sorted(by_day), by_day.__getitem__)
     refs = [(f"{what} in {schema}.seat_status_daily", n) for what, n in refs]
     check_volume("seat_status", len(status), None, max_drop_share=settings.max_drop_share,
                  allow_drop=allow_drop, where=where, against=refs,
-                 empty=NO_ROWS, action=KEEP_WAREHOUSE)
+                 empty=NO_ROWS, action=KEEP_WAREHOUSE, allowed=allowed)
     check_unmatched_share(status, max_share=settings.max_unmatched_share, allow_drop=allow_drop,
-                          where=where, action=KEEP_WAREHOUSE)
+                          where=where, action=KEEP_WAREHOUSE, allowed=allowed)
+    if before is not None:
+        check_status_change(before, client_status_of(status),
+                            max_share=settings.max_status_change_share, allow_drop=allow_drop,
+                            where=where, action=KEEP_WAREHOUSE, allowed=allowed)
+    return allowed
 
 
 # -- files people open ------------------------------------------------------------------------

@@ -117,6 +117,7 @@ class Settings:
     capacity_warning_share: float = 0.90
     max_drop_share: float = 0.30
     max_unmatched_share: float = 0.20
+    max_status_change_share: float = 0.20  # of the clients seen on both days (and >= 10)
     report: ReportSettings = field(default_factory=ReportSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     runs_dir: str = "runs"

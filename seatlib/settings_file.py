@@ -244,6 +244,9 @@ class _GuardsFile(_Section):
     max_unmatched_share: Annotated[float, Field(
         ge=0, le=1, description="a number from 0 to 1, e.g. 0.20"
     )] = Settings.max_unmatched_share
+    max_status_change_share: Annotated[float, Field(
+        ge=0, le=1, description="a number from 0 to 1, e.g. 0.20"
+    )] = Settings.max_status_change_share
 
 
 _Folder = Annotated[str, AfterValidator(_local_path), Field(description="a local folder")]

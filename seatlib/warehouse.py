@@ -34,8 +34,9 @@ from .contracts import (Contract, check_columns, check_not_null, check_unique, t
 from .db import Connection, Params, connect as connect_database
 from .errors import DataQualityError, WarehouseError
 from .values import is_identifier
-from .warehouse_sql import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW,  # noqa: F401
-                            STATUS_TABLE, TABLES, CopySource, Dialect, PostgresDialect,
+from .warehouse_sql import (CAPACITY_TABLE, CAPACITY_VIEW, LEDGER_LATEST_VIEW,  # noqa: F401
+                            LEDGER_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE, TABLE_KEYS, TABLES,
+                            CopySource, Dialect, PostgresDialect,
                             RedshiftDialect, column_type, create_table_sql, day_index_name,
                             dialect_for_version, insert_sql, literal, lock_sql, parameter_type,
                             varchar_bytes, view_definitions, widen_column_sql)
@@ -223,12 +224,15 @@ class Warehouse:
         return self._db.execute(sql, params)
 
     def fetch_frame(self, sql: str, params: Params = None) -> pd.DataFrame:
-        """Run a query and return its rows as a DataFrame (column names as the server gives them).
+        """Run a query and return its rows as a DataFrame, its column names in lower case: a
+        Redshift cluster with ``describe_field_name_in_uppercase`` on names them in upper case
+        (docs/redshift-notes.md §8), and every caller reads them as written in its SQL.
 
         Raises:
             WarehouseError: the query failed.
         """
-        return self._db.fetch_frame(sql, params)
+        frame = self._db.fetch_frame(sql, params)
+        return frame.rename(columns=lambda name: str(name).lower())
 
     def transaction(self, what: str):
         """A cursor in one transaction (commit on success, roll back and translate on error)."""
@@ -377,9 +381,9 @@ class Warehouse:
     # -- loading -------------------------------------------------------------------------------
 
     def load_day(self, schema: str, snapshot_date: dt.date | str, status: pd.DataFrame,
-                 capacity: pd.DataFrame, *, copy_from: Mapping[str, CopySource] | None = None
-                 ) -> LoadResult:
-        """Replace one day of both gold tables, atomically.
+                 capacity: pd.DataFrame, ledger: pd.DataFrame | None = None, *,
+                 copy_from: Mapping[str, CopySource] | None = None) -> LoadResult:
+        """Replace one day of the three gold tables, atomically.
 
         In one transaction: lock both tables (``LOCK TABLE``: a second load, from any host,
         waits for this one instead of failing with Redshift's serializable isolation error,
@@ -395,7 +399,10 @@ class Warehouse:
             snapshot_date: the day; every row must carry it.
             status: the gold status rows (GOLD_STATUS columns, any order).
             capacity: the gold capacity row(s) (GOLD_CAPACITY columns).
-            copy_from: Redshift only: ``{"status": CopySource, "capacity": CopySource}``, the
+            ledger: the seat ledger (GOLD_LEDGER columns); None for a day from before the
+                ledger existed (the day's ledger rows are then replaced by none).
+            copy_from: Redshift only: ``{"status": CopySource, "capacity": CopySource,
+                "ledger": CopySource}`` (``ledger`` absent for a day without one), the
                 gold files (with a header row, columns in any order) through their one-file
                 manifests (:func:`seatlib.warehouse_copy.copy_sources`). The role is
                 ``DatabaseSettings.iam_role``. The frames are still checked, and the staged row
@@ -411,8 +418,11 @@ class Warehouse:
         """
         schema = _identifier(schema, "schema")
         day = _as_date(snapshot_date)
+        if ledger is None:
+            ledger = pd.DataFrame(columns=TABLES[LEDGER_TABLE].names)
         plan = [(table, TABLES[table], day_rows(df, TABLES[table], day))
-                for table, df in ((STATUS_TABLE, status), (CAPACITY_TABLE, capacity))]
+                for table, df in ((STATUS_TABLE, status), (CAPACITY_TABLE, capacity),
+                                  (LEDGER_TABLE, ledger))]
         sources = self._copy_sources(copy_from) if copy_from is not None else None
 
         result = LoadResult(day)
@@ -449,9 +459,11 @@ class Warehouse:
         if sources is None:
             at.step = "fill the staging table"
             self._stage_rows(cur, stage, contract, rows)
+        elif TABLE_KEYS[table] not in sources:  # a day from before the table existed: no file
+            at.step = "no file to COPY (a day from before this table)"
         else:
             at.step = "COPY from S3 into staging table"
-            source = sources["status" if table == STATUS_TABLE else "capacity"]
+            source = sources[TABLE_KEYS[table]]
             cur.execute(self.dialect.copy_from_s3(stage, source, self._iam_role))
             self._check_staged(cur, stage, day, len(rows), source.data_url)
         at.step = "delete the day"
@@ -498,7 +510,7 @@ class Warehouse:
         if missing:
             raise WarehouseError(f"copy_from needs a CopySource for 'status' and 'capacity' and "
                                  f"an IAM role (REDSHIFT_IAM_ROLE); missing: {missing}")
-        return {"status": copy_from["status"], "capacity": copy_from["capacity"]}
+        return {k: v for k, v in copy_from.items() if k in TABLE_KEYS.values()}
 
 
 def _identifier(name: str, what: str) -> str:

@@ -14,7 +14,7 @@ import csv
 import io
 from datetime import date
 
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, Contract
+from .contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, Contract
 from .errors import DataQualityError
 from .lake import Lake, gold_key
 from .warehouse_sql import CopySource, manifest_json
@@ -35,8 +35,11 @@ def copy_sources(lake: Lake, day: date, *, region: str = "") -> dict[str, CopySo
         LakeError: a file is missing or the manifest cannot be written.
         DataQualityError: a header lacks a contract column, has one twice or has another.
     """
-    return {"status": copy_source(lake, GOLD_STATUS, day, region=region),
-            "capacity": copy_source(lake, GOLD_CAPACITY, day, region=region)}
+    out = {"status": copy_source(lake, GOLD_STATUS, day, region=region),
+           "capacity": copy_source(lake, GOLD_CAPACITY, day, region=region)}
+    if lake.exists(gold_key(GOLD_LEDGER.name, day)):  # a day from before the ledger has none
+        out["ledger"] = copy_source(lake, GOLD_LEDGER, day, region=region)
+    return out
 
 
 def copy_source(lake: Lake, contract: Contract, day: date, *, region: str = "") -> CopySource:
@@ -63,7 +66,9 @@ def header_columns(data: bytes, contract: Contract, where: str) -> tuple[str, ..
         raise DataQualityError(f"{contract.name} ({where}): the header is not UTF-8") from None
     names = [n.strip() for n in names]
     repeated = sorted({n for n in names if names.count(n) > 1})
-    missing = [c for c in contract.columns if c not in names]
+    # a file from before a column was added lacks it: COPY names the file's columns, the
+    # others stay empty (NULL), as the contract says for added columns
+    missing = [c for c in contract.columns if c not in names and c not in contract.added]
     extra = [n for n in names if n not in contract.columns]
     if repeated or missing or extra:
         raise DataQualityError(

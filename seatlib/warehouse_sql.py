@@ -15,22 +15,32 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .contracts import GOLD_CAPACITY, GOLD_STATUS, TYPES, Contract
+from .contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, TYPES, Contract
 from .errors import WarehouseError
 
 #: Gold tables in the warehouse, with the contract each one holds.
 STATUS_TABLE = "seat_status_daily"
 CAPACITY_TABLE = "seat_capacity_daily"
-TABLES: dict[str, Contract] = {STATUS_TABLE: GOLD_STATUS, CAPACITY_TABLE: GOLD_CAPACITY}
+LEDGER_TABLE = "seat_ledger_daily"
+TABLES: dict[str, Contract] = {STATUS_TABLE: GOLD_STATUS, CAPACITY_TABLE: GOLD_CAPACITY,
+                               LEDGER_TABLE: GOLD_LEDGER}
+#: What each table is called in a load's ``copy_from`` and its messages.
+TABLE_KEYS: dict[str, str] = {STATUS_TABLE: "status", CAPACITY_TABLE: "capacity",
+                              LEDGER_TABLE: "ledger"}
 #: Views for Power BI (see docs/powerbi.md).
 STATUS_LATEST_VIEW = "v_seat_status_latest"
 CAPACITY_VIEW = "v_seat_capacity"
+LEDGER_LATEST_VIEW = "v_seat_ledger_latest"
 
 #: Width in bytes of the text columns that need more than the default VARCHAR(256). Redshift
 #: counts VARCHAR(n) in bytes and a UTF-8 character takes up to 4 (docs/redshift-notes.md §7):
 #: a workspace name gets 512 characters of any script (Zoho documents no limit we could find);
 #: ``admin_email`` is a "; "-joined list of addresses of up to 254 octets each (RFC 5321).
-VARCHAR_BYTES: dict[str, int] = {"workspace_name": 2048, "admin_email": 4096}
+#: The seat ledger's lists and notes name clients (ids of up to 18 digits) and domains.
+VARCHAR_BYTES: dict[str, int] = {"workspace_name": 2048, "admin_email": 4096, "note": 4096,
+                                 "shared_with": 4096, "clients": 4096, "paying_clients": 4096,
+                                 "domains": 2048, "email": 1024, "overrides": 8192,
+                                 "reason": 1024}
 DEFAULT_VARCHAR_BYTES = 256  # TYPES["str"].sql_type
 #: What a text parameter is cast to in an INSERT: wide enough never to cut (an explicit cast to
 #: VARCHAR(n) truncates silently); the column's own width then applies, and errors.
@@ -242,10 +252,14 @@ def view_definitions(schema: str) -> dict[str, str]:
 
     * ``v_seat_status_latest``: the rows of ``seat_status_daily`` for its latest ``snapshot_date``.
     * ``v_seat_capacity``: ``seat_capacity_daily`` over time, plus ``seats_used_pct`` (0-100,
-      NULL when nothing is allocated), ``seats_reclaimable`` (seats held by rows flagged
-      ``reclaimable`` that day) and ``workspaces_reclaimable`` (how many such rows).
+      NULL when nothing is allocated), ``seats_reclaimable`` (the seat users who serve only
+      ex-clients: the capacity row's ``seats_held_by_ex_clients``; on a day from before the
+      seat ledger, the seats held by rows flagged ``reclaimable``) and
+      ``workspaces_reclaimable`` (rows with a reclaimable seat).
+    * ``v_seat_ledger_latest``: the seat ledger of the latest day (one row per seat user).
     """
     status_cols = ", ".join(GOLD_STATUS.columns)
+    ledger_cols = ", ".join(GOLD_LEDGER.columns)
     capacity_cols = ", ".join(f"c.{col}" for col in GOLD_CAPACITY.columns)
     return {
         STATUS_LATEST_VIEW: (
@@ -253,12 +267,18 @@ def view_definitions(schema: str) -> dict[str, str]:
             f"FROM {schema}.{STATUS_TABLE}\n"
             f"WHERE snapshot_date = (SELECT MAX(snapshot_date) FROM {schema}.{STATUS_TABLE})"
         ),
+        LEDGER_LATEST_VIEW: (
+            f"SELECT {ledger_cols}\n"
+            f"FROM {schema}.{LEDGER_TABLE}\n"
+            f"WHERE snapshot_date = (SELECT MAX(snapshot_date) FROM {schema}.{LEDGER_TABLE})"
+        ),
         CAPACITY_VIEW: (
             f"SELECT {capacity_cols},\n"
             f"  CAST(CASE WHEN c.seats_allocated > 0\n"
             f"            THEN 100.0 * c.seats_used / c.seats_allocated END AS DOUBLE PRECISION)"
             f" AS seats_used_pct,\n"
-            f"  COALESCE(r.seats_reclaimable, 0) AS seats_reclaimable,\n"
+            f"  CASE WHEN c.seat_users IS NOT NULL THEN c.seats_held_by_ex_clients\n"
+            f"       ELSE COALESCE(r.seats_reclaimable, 0) END AS seats_reclaimable,\n"
             f"  COALESCE(r.workspaces_reclaimable, 0) AS workspaces_reclaimable\n"
             f"FROM {schema}.{CAPACITY_TABLE} c\n"
             f"LEFT JOIN (\n"

@@ -17,9 +17,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import config as cfg
-from ..contracts import GOLD_CAPACITY, GOLD_STATUS, Contract
+from ..contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, Contract
 from ..ledger import PIPELINE_RUNS, RUN
-from ..warehouse import CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE
+from ..warehouse import CAPACITY_VIEW, LEDGER_LATEST_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE
 
 #: Stable lineage tags: the same object gets the same tag on every generation.
 _NAMESPACE = uuid.UUID("3f0c9a3e-5d2b-4a8e-9a43-1f6f3c1d2b7a")
@@ -146,6 +146,7 @@ HISTORY = "Status History"
 DATE = "Date"
 SETTINGS = "Settings"
 RUNS = "Pipeline Runs"
+SEATS = "Seat Ledger"
 
 #: The parameters that say where the warehouse is (the others reach DAX via the Settings table).
 _CONNECTION = ("Connector", "Server", "Database", "Schema")
@@ -224,8 +225,16 @@ def capacity_measures() -> tuple[Measure, ...]:
                 "clients paying for the module without an active user"),
         Measure("Inactive Clients",
                 f"VAR d = [Latest Day]\n"
-                f"RETURN CALCULATE ( COUNTROWS ( '{HISTORY}' ), '{HISTORY}'[status] = \"inactive\","
-                f" '{HISTORY}'[snapshot_date] = d ) + 0", "0"),
+                f"RETURN CALCULATE ( DISTINCTCOUNT ( '{HISTORY}'[client_id] ),"
+                f" '{HISTORY}'[client_status] = \"inactive\","
+                f" '{HISTORY}'[snapshot_date] = d ) + 0", "0",
+                "clients (not workspaces) whose status is inactive"),
+        Measure("Seat Users", _on_latest_day("seat_users"), "0",
+                "the seat ledger's total: distinct active users holding a seat"),
+        Measure("Shared Seats", _on_latest_day("seats_shared"), "0",
+                "seat users who serve two or more clients (consultants, agencies)"),
+        Measure("Counter Gap", _on_latest_day("seats_counter_gap"), "+0;-0;0",
+                "Zoho's seats used minus the seat ledger's total (Zoho's counter may lag)"),
         Measure("Warning Level", f"MAX ( {SETTINGS}[CapacityWarningShare] )", "0%"),
         Measure("Warning Line Seats", "[Seats Allocated] * [Warning Level]", "0",
                 "the allocation times the warning share (the chart's warning line)"),
@@ -328,6 +337,11 @@ def build_model() -> Model:
         Table(HISTORY, _columns(GOLD_STATUS), relation=STATUS_TABLE,
               measures=(Measure("Workspaces", f"COUNTROWS ( '{HISTORY}' )", "0"),),
               description="one row per client workspace per day (statuses over time)"),
+        Table(SEATS, _columns(GOLD_LEDGER), relation=LEDGER_LATEST_VIEW,
+              measures=(Measure("Seat Ledger Users", f"COUNTROWS ( '{SEATS}' )", "0"),),
+              description="one row per Zoho user holding a seat, the latest day: its category "
+                          "(staff, client, unmatched, ex_client, no_workspace), the clients it "
+                          "serves, whether it is shared and reclaimable (docs/seats.md)"),
         Table(RUNS, _columns(PIPELINE_RUNS), relation=PIPELINE_RUNS.name,
               measures=run_measures(),
               description="one row per run attempt and stage, and one per attempt (stage "

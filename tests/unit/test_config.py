@@ -62,7 +62,7 @@ def test_example_documents_every_key():
         "gold": {"inactive_days"},
         "report": {"capacity_warning_share"} | {f.name for f in dataclasses.fields(cfg.ReportSettings)},
         "alerts": {f.name for f in dataclasses.fields(cfg.AlertSettings)},
-        "guards": {"max_drop_share", "max_unmatched_share"},
+        "guards": {"max_drop_share", "max_unmatched_share", "max_status_change_share"},
             "runs": {"dir"} | {f.name for f in dataclasses.fields(cfg.RunsSettings)},
         "demo": {"dir", "seed", "history_days", "deactivation_frees_seat"},
         "reclaim": {f.name for f in dataclasses.fields(cfg.ReclaimSettings)}}

@@ -86,7 +86,7 @@ def by_client(status: pd.DataFrame) -> dict:
 
 
 def test_every_status_from_the_rules(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     rows = by_client(status)
     assert rows[(101, "1")].status == "active"
     assert rows[(102, "2")].status == "inactive"
@@ -102,13 +102,13 @@ def test_every_status_from_the_rules(example):
 
 
 def test_audit_workspace_is_excluded_and_nothing_dropped(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     assert "Zoho Analytics Audits" not in set(status["workspace_name"].dropna())
     assert len(status) == 11  # 11 workspaces less the audit one, + company-only client 106
 
 
 def test_last_access_counts_only_the_workspace_admins(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     rows = by_client(status)
     # the reseller's own access on the 29th does not make client 101 "accessed today"
     assert rows[(101, "1")].days_since_last_access == 1
@@ -118,7 +118,7 @@ def test_last_access_counts_only_the_workspace_admins(example):
 
 
 def test_two_admins_one_active_holds_one_seat(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     row = by_client(status)[(109, "10")]
     assert row.admin_email == "x1@two.example; x2@two.example"
     assert row.seats_held == 1 and row.seat_held
@@ -126,32 +126,37 @@ def test_two_admins_one_active_holds_one_seat(example):
 
 
 def test_reclaimable_is_exactly_the_ex_client_seats(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     assert status.loc[status["reclaimable"], "status"].tolist() == ["seat_held_by_ex_client"]
 
 
 def test_capacity_row(example):
-    _, cap = gold.build_frames(example, DAY, SETTINGS)
+    cap = gold.build_frames(example, DAY, SETTINGS).capacity
     row = cap.iloc[0]
     assert (row.seats_allocated, row.seats_used, row.seats_free) == (70, 5, 65)
-    # active admin addresses: a, s, g, staff (Demo), u (999), n, x2 = 7 distinct
-    assert row.seats_held_by_clients == 7
+    # seat users (active, not viewers): a, s, g, staff (Demo), u (999), n, x2, owner = 8, each in
+    # one category (docs/seats.md): client a, s, n, x2; ex_client g; unmatched staff@ (a
+    # workspace without a client id) and u (999); staff owner (Organization Admin, created_by)
+    assert row.seat_users == 8
+    assert row.seats_held_by_clients == 4
     assert row.seats_held_by_ex_clients == 1
-    assert row.seats_held_by_inactive_clients == 1
     assert row.seats_held_unmatched == 2
+    assert (row.seats_staff, row.seats_no_workspace, row.seats_other) == (1, 0, 1)
+    assert row.seats_held_by_inactive_clients == 1  # s serves only 102, which is inactive
     assert row.paying_without_user == 1
-    assert row.seats_other == 5 - 7
+    assert row.seats_counter_gap == 5 - 8  # Zoho's counter against the ledger, reported
+    assert row.seats_shared == 0
 
 
 def test_inactive_days_is_configurable(example):
     from dataclasses import replace
 
-    status, _ = gold.build_frames(example, DAY, replace(SETTINGS, inactive_days=100))
+    status = gold.build_frames(example, DAY, replace(SETTINGS, inactive_days=100)).status
     assert by_client(status)[(102, "2")].status == "active"
 
 
 def test_gold_csv_round_trips_with_nulls(example):
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     text = gold.to_csv_bytes(status).decode()
     assert "NaN" not in text and "<NA>" not in text and "NaT" not in text
     assert "2026-11-28 09:00:00" in text
@@ -202,7 +207,7 @@ def test_admin_emails_in_gold_are_sorted_whatever_the_silver_order(example):
     admins = example["zoho_workspace_admins"]
     example["zoho_workspace_admins"] = pd.concat(
         [silver("zoho_workspace_admins", extra), admins], ignore_index=True)
-    status, _ = gold.build_frames(example, DAY, SETTINGS)
+    status = gold.build_frames(example, DAY, SETTINGS).status
     rows = by_client(status)
     assert rows[(109, "10")].admin_email == "b@two.example; x1@two.example; x2@two.example"
     assert pd.isna(rows[(110, "11")].admin_email)

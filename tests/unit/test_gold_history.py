@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from seatlib import gold, gold_history
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, coerce
+from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, coerce, fill_added
 from seatlib.lake import Lake, gold_key
 from seatlib.report import status_since
 
@@ -25,7 +25,7 @@ def status_frame(day: date, statuses: dict[int, str]) -> pd.DataFrame:
              "last_access_at": None, "days_since_last_access": None, "module_active": True,
              "status": s, "reclaimable": s == "seat_held_by_ex_client"}
             for c, s in sorted(statuses.items())]
-    return coerce(pd.DataFrame(rows), GOLD_STATUS, "test")
+    return coerce(fill_added(pd.DataFrame(rows), GOLD_STATUS), GOLD_STATUS, "test")
 
 
 def capacity_frame(day: date, used: int) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def capacity_frame(day: date, used: int) -> pd.DataFrame:
            "seats_free": 70 - used, "seats_held_by_clients": used, "seats_held_by_ex_clients": 0,
            "seats_held_by_inactive_clients": 0, "seats_held_unmatched": 0, "seats_other": 0,
            "paying_without_user": 0, "usage_share": used / 70}
-    return coerce(pd.DataFrame([row]), GOLD_CAPACITY, "test")
+    return coerce(fill_added(pd.DataFrame([row]), GOLD_CAPACITY), GOLD_CAPACITY, "test")
 
 
 def random_days(seed: int, n_days: int, n_clients: int) -> dict[date, dict[int, str]]:
