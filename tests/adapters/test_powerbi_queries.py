@@ -20,7 +20,7 @@ import pytest
 
 from seatlib import demo, ledger, warehouse
 from seatlib.config import DatabaseSettings
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS
+from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
 from seatlib.powerbi.model import build_model
 from seatlib.sim import postgres
 
@@ -54,8 +54,9 @@ _LEDGER_ROWS = [{  # a failed gold stage, and its attempt's own row: every colum
     "code_version": "0.1.0+abc", "attempt_folder": "01-061500"} for stage in ("gold", "run")]
 
 
-def gold_day(day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One day of gold: four client workspaces (one of each actionable status) and capacity."""
+def gold_day(day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One day of gold: four client workspaces (one of each actionable status), capacity and
+    the seat ledger; every column filled somewhere."""
     records = [{
         "snapshot_date": day, "client_id": cid, "workspace_id": ws,
         "workspace_name": f"{cid} - Client {ws}",
@@ -64,12 +65,22 @@ def gold_day(day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
         "last_access_at": None if idle is None else pd.Timestamp(day, tz="UTC")
         - pd.Timedelta(days=idle),
         "days_since_last_access": idle, "module_active": module, "status": status,
-        "reclaimable": status == "seat_held_by_ex_client",
+        "reclaimable": status == "seat_held_by_ex_client", "client_status": status,
+        "seats_reclaimable": held if status == "seat_held_by_ex_client" else 0,
+        "admin_shared": ws == "w3", "shared_with": "7001" if ws == "w3" else None,
+        "note": "shared with 7001, which pays" if ws == "w3" else None,
     } for cid, ws, status, held, idle, module in _STATUS_ROWS]
     status = pd.DataFrame.from_records(records, columns=list(GOLD_STATUS.columns))
     capacity = pd.DataFrame([dict(zip(GOLD_CAPACITY.columns, (
-        day, 70, 70, 0, 4, 2, 1, 0, 66, 1, 1.0)))])
-    return status, capacity
+        day, 70, 70, 0, 4, 2, 1, 0, 64, 1, 1.0, 70, 64, 0, 1, 0, 1, 3, 0,
+        "seat_status (gold of ...): a drop (allowed by --allow-drop)")))])
+    seats = pd.DataFrame([dict(zip(GOLD_LEDGER.columns, (
+        day, email, "bi.brand.example", "User", category, clients, paying, 1, shared,
+        category == "ex_client", "why", pd.Timestamp(day, tz="UTC"))))
+        for email, category, clients, paying, shared in (
+            ("admin@w1.example", "client", "7001; 7003", "7001", True),
+            ("admin@w3.example", "ex_client", "7003", None, False))])
+    return status, capacity, seats
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +113,8 @@ def test_the_warehouse_answers_the_model_tables_query(served, table):
         rows = cur.fetchall()
     assert got == cols
     assert len(rows) == {warehouse.STATUS_LATEST_VIEW: len(_STATUS_ROWS),
-                         warehouse.CAPACITY_VIEW: 2, ledger.TABLE: len(_LEDGER_ROWS)}.get(
+                         warehouse.CAPACITY_VIEW: 2, ledger.TABLE: len(_LEDGER_ROWS),
+                         warehouse.LEDGER_LATEST_VIEW: 2}.get(
         table.relation, 2 * len(_STATUS_ROWS))
     for c, values in zip(table.columns, zip(*rows)):
         present = [v for v in values if v is not None]

@@ -4,6 +4,7 @@ through pgbouncer with redshift_connector; the Redshift-only SQL is checked as g
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pandas as pd
@@ -11,12 +12,13 @@ import pytest
 
 from seatlib import warehouse
 from seatlib.config import DatabaseSettings
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, coerce
+from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, coerce
 from seatlib.db import Connection, parse_redshift_dsn
 from seatlib.errors import ConfigError, DataQualityError, WarehouseError
-from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE,
+from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, LEDGER_LATEST_VIEW, LEDGER_TABLE,
+                               STATUS_LATEST_VIEW, STATUS_TABLE,
                                CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect)
-from tests.fixtures.warehouse import DAY1, DAY2, ROLE, capacity_frame, status_frame
+from tests.fixtures.warehouse import DAY1, DAY2, ROLE, capacity_frame, ledger_frame, status_frame
 from tests.fixtures.pg import free_port
 
 
@@ -33,6 +35,7 @@ def scalar(wh: Warehouse, sql: str, params=None):
 
 STATUS_INDEX = f"{STATUS_TABLE}_snapshot_date_idx"
 CAPACITY_INDEX = f"{CAPACITY_TABLE}_snapshot_date_idx"
+LEDGER_INDEX = f"{LEDGER_TABLE}_snapshot_date_idx"
 
 
 def day_indexes(wh: Warehouse, schema: str) -> dict[str, str]:
@@ -54,7 +57,9 @@ def test_ensure_schema_creates_typed_tables_and_views_then_is_a_no_op(wh: Wareho
     assert actions == [f"created schema {name}",
                        f"created table {name}.{STATUS_TABLE}", f"created index {name}.{STATUS_INDEX}",
                        f"created table {name}.{CAPACITY_TABLE}", f"created index {name}.{CAPACITY_INDEX}",
-                       f"created view {name}.{STATUS_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
+                       f"created table {name}.{LEDGER_TABLE}", f"created index {name}.{LEDGER_INDEX}",
+                       f"created view {name}.{STATUS_LATEST_VIEW}",
+                       f"created view {name}.{LEDGER_LATEST_VIEW}", f"created view {name}.{CAPACITY_VIEW}"]
     types = wh.fetch_frame("SELECT column_name, data_type, character_maximum_length AS n "
                            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
                            (name, STATUS_TABLE)).set_index("column_name")
@@ -81,7 +86,7 @@ def test_ensure_schema_indexes_snapshot_date_on_new_and_existing_tables(wh: Ware
     assert {f"created index {name}.{STATUS_INDEX}",
             f"created index {name}.{CAPACITY_INDEX}"} <= set(wh.ensure_schema(name))
     indexes = day_indexes(wh, name)
-    assert set(indexes) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert set(indexes) == {STATUS_INDEX, CAPACITY_INDEX, LEDGER_INDEX}
     assert indexes[STATUS_INDEX].endswith(f"ON {name}.{STATUS_TABLE} USING btree (snapshot_date)")
     assert wh.ensure_schema(name) == []
 
@@ -89,7 +94,7 @@ def test_ensure_schema_indexes_snapshot_date_on_new_and_existing_tables(wh: Ware
     wh.load_day(name, DAY1, status_frame(DAY1), capacity_frame(DAY1))
     wh.execute(f"DROP INDEX {name}.{STATUS_INDEX}")
     assert wh.ensure_schema(name) == [f"created index {name}.{STATUS_INDEX}"]
-    assert set(day_indexes(wh, name)) == {STATUS_INDEX, CAPACITY_INDEX}
+    assert set(day_indexes(wh, name)) == {STATUS_INDEX, CAPACITY_INDEX, LEDGER_INDEX}
     assert wh.ensure_schema(name) == []
     assert scalar(wh, f"SELECT COUNT(*) FROM {name}.{STATUS_TABLE}") == 4
     with wh.transaction("explain") as cur:
@@ -120,8 +125,10 @@ def test_ensure_schema_rejects_an_unsafe_schema_name(wh: Warehouse):
 
 
 def test_views_answer_the_latest_day_and_capacity_over_time(wh: Warehouse, schema: str):
-    wh.load_day(schema, DAY1, status_frame(DAY1, 4), capacity_frame(DAY1, used=40))
-    wh.load_day(schema, DAY2, status_frame(DAY2, 6, seats=2), capacity_frame(DAY2, used=45))
+    before_ledger = capacity_frame(DAY1, used=40).assign(seat_users=None)  # a day from before
+    wh.load_day(schema, DAY1, status_frame(DAY1, 4), before_ledger)
+    wh.load_day(schema, DAY2, status_frame(DAY2, 6, seats=2), capacity_frame(DAY2, used=45),
+                ledger_frame(DAY2))
     latest = wh.fetch_frame(f"SELECT * FROM {schema}.{STATUS_LATEST_VIEW}")
     assert list(latest.columns) == list(GOLD_STATUS.columns)
     assert len(latest) == 6 and set(latest["snapshot_date"]) == {DAY2}
@@ -130,9 +137,16 @@ def test_views_answer_the_latest_day_and_capacity_over_time(wh: Warehouse, schem
         "seats_used_pct", "seats_reclaimable", "workspaces_reclaimable"]
     assert cap["snapshot_date"].tolist() == [DAY1, DAY2]
     assert cap["seats_used_pct"].tolist() == pytest.approx([80.0, 90.0])
-    # reclaimable rows: i % 3 == 1 among the client rows -> day 1: i=1 (1 seat); day 2: i=1,4 (2 seats each)
+    # reclaimable rows: i % 3 == 1 among the client rows -> day 1: i=1; day 2: i=1,4
     assert cap["workspaces_reclaimable"].tolist() == [1, 2]
-    assert cap["seats_reclaimable"].tolist() == [1, 4]
+    # day 1 has no ledger: the seats of its reclaimable rows; day 2: the ledger's ex-client
+    # users (the capacity row's seats_held_by_ex_clients), never a sum over rows
+    assert cap["seats_reclaimable"].tolist() == [1, 2]
+    seats = wh.fetch_frame(f"SELECT * FROM {schema}.{LEDGER_LATEST_VIEW} ORDER BY email")
+    assert list(seats.columns) == list(GOLD_LEDGER.columns)
+    assert seats["email"].tolist() == ["c@agency.example", "g@gone.example", "p@pays.example"]
+    assert seats["category"].tolist() == ["client", "ex_client", "client"]
+    assert seats["shared"].tolist() == [True, False, False]
 
 
 def test_capacity_view_gives_null_pct_when_nothing_is_allocated(wh: Warehouse, schema: str):
@@ -148,8 +162,8 @@ def test_capacity_view_gives_null_pct_when_nothing_is_allocated(wh: Warehouse, s
 def test_load_day_inserts_rows_with_nulls_as_null_and_utc_times(wh: Warehouse, schema: str):
     result = wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
     assert result.snapshot_date == DAY1
-    assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
-    assert result.replaced == {STATUS_TABLE: 0, CAPACITY_TABLE: 0}
+    assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}
+    assert result.replaced == {STATUS_TABLE: 0, CAPACITY_TABLE: 0, LEDGER_TABLE: 0}
     t = f"{schema}.{STATUS_TABLE}"
     for col in ("client_id", "workspace_created_at", "admin_email", "last_access_at",
                 "days_since_last_access", "module_active"):
@@ -167,7 +181,7 @@ def test_reloading_a_day_gives_the_same_rows_and_other_days_are_untouched(wh: Wa
     wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
     first = table_rows(wh, schema, STATUS_TABLE)
     again = wh.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
-    assert again.replaced == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+    assert again.replaced == {STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}
     pd.testing.assert_frame_equal(table_rows(wh, schema, STATUS_TABLE), first)
 
     wh.load_day(schema, DAY2, status_frame(DAY2, 6), capacity_frame(DAY2))
@@ -236,7 +250,8 @@ def test_psycopg_stages_with_copy_and_loads_the_same_rows_as_inserts(
     monkeypatch.setattr(Connection, "copy_rows", spy_copy)
     monkeypatch.setattr(warehouse, "insert_sql", None)  # not called on this path
     wh.load_day(schema, DAY1, tricky_status(DAY1), tricky_capacity(DAY1))
-    assert copied == [f"seatmon_stage_{STATUS_TABLE}", f"seatmon_stage_{CAPACITY_TABLE}"]
+    assert copied == [f"seatmon_stage_{STATUS_TABLE}", f"seatmon_stage_{CAPACITY_TABLE}",
+                      f"seatmon_stage_{LEDGER_TABLE}"]
     by_copy = _snapshot(wh, schema)
     monkeypatch.undo()
 
@@ -311,7 +326,7 @@ def test_a_copy_failing_after_some_rows_were_sent_rolls_the_day_back(wh: Warehou
     assert "out of range" in text and "rolled back" in text
     _assert_unchanged(wh, schema, before)
     assert wh.load_day(schema, DAY1, status_frame(DAY1, 5), capacity_frame(DAY1)).replaced == {
-        STATUS_TABLE: 4, CAPACITY_TABLE: 1}  # the connection is usable again
+        STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}  # the connection is usable again
 
 
 @pytest.mark.postgres_only  # ADD CONSTRAINT ... CHECK
@@ -398,7 +413,8 @@ def test_redshift_views_are_late_binding_and_tables_sorted_by_day():
     assert warehouse.create_table_sql(pg, "gold", STATUS_TABLE, GOLD_STATUS).endswith(")")
     # every view reads its tables schema-qualified (a late-binding view requires it)
     for sql in warehouse.view_definitions("gold").values():
-        assert f"FROM gold.{STATUS_TABLE}" in sql
+        assert re.search(r"FROM gold\.seat_\w+_daily", sql)
+        assert not re.search(r"FROM (?!gold\.)\w+_daily", sql)
 
 
 def test_dialect_follows_the_server_version():
@@ -470,12 +486,12 @@ def test_redshift_connector_through_pgbouncer_loads_the_same_rows(redshift_dsn: 
     other = f"gold_rs_{uuid.uuid4().hex[:6]}"
     with connect(DatabaseSettings(dsn=redshift_dsn)) as rs:
         assert rs.dialect.name == "postgres" and "Redshift database" in rs.target
-        assert len(rs.ensure_schema(other)) == 7  # schema, 2 tables, their 2 indexes, 2 views
+        assert len(rs.ensure_schema(other)) == 10  # schema, 3 tables, their 3 indexes, 3 views
         assert rs.ensure_schema(other) == []
         result = rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1))
-        assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+        assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}
         assert rs.load_day(other, DAY1, status_frame(DAY1), capacity_frame(DAY1)).replaced == {
-            STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+            STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}
         rs.load_day(other, DAY2, tricky_status(DAY2), tricky_capacity(DAY2))
         with pytest.raises(WarehouseError):
             rs.load_day(other, DAY1, status_frame(DAY1, 7), capacity_frame(DAY1, used=2**63))

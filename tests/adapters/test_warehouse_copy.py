@@ -31,7 +31,8 @@ def test_the_column_list_follows_a_reordered_header(lake: Lake):
     assert sources["status"].columns == tuple(reversed(GOLD_STATUS.columns))
     assert sources["capacity"].columns == tuple(GOLD_CAPACITY.columns)
     sql = RedshiftDialect().copy_from_s3("stage", sources["status"], ROLE)
-    assert sql.startswith("COPY stage (reclaimable, status, module_active, ")
+    assert sql.startswith("COPY stage (note, shared_with, admin_shared, seats_reclaimable, "
+                          "client_status, reclaimable, status, module_active, ")
     assert f"FROM '{lake.uri(gold_key(GOLD_STATUS.name, DAY1))}.manifest'" in sql
 
 

@@ -14,9 +14,10 @@ import pytest
 
 from seatlib.config import DatabaseSettings
 from seatlib.errors import DataQualityError, WarehouseError
-from seatlib.warehouse import (CAPACITY_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE, Warehouse,
+from seatlib.warehouse import (CAPACITY_TABLE, LEDGER_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE,
+                               Warehouse,
                                connect)
-from tests.fixtures.warehouse import DAY1, capacity_frame, status_frame
+from tests.fixtures.warehouse import DAY1, DAY2, capacity_frame, status_frame
 
 #: 300 characters, of 1, 2, 3 and 4 bytes each in UTF-8: 740 bytes.
 LONG_NAME = "1000 " + ("aé€😀" * 73) + "ab€"
@@ -143,10 +144,10 @@ def test_a_loader_with_rights_on_its_schema_only(pg_server, pg_database: str, pg
     with connect(DatabaseSettings(dsn=loader_dsn)) as loader:
         with pytest.raises(WarehouseError, match="permission denied for database"):
             loader.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")  # what ensure_schema did
-        # 2 tables, their 2 indexes, 2 views; the schema was there
-        assert len(loader.ensure_schema(schema)) == 6
+        # 3 tables, their 3 indexes, 3 views; the schema was there
+        assert len(loader.ensure_schema(schema)) == 9
         result = loader.load_day(schema, DAY1, status_frame(DAY1), capacity_frame(DAY1))
-        assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1}
+        assert result.inserted == {STATUS_TABLE: 4, CAPACITY_TABLE: 1, LEDGER_TABLE: 0}
         assert loader.ensure_schema(schema) == []
 
 
@@ -155,3 +156,37 @@ def test_results_are_read_by_position_whatever_the_column_names(wh: Warehouse):
     assert wh.fetch_scalar('SELECT 7 AS "N"') == 7
     with pytest.raises(WarehouseError, match="returned no row"):
         wh.fetch_scalar("SELECT 1 WHERE FALSE")
+
+
+@pytest.fixture
+def upper_case_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a Redshift cluster with describe_field_name_in_uppercase on does to every result:
+    the driver reports the column names in upper case (docs/redshift-notes.md §8)."""
+    from seatlib import db
+
+    real = db.cursor_frame
+
+    def shouting(cur):
+        frame = real(cur)
+        return frame.rename(columns=lambda c: str(c).upper())
+
+    monkeypatch.setattr(db, "cursor_frame", shouting)
+
+
+def test_the_load_guards_read_upper_cased_result_names(wh: Warehouse, schema: str,
+                                                        upper_case_names):
+    from seatlib import guards, load
+    from seatlib.config import Settings
+
+    assert list(wh._db.fetch_frame('SELECT 1 AS day').columns) == ["DAY"]  # the driver shouts
+    assert list(wh.fetch_frame("SELECT 1 AS day").columns) == ["day"]  # the warehouse does not
+    wh.load_day(schema, DAY1, status_frame(DAY1, 6), capacity_frame(DAY1))
+    status = status_frame(DAY2, 6)
+    before = load.previous_client_status(wh, schema, DAY2, 30)
+    assert before is not None and before.to_dict() == {
+        1000: "active", 1001: "inactive", 1002: "active", 1003: "active", 1004: "inactive"}
+    assert guards.check_load(DAY2, status, capacity_frame(DAY2), wh, schema, Settings(),
+                             allow_drop=False, where="test", before=before) == []
+    with pytest.raises(DataQualityError, match="rows against 6 on 2025-03-01"):
+        guards.check_load(DAY2, status.iloc[:1], capacity_frame(DAY2), wh, schema, Settings(),
+                          allow_drop=False, where="test", before=before)

@@ -211,6 +211,8 @@ def _view_columns(relation: str) -> dict[str, str]:
         return dict(contracts.GOLD_STATUS.columns)
     if relation == ledger.TABLE:
         return dict(ledger.PIPELINE_RUNS.columns)
+    if relation == warehouse.LEDGER_LATEST_VIEW:
+        return dict(contracts.GOLD_LEDGER.columns)
     assert relation == warehouse.CAPACITY_VIEW, f"{relation} is not a Power BI relation"
     return {**contracts.GOLD_CAPACITY.columns, **pbi_model.CAPACITY_VIEW_EXTRAS}
 
@@ -221,6 +223,7 @@ def test_every_model_table_traces_to_a_warehouse_relation_or_is_generated():
     assert relations == {"Capacity": warehouse.CAPACITY_VIEW,
                          "Latest Status": warehouse.STATUS_LATEST_VIEW,
                          "Status History": warehouse.STATUS_TABLE,
+                         "Seat Ledger": warehouse.LEDGER_LATEST_VIEW,
                          "Pipeline Runs": ledger.TABLE}
     for name, t in tables.items():
         if t["relation"]:
