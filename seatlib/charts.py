@@ -41,13 +41,35 @@ GLOSSARY = {
     "inactive": "Has the module and a seat, but no admin has used it for more than {days} days "
                 "(or never, counting from the workspace's creation). Free the seat after a check "
                 "with the client.",
-    "seat_held_by_ex_client": "No longer has the module but its admin still holds a seat. Free it.",
+    "seat_held_by_ex_client": "No longer has the module but its admin still holds a seat. Free it, "
+                              "unless the admin also serves a paying client (a consultant: the "
+                              "row says whose seat it is); then it is not reclaimable.",
     "paying_without_user": "Has the module but no active admin user: Zoho created the user "
                            "inactive because the seats were full. Activate it once a seat is free.",
     "released": "No module and no seat: nothing to do (history only).",
     "unmatched": "A workspace or client the monitor cannot pair: a workspace whose client the "
                  "company database does not know, a non-client workspace, or a client with the "
                  "module and no workspace. Check by hand.",
+}
+
+#: The seat ledger's categories (docs/seats.md): every seat user is in exactly one.
+CATEGORY_LABELS = {
+    "staff": "Staff",
+    "client": "Serves a paying client",
+    "unmatched": "Unknown client's workspace",
+    "ex_client": "Serves only ex-clients",
+    "no_workspace": "No workspace",
+}
+CATEGORY_GLOSSARY = {
+    "staff": "The reseller's own users (organisation and account admins, workspace owners, "
+             "[reclaim] staff_emails and staff_domains). Never reclaimed.",
+    "client": "Administers a workspace of at least one client with the module. Never reclaimed: "
+              "it would lock that client out, also when the user serves ex-clients too "
+              "(a shared seat).",
+    "unmatched": "Administers a workspace whose client nobody can name. Check it first.",
+    "ex_client": "Administers only workspaces of clients without the module: the reclaimable "
+                 "seats.",
+    "no_workspace": "Holds a seat but administers no client workspace. Look at it by hand.",
 }
 
 PLOTLY_JS_CANDIDATES = ("plotly.min.js", "../plotly.min.js", "../../plotly.min.js",

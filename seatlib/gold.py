@@ -358,7 +358,7 @@ def previous_client_status(lake: Lake, day: date, settings: cfg.Settings) -> pd.
     return known.set_index("client_id")["client_status"]
 
 
-def _silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
+def read_silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
     """The day's silver sources, and its names history where silver keeps one."""
     from . import silver as silver_stage
 
@@ -372,7 +372,7 @@ def _silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
 def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> GoldDay:
     """Rebuild gold for ``day`` from that day's silver and write it (and the latest file)."""
     lake = systems.lake
-    built = build_frames(_silver(lake, day), day, systems.settings)
+    built = build_frames(read_silver(lake, day), day, systems.settings)
     overrides = check_gold(lake, day, built.status, built.capacity, systems.settings,
                            allow_drop=options.allow_drop,
                            before=previous_client_status(lake, day, systems.settings))

@@ -65,10 +65,40 @@ def panel(lake: Lake, day: date, capacity: pd.DataFrame, settings: cfg.Settings
                       f"Rows on {before or 'the day before'}": "—" if prev is None else prev,
                       "Change": "—" if rows is None or prev is None else f"{rows - prev:+d}",
                       "Guards": note or "passed"})
-    t = capacity.iloc[-1]
-    other = int(t["seats_used"]) - int(t["seats_held_by_clients"])
-    if other:
-        notes.append(f"Zoho counts {int(t['seats_used'])} seats used, {int(t['seats_held_by_clients'])} "
-                     f"are held by workspace admins; the other {other} are users who administer no "
-                     f"workspace (staff, or users added by hand).")
+    notes += access_notes(lake, day, capacity.iloc[-1])
     return pd.DataFrame(table), notes
+
+
+def access_notes(lake: Lake, day: date, t: pd.Series) -> list[str]:
+    """What gold left out of the Access Log (docs/seats.md: times that can be trusted, renamed
+    workspaces), with the names that could not be tied to one workspace."""
+    notes = []
+    if not pd.isna(t.get("access_future")) and int(t["access_future"]):
+        notes.append(f"zoho_last_access: {int(t['access_future'])} access(es) dated after the "
+                     f"extract's start (plus [zoho] future_tolerance_minutes) were left out: "
+                     f"a clock error on Zoho's side, not a client's use")
+    if not pd.isna(t.get("access_without_address")) and int(t["access_without_address"]):
+        notes.append(f"zoho_last_access: {int(t['access_without_address'])} row(s) whose "
+                     f"\"Accessed By\" is no address (public visitors) were left out")
+    if not pd.isna(t.get("access_ambiguous")) and int(t["access_ambiguous"]):
+        notes.append(f"zoho_last_access: {int(t['access_ambiguous'])} row(s) logged under a "
+                     f"name two workspaces bore at the time were tied to neither: "
+                     f"{ambiguous_names(lake, day)}")
+    return notes
+
+
+def ambiguous_names(lake: Lake, day: date) -> str:
+    """The Access Log names gold could not tie to one workspace, with their candidates."""
+    from . import access, gold
+
+    try:
+        frames = gold.read_silver(lake, day)
+        found = access.attribute(frames["zoho_last_access"],
+                                 frames.get("workspace_names",
+                                            access.today_names(
+                                                frames["zoho_workspace_admins"], day)),
+                                 frames["zoho_workspace_admins"]).ambiguous
+    except SeatlibError as exc:
+        return f"(could not list them: {exc})"
+    return "; ".join(f"{n!r} (workspaces {ids})" for n, ids in
+                     zip(found["workspace_name"], found["workspace_ids"])) or "(none now)"

@@ -34,9 +34,9 @@ from typing import Any
 import pandas as pd
 
 from . import config as cfg
-from .contracts import GOLD_STATUS, coerce
+from .contracts import GOLD_LEDGER, GOLD_STATUS, coerce
 from .errors import ConfigError, LakeError, ZohoError
-from .lake import GOLD_LATEST_KEY
+from .lake import GOLD_LATEST_KEY, gold_key
 from .privacy import formula_safe, mask_email, mask_frame
 from .systems import Systems
 from .trail import Actor, TrailWriter, read_trail, seat_kept
@@ -77,9 +77,16 @@ def safe_csv(df: pd.DataFrame) -> bytes:
 # -- the plan -------------------------------------------------------------------------------------
 
 def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, day: date,
-               settings: cfg.ReclaimSettings) -> Plan:
-    """The plan from one gold day and that day's silver ``zoho_users`` and
-    ``zoho_workspace_admins`` (pure: a function of its inputs)."""
+               settings: cfg.ReclaimSettings, ledger: pd.DataFrame | None = None) -> Plan:
+    """The plan from one gold day, its seat ledger and that day's silver ``zoho_users`` and
+    ``zoho_workspace_admins`` (pure: a function of its inputs).
+
+    With the ledger (docs/seats.md) a seat is proposed for an ex-client only when its user
+    serves ex-clients alone, and for an idle paying client only when every paying client its
+    user serves is idle: a consultant who also serves a paying client is never proposed. A gold
+    day from before the ledger has none; its shared admins are found from its rows instead.
+    """
+    serving = _serving(gold) if ledger is None else ledger.set_index("email")
     active = users[users["active"].fillna(False).astype(bool)]
     # Zoho's domainName of each user (silver zoho_users.domain; absent in silver written
     # before the column existed)
@@ -88,14 +95,16 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
     roles = users.set_index(users["email"].str.lower())["role"].astype("string").str.lower()
     owners = set(admins["created_by"].dropna().astype(str).str.lower())
     rows, exempt = [], []
+    least_idle = _least_idle(gold, day)
     for g in gold.to_dict("records"):
-        why_row, reason, idle = _row_reason(g, day, settings)
+        why_row, reason, idle = _row_reason(g, day, settings, least_idle)
         if reason is None:
             continue
         for email in _emails(g["admin_email"]):
             if email not in domain_of:
                 continue  # not an active user: holds no seat
-            why = why_row or _staff_or_exempt(email, roles.get(email), owners, settings)
+            why = (why_row or _staff_or_exempt(email, roles.get(email), owners, settings)
+                   or _shared(email, reason, serving, gold))
             if why:
                 exempt.append({"client_id": g["client_id"], "email": email, "why": why})
                 continue
@@ -116,16 +125,36 @@ def build_plan(gold: pd.DataFrame, users: pd.DataFrame, admins: pd.DataFrame, da
     return Plan(day, cand, pd.DataFrame(exempt, columns=["client_id", "email", "why"]))
 
 
-def _row_reason(g: dict, day: date, s: cfg.ReclaimSettings) -> tuple[str, str | None, Any]:
-    """(why the whole client is exempt or "", the reason it is a candidate or None, idle days)."""
+def _idle(g: dict, day: date) -> tuple[int | None, int | None]:
+    """(idle days, workspace age) of one gold row: idle since creation when never accessed."""
     created = g["workspace_created_at"]
     age = None if pd.isna(created) else (day - created.date()).days
     idle = g["days_since_last_access"]
-    idle = age if pd.isna(idle) else int(idle)
+    return (age if pd.isna(idle) else int(idle)), age
+
+
+def _least_idle(gold: pd.DataFrame, day: date) -> dict[int, int]:
+    """Each client's idle days: the least over its workspaces (docs/seats.md, one answer per
+    client), so a client busy in one workspace is never idle because of another."""
+    out: dict[int, int] = {}
+    for g in gold.dropna(subset=["client_id"]).to_dict("records"):
+        idle = _idle(g, day)[0]
+        if idle is not None:
+            cid = int(g["client_id"])
+            out[cid] = min(out.get(cid, idle), idle)
+    return out
+
+
+def _row_reason(g: dict, day: date, s: cfg.ReclaimSettings, least_idle: dict[int, int]
+                ) -> tuple[str, str | None, Any]:
+    """(why the whole client is exempt or "", the reason it is a candidate or None, idle days)."""
+    idle, age = _idle(g, day)
+    client_idle = (least_idle.get(int(g["client_id"]), idle) if not pd.isna(g["client_id"])
+                   else idle)
     if g["status"] == EX_CLIENT:
         reason = EX_CLIENT
-    elif (_true(g["module_active"]) and _true(g["seat_held"]) and idle is not None
-          and idle > s.inactive_days):
+    elif (_true(g["module_active"]) and _true(g["seat_held"]) and client_idle is not None
+          and client_idle > s.inactive_days):
         reason = INACTIVE
     else:
         return "", None, idle
@@ -137,6 +166,41 @@ def _row_reason(g: dict, day: date, s: cfg.ReclaimSettings) -> tuple[str, str | 
         return f"workspace created {age} day(s) ago ([reclaim] grace_days = {s.grace_days})", \
             reason, idle
     return "", reason, idle
+
+
+def _serving(gold: pd.DataFrame) -> pd.DataFrame:
+    """A stand-in ledger from gold rows (a day from before the seat ledger): each admin's
+    clients and which of them pay; a client with the module and no status is counted paying."""
+    rows = []
+    for g in gold.dropna(subset=["client_id"]).to_dict("records"):
+        for email in _emails(g["admin_email"]):
+            rows.append({"email": email, "client_id": int(g["client_id"]),
+                         "pays": _true(g["module_active"])})
+    df = pd.DataFrame(rows, columns=["email", "client_id", "pays"])
+    fmt = (lambda ids: "; ".join(str(i) for i in sorted(set(ids))) or None)
+    out = df.groupby("email").agg(clients=("client_id", fmt),
+                                  paying_clients=("client_id", lambda s: fmt(
+                                      s[df.loc[s.index, "pays"]])))
+    return out
+
+
+def _shared(email: str, reason: str | None, serving: pd.DataFrame, gold: pd.DataFrame) -> str:
+    """Why a candidate's seat must stay because its user serves others too, or ""."""
+    if email not in serving.index:
+        return ""
+    paying = serving.at[email, "paying_clients"]
+    paying = [] if paying is None or pd.isna(paying) else [int(c) for c in str(paying).split("; ")]
+    if reason == EX_CLIENT and paying:
+        return (f"shared seat: also serves paying client(s) {', '.join(map(str, paying))}; "
+                f"deactivating it would lock them out")
+    if reason == INACTIVE and len(paying) > 1:
+        status = gold.dropna(subset=["client_id"]).drop_duplicates("client_id").set_index(
+            "client_id")["client_status" if "client_status" in gold else "status"]
+        busy = [c for c in paying if status.get(c) not in (INACTIVE, None)]
+        if busy:
+            return (f"shared seat: also serves paying client(s) {', '.join(map(str, busy))} "
+                    f"that are not idle")
+    return ""
 
 
 def _staff_or_exempt(email: str, role: Any, owners: set[str], s: cfg.ReclaimSettings) -> str:
@@ -177,8 +241,11 @@ def plan(systems: Systems) -> Plan:
                   GOLD_STATUS, lake.uri(GOLD_LATEST_KEY))
     day = gold["snapshot_date"].dropna().max()
     frames = silver.read(lake, day, ("zoho_users", "zoho_workspace_admins"))
+    seats_key = gold_key(GOLD_LEDGER.name, day)
+    ledger = (coerce(lake.read_csv(seats_key, dtype=str, keep_default_na=False), GOLD_LEDGER,
+                     lake.uri(seats_key)) if lake.exists(seats_key) else None)
     return build_plan(gold, frames["zoho_users"], frames["zoho_workspace_admins"], day,
-                      systems.settings.reclaim)
+                      systems.settings.reclaim, ledger)
 
 
 def write_plan(p: Plan, runs_dir: str | Path, run_date: date, *, show: bool = False) -> Path:

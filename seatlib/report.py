@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import gold, gold_history, quality, report_charts, report_runs
-from .charts import STATUS_LABELS
+from .charts import CATEGORY_LABELS, STATUS_LABELS
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
 from .errors import LakeError
 from .forecast import Forecast, forecast, full_days, full_since
@@ -38,13 +38,16 @@ LIST_COLUMNS = {
     "idle": "Days since access",
     "since": "In this status since",
     "module": "Module",
+    "note": "Whose seat",
 }
 UNMATCHED_COLUMNS = {"reason": "Why it is unmatched", **{k: v for k, v in LIST_COLUMNS.items()
-                                                          if k not in ("status_label", "module")}}
+                                                          if k not in ("status_label", "module",
+                                                                       "note")}}
 #: The key figures: capacity column -> heading.
 FIGURES = {
     "seats_used": "Seats used (Zoho's counter)",
-    "seats_held_by_clients": "Seats held by workspace admins (ours)",
+    "seat_users": "Seat users (our ledger)",
+    "seats_held_by_clients": "Seats serving paying clients",
     "seats_free": "Seats free",
     "reclaimable": "Seats to free (ex-clients + inactive)",
     "paying_without_user": "Clients paying without a user",
@@ -72,34 +75,55 @@ class Report:
     def today(self) -> pd.Series:
         return self.capacity.iloc[-1]
 
-    def rows_with(self, *statuses: str) -> pd.DataFrame:
-        """Rows of these statuses, in this order, longest unused first, for people."""
-        parts = [self.latest[self.latest["status"] == s]
-                 .sort_values("days_since_last_access", ascending=False, na_position="first")
-                 for s in statuses]
-        return display_rows(pd.concat(parts) if parts else self.latest.iloc[0:0])
+    def _client_rows(self, status: str) -> pd.DataFrame:
+        """The rows of the clients whose *client* status is ``status`` (docs/seats.md: one
+        answer per client); a client whose rows all lack a seat is listed once."""
+        rows = self.latest[self.latest["client_status"] == status]
+        if status == "paying_without_user":
+            rows = rows.drop_duplicates("client_id")
+        else:
+            rows = rows[rows["seat_held"].fillna(False).astype(bool)]
+        return rows
+
+    def _listed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return display_rows(rows.sort_values("days_since_last_access", ascending=False,
+                                             na_position="first"))
+
+    @property
+    def reclaimable_rows(self) -> pd.DataFrame:
+        """Ex-clients' workspaces whose admin serves only ex-clients: their seats can go."""
+        return self.latest[self.latest["reclaimable"].fillna(False).astype(bool)]
 
     @property
     def free_these(self) -> pd.DataFrame:
-        """Seats to free, in order: ex-clients holding a seat, then inactive clients."""
-        return self.rows_with("seat_held_by_ex_client", "inactive")
+        """Seats to free, in order: ex-clients' reclaimable seats, then inactive clients."""
+        return self._listed(pd.concat([self.reclaimable_rows, self._client_rows("inactive")]))
 
     @property
     def reclaim(self) -> pd.DataFrame:
-        return self.rows_with("seat_held_by_ex_client")
+        return self._listed(self.reclaimable_rows)
+
+    @property
+    def shared_ex_clients(self) -> pd.DataFrame:
+        """Ex-clients whose workspace's seat is held by a user who serves a paying client too:
+        shown, never offered for freeing."""
+        rows = self.latest[(self.latest["status"] == "seat_held_by_ex_client")
+                           & ~self.latest["reclaimable"].fillna(False).astype(bool)]
+        return self._listed(rows)
 
     @property
     def inactive(self) -> pd.DataFrame:
-        return self.rows_with("inactive")
+        return self._listed(self._client_rows("inactive"))
 
     @property
     def paying_without_user(self) -> pd.DataFrame:
-        return self.rows_with("paying_without_user")
+        return self._listed(self._client_rows("paying_without_user"))
 
     @property
     def unmatched(self) -> pd.DataFrame:
         rows = self.latest[self.latest["status"] == "unmatched"].copy()
-        rows["reason"] = [unmatched_reason(r) for r in rows.to_dict("records")]
+        rows["reason"] = [r["note"] if isinstance(r.get("note"), str) and r["note"] else
+                          unmatched_reason(r) for r in rows.to_dict("records")]
         rows = rows.sort_values(["seat_held", "days_since_last_access"], ascending=False)
         return display_rows(rows, UNMATCHED_COLUMNS)
 
@@ -128,12 +152,42 @@ class Report:
         now = by_day[str(self.day)]
         out = []
         for col, name in FIGURES.items():
+            if _missing(now.get(col)):
+                continue  # a figure this day's gold does not have (from before the ledger)
             row = {"Figure": name, "Today": int(now[col])}
             for label, back in (("Yesterday", 1), ("A week ago", 7)):
                 then = by_day.get(str(self.day - timedelta(days=back)))
-                row[label] = "—" if then is None else _delta(int(now[col]), int(then[col]))
+                row[label] = ("—" if then is None or _missing(then.get(col)) else
+                              _delta(int(now[col]), int(then[col])))
             out.append(row)
         return pd.DataFrame(out)
+
+    def seat_categories(self) -> pd.DataFrame:
+        """Today's seat users by category (the seat ledger), against Zoho's own counter."""
+        t = self.today
+        if _missing(t.get("seat_users")):
+            return pd.DataFrame(columns=["Seat users", "Count"])
+        cols = {"client": "seats_held_by_clients", "ex_client": "seats_held_by_ex_clients",
+                "unmatched": "seats_held_unmatched", "staff": "seats_staff",
+                "no_workspace": "seats_no_workspace"}
+        rows = [{"Seat users": CATEGORY_LABELS[k], "Count": int(t[c])} for k, c in cols.items()]
+        rows.append({"Seat users": "Total (our ledger)", "Count": int(t["seat_users"])})
+        rows.append({"Seat users": "Zoho's counter (seats used)", "Count": int(t["seats_used"])})
+        return pd.DataFrame(rows)
+
+    def counter_line(self) -> str | None:
+        """One line comparing Zoho's seat counter with the ledger (None before the ledger)."""
+        t = self.today
+        if _missing(t.get("seat_users")):
+            return None
+        used, ours, gap = int(t["seats_used"]), int(t["seat_users"]), int(t["seats_counter_gap"])
+        if gap == 0:
+            return f"Zoho's seat counter ({used}) and the seat ledger ({ours} users) agree."
+        more = "more" if gap > 0 else "fewer"
+        return (f"Zoho's seat counter says {used} seats used; the seat ledger has {ours} users "
+                f"holding one: {abs(gap)} {more} in Zoho's counter. Zoho's counter may lag a "
+                f"reclaim or keep deactivated users' seats (docs/zoho-api-notes.md §10); the "
+                f"ledger lists who they are.")
 
     def cost(self) -> pd.DataFrame:
         """Monthly cost of seats held without use, and revenue at risk, at the configured prices."""
@@ -152,9 +206,13 @@ class Report:
         ])
 
     def status_counts(self) -> pd.DataFrame:
-        counts = self.latest["status"].value_counts()
+        """Clients by client status: each client once (an unmatched workspace counts one)."""
+        known = self.latest.dropna(subset=["client_id"]).drop_duplicates("client_id")
+        counts = known["client_status"].value_counts()
+        orphans = int(self.latest["client_id"].isna().sum())
         return pd.DataFrame({"Status": [STATUS_LABELS[s] for s in STATUSES],
-                             "Clients": [int(counts.get(s, 0)) for s in STATUSES]})
+                             "Clients": [int(counts.get(s, 0)) + (orphans if s == "unmatched"
+                                                                  else 0) for s in STATUSES]})
 
 
 def _delta(now: int, then: int) -> str:
@@ -192,6 +250,8 @@ def display_rows(df: pd.DataFrame, columns: dict[str, str] = LIST_COLUMNS) -> pd
     out["idle"] = df["days_since_last_access"].astype("string").fillna("never")
     out["since"] = df["since"].astype("string").fillna("—") if "since" in df else "—"
     out["module"] = df["module_active"].map({True: "on", False: "off"}).astype("string").fillna("—")
+    out["note"] = (df["note"].astype("string").fillna("") if "note" in df
+                   else pd.Series("", index=df.index, dtype="string"))
     if "reason" in df:
         out["reason"] = df["reason"]
     return out[list(columns)].rename(columns=columns).reset_index(drop=True)
@@ -254,6 +314,9 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
         raise LakeError(f"no gold for {day} in {lake.url}: run the gold stage first")
     capacity = daily[list(GOLD_CAPACITY.names)]
     latest = gold.read_day(lake, GOLD_STATUS.name, day)
+    if latest["client_status"].isna().any():  # a day from before client_status: by its rows
+        latest["client_status"] = latest["client_status"].fillna(
+            gold.client_statuses(latest, day, settings.inactive_days))
     state = gold_history.read_since(lake, day)
     if state is None:  # gold written before the compact history: carry it forward once
         gold_history.put_since(lake, day, latest, list(daily["snapshot_date"]))

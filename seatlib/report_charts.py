@@ -28,8 +28,13 @@ def figures(*, day: date, capacity: pd.DataFrame, daily: pd.DataFrame, latest: p
 def capacity_figure(c: pd.DataFrame, threshold: float, trend: Forecast, day: date) -> go.Figure:
     """Seats used against capacity over time, split by who holds them, with the trend."""
     x = pd.to_datetime(c["snapshot_date"].astype(str))
-    active_like = (c["seats_held_by_clients"] - c["seats_held_by_ex_clients"]
-                   - c["seats_held_by_inactive_clients"] - c["seats_held_unmatched"])
+    # the seat ledger's categories (docs/seats.md); a day from before it counted every admin
+    # seat of a client workspace in seats_held_by_clients
+    ledger = c["seat_users"].notna() if "seat_users" in c else pd.Series(False, index=c.index)
+    before = (c["seats_held_by_clients"] - c["seats_held_by_ex_clients"]
+              - c["seats_held_by_inactive_clients"] - c["seats_held_unmatched"])
+    active_like = before.where(~ledger, c["seats_held_by_clients"]
+                               - c["seats_held_by_inactive_clients"])
     parts = [
         (STATUS_LABELS["active"], active_like, STATUS_COLORS["active"]),
         (STATUS_LABELS["inactive"], c["seats_held_by_inactive_clients"], STATUS_COLORS["inactive"]),
@@ -82,7 +87,7 @@ def access_bins(days: pd.Series, inactive_days: int) -> tuple[pd.Series, list[st
     def label(v) -> str:
         if pd.isna(v):
             return "never"
-        v = int(v)
+        v = max(int(v), 0)  # a time from after the day (a clock error) is today, not a crash
         return f"{top}+" if v >= top else labels[v // 7]
 
     return days.map(label), labels

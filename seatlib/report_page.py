@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import report_runs
-from .charts import GLOSSARY, STATUS_COLORS, STATUS_LABELS, html_fragment
-from .contracts import STATUSES
+from .charts import (CATEGORY_GLOSSARY, CATEGORY_LABELS, GLOSSARY, STATUS_COLORS, STATUS_LABELS,
+                     html_fragment)
+from .contracts import CATEGORIES, STATUSES
 from .privacy import formula_safe, mask_frame, mask_text
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,39 @@ def glossary(rep: "Report") -> str:
         for s in STATUSES) + "</dl>"
 
 
+def seats(rep: "Report") -> str:
+    """Seat users by category (docs/seats.md), and Zoho's counter against the ledger."""
+    table = rep.seat_categories()
+    if table.empty:
+        return ("<p class='muted'>This day's gold is from before the seat ledger: no "
+                "categories. A back-fill of the day adds them.</p>")
+    line = rep.counter_line() or ""
+    return (_table(table, "", False, "figures") + f"<p>{html.escape(line)}</p>"
+            "<p class='muted'>Every active user holding one of the plan's seats is counted "
+            "once, in one category; a consultant serving a paying client and an ex-client "
+            "serves a paying client. Only seats serving ex-clients alone are reclaimable. "
+            "The list, user by user: <code>gold/seat_ledger/&lt;day&gt;.csv</code>, the "
+            "warehouse view <code>v_seat_ledger_latest</code>.</p>")
+
+
+def shared(rep: "Report") -> str:
+    """Ex-clients whose seat also serves a paying client: shown, never offered for freeing."""
+    rows = rep.shared_ex_clients
+    if rows.empty:
+        return ""
+    return ("<h3>Ex-clients whose admin also serves a paying client (not to free)</h3>"
+            "<p class='muted'>Deactivating that user would lock the paying client out; "
+            "remove the user from the ex-client's workspace instead.</p>"
+            + _table(rows, "", rep.settings.report.show_emails))
+
+
+def categories() -> str:
+    """One line per seat category."""
+    return "<dl class='glossary'>" + "".join(
+        f"<dt>{html.escape(CATEGORY_LABELS[c])} (<code>{c}</code>)</dt>"
+        f"<dd>{html.escape(CATEGORY_GLOSSARY[c])}</dd>" for c in CATEGORIES) + "</dl>"
+
+
 def quality(rep: "Report") -> str:
     """Rows per source against the day before, missing days, the guards that fired."""
     show = rep.settings.report.show_emails
@@ -120,12 +154,12 @@ def body(rep: "Report") -> str:
 {banner(rep)}
 <h2>What to do today</h2>{todo(rep)}
 <h2>Key figures</h2>{_table(rep.key_figures(), "", show, "figures")}
-<p class="muted">Zoho's counter counts every active user; ours counts the distinct admins of
-workspaces. The difference is users who administer no workspace (staff, users added by hand).</p>
+<h2>Who holds the seats</h2>{seats(rep)}
 <h2>Cost a month</h2>{_table(rep.cost(), "", show, "figures")}
 <p class="muted">At {prices.seat_price_month:g} {html.escape(prices.currency)} a seat and
 {prices.module_price_month:g} {html.escape(prices.currency)} a module a month ([report] seat_price_month, module_price_month).</p>
 <h2>1. Seats to free: ex-clients, then inactive clients</h2>{_table(rep.free_these, "None: no seat to free.", show)}
+{shared(rep)}
 <h2>2. Users to activate: clients paying without a user</h2>
 <p class="muted">Blocked until a seat is free: Zoho creates the user inactive while the seats are full.</p>
 {_table(rep.paying_without_user, "None.", show)}
@@ -133,6 +167,7 @@ workspaces. The difference is users who administer no workspace (staff, users ad
 <h2>Unmatched rows (check by hand)</h2>{_table(rep.unmatched, "None: every row is matched.", show)}
 <h2>Data quality</h2>{quality(rep)}
 <h2>Statuses</h2>{glossary(rep)}
+<h2>Seat categories</h2>{categories()}
 <h2>Runs</h2>{report_runs.section(rep.runs, show)}"""
 
 

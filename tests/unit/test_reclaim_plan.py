@@ -121,3 +121,37 @@ def test_domain_comes_from_silver_when_it_has_the_column():
                         domains=True)
     p = build_plan(gold_frame(rows), users, admins_frame([]), DAY, SETTINGS)
     assert p.candidates["domain"].tolist() == ["reports.brand.example"]
+
+
+def consultant_rows():
+    """c@agency administers 1019 (pays, busy) and 1020 (cancelled); 1021 cancelled, alone."""
+    return [gold_row(1019, "c@agency.example; p@pays.example", "active", module=True, idle=2),
+            gold_row(1020, "c@agency.example", EX, module=False, idle=100),
+            gold_row(1021, "g@gone.example", EX, module=False, idle=100)]
+
+
+def test_a_seat_shared_with_a_paying_client_is_never_proposed_from_gold_rows():
+    p = plan_of(consultant_rows(), active("c@agency.example", "p@pays.example", "g@gone.example"))
+    assert p.candidates["email"].tolist() == ["g@gone.example"]
+    why = p.exempt.set_index("email")["why"]
+    assert why["c@agency.example"].startswith("shared seat: also serves paying client(s) 1019")
+
+
+def test_a_seat_shared_with_a_paying_client_is_never_proposed_from_the_ledger():
+    ledger = pd.DataFrame({"email": ["c@agency.example", "g@gone.example", "p@pays.example"],
+                           "clients": ["1019; 1020", "1021", "1019"],
+                           "paying_clients": ["1019", None, "1019"],
+                           "category": ["client", "ex_client", "client"]})
+    p = build_plan(gold_frame(consultant_rows()),
+                   users_frame(active("c@agency.example", "p@pays.example", "g@gone.example")),
+                   admins_frame([]), DAY, SETTINGS, ledger)
+    assert p.candidates["email"].tolist() == ["g@gone.example"]
+    assert "c@agency.example" in set(p.exempt["email"])
+
+
+def test_an_idle_paying_client_busy_in_another_workspace_is_not_proposed():
+    rows = [gold_row(1030, "a@a.example", "inactive", module=True, idle=200),
+            dict(gold_row(1030, "b@a.example", "active", module=True, idle=3),
+                 workspace_id="other-ws")]
+    p = plan_of(rows, active("a@a.example", "b@a.example"))
+    assert p.candidates.empty
