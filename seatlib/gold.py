@@ -42,7 +42,7 @@ from . import config as cfg
 from . import gold_history, seats
 from .contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, check_unique, coerce, fill_added
 from .errors import DataQualityError
-from .guards import check_gold
+from .guards import check_gold, client_status_of
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
 from .privacy import formula_safe
 from .stages import StageOptions
@@ -343,10 +343,11 @@ def read_history(lake: Lake, table: str = GOLD_STATUS.name,
     return pd.concat(frames, ignore_index=True)
 
 
-def previous_client_status(lake: Lake, day: date, settings: cfg.Settings) -> pd.Series | None:
-    """Client id -> client status on the latest gold day before ``day`` (None: there is none,
-    the lake's first day): what the change guard compares the day with. A day from before
-    ``client_status`` existed gets it from its rows by the same rule."""
+def previous_client_status(lake: Lake, day: date, settings: cfg.Settings
+                           ) -> pd.DataFrame | None:
+    """By client id, the client status and module on the latest gold day before ``day`` (None:
+    there is none, the lake's first day): what the change guard compares the day with. A day
+    from before ``client_status`` existed gets it from its rows by the same rule."""
     earlier = [d for d in days_in(lake, f"gold/{GOLD_STATUS.name}/") if d < day]
     if not earlier:
         return None
@@ -354,8 +355,7 @@ def previous_client_status(lake: Lake, day: date, settings: cfg.Settings) -> pd.
     if rows["client_status"].isna().any():
         rows = rows.assign(client_status=rows["client_status"].fillna(
             client_statuses(rows, earlier[-1], settings.inactive_days)))
-    known = rows.dropna(subset=["client_id"]).drop_duplicates("client_id")
-    return known.set_index("client_id")["client_status"]
+    return client_status_of(rows)
 
 
 def read_silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:

@@ -191,23 +191,34 @@ CATEGORY_COLUMNS = ("seats_held_by_clients", "seats_held_by_ex_clients", "seats_
 MIN_STATUS_CHANGES = 10
 
 
-def check_status_change(before: pd.Series, after: pd.Series, *, max_share: float,
+def check_status_change(before: pd.DataFrame, after: pd.DataFrame, *, max_share: float,
                         allow_drop: bool, where: str, action: str,
                         allowed: list[str] | None = None) -> int:
-    """Stop a day where more than ``max_share`` of the clients seen on both days (and at least
+    """Stop a day where more than ``max_share`` of the module clients (and at least
     :data:`MIN_STATUS_CHANGES`) changed status: a company query that turned every module off,
-    a mass edit of workspace names. Guards count answers that changed, not rows.
+    a users extract that shows everyone inactive. Guards count answers that changed, not rows.
+
+    "The clients" are those seen on both days with the module active on at least one of them:
+    a day's ordinary churn is there (a cancellation, a user activated), while the hundreds of
+    long-released clients would hide a mass change in a share of all clients (the demo's worst
+    day over a year: 12% of module clients; every module off: 100%). An ex-client's seat freed
+    (ex-client -> released) is the point of this tool and is not counted.
 
     Args:
-        before, after: client id -> client status, of the latest earlier day and of the day.
+        before, after: by client id, ``client_status`` and ``module_active``, of the latest
+            earlier day and of the day.
 
     Returns:
         how many clients changed status.
     """
     both = before.index.intersection(after.index)
+    paying = (before.loc[both, "module_active"].fillna(False).astype(bool)
+              | after.loc[both, "module_active"].fillna(False).astype(bool))
+    both = both[paying.to_numpy()]
     if not len(both):
         return 0
-    old, new = before.loc[both].astype("string"), after.loc[both].astype("string")
+    old = before.loc[both, "client_status"].astype("string")
+    new = after.loc[both, "client_status"].astype("string")
     moved = old != new
     changed = int(moved.sum())
     share = round(changed / len(both), 9)
@@ -216,8 +227,8 @@ def check_status_change(before: pd.Series, after: pd.Series, *, max_share: float
         movers = ", ".join(f"{m}: {n}" for m, n in moves.head(4).items())
         ids = ", ".join(str(i) for i in sorted(both[moved.to_numpy()])[:5])
         _refuse_or_allow(
-            f"seat_status ({where}): {changed} of {len(both)} clients changed status since the "
-            f"day before ({share:.0%}, limit [guards] max_status_change_share "
+            f"seat_status ({where}): {changed} of {len(both)} module clients changed status since "
+            f"the day before ({share:.0%}, limit [guards] max_status_change_share "
             f"{max_share:.0%}); biggest moves {movers} (e.g. clients {ids}): did the company "
             f"query or the workspace names change?", allow_drop, action, allowed)
     return changed
@@ -269,7 +280,7 @@ def check_silver(lake: Lake, day: date, frames: dict[str, pd.DataFrame], setting
 
 
 def check_gold(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFrame, settings,
-               *, allow_drop: bool, before: pd.Series | None = None) -> list[str]:
+               *, allow_drop: bool, before: pd.DataFrame | None = None) -> list[str]:
     """Gold's frames: statuses, seat figures, unmatched share, rows against the gold already
     there for the day and the day before, and how many clients changed status against
     ``before`` (client id -> client status of the latest earlier gold day; None on a lake's
@@ -291,15 +302,16 @@ def check_gold(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFra
     return allowed
 
 
-def client_status_of(status: pd.DataFrame) -> pd.Series:
-    """Client id -> client status, from gold rows (one value per client)."""
+def client_status_of(status: pd.DataFrame) -> pd.DataFrame:
+    """By client id: its ``client_status`` and ``module_active``, from gold rows."""
     rows = status.dropna(subset=["client_id"])
-    return rows.drop_duplicates("client_id").set_index("client_id")["client_status"]
+    return rows.drop_duplicates("client_id").set_index("client_id")[
+        ["client_status", "module_active"]]
 
 
 def check_load(day: date, status: pd.DataFrame, capacity: pd.DataFrame, wh, schema: str,
                settings, *, allow_drop: bool, where: str,
-               before: pd.Series | None = None) -> list[str]:
+               before: pd.DataFrame | None = None) -> list[str]:
     """The gold files about to be loaded: the same value checks as gold (a file edited by
     hand), rows against the warehouse's own day and the latest day before it, and the clients
     that changed status against ``before`` (the warehouse's latest earlier day). Results are

@@ -26,8 +26,9 @@ from .report_charts import client_figure
 from .systems import Systems
 
 #: What is followed over time: gold column -> how a change is named.
-TRACKED = {"status": "Status", "module_active": "Module", "admin_email": "Admin e-mail",
-           "seat_held": "Seat held", "workspace_name": "Workspace"}
+TRACKED = {"status": "Status", "client_status": "Client status", "module_active": "Module",
+           "admin_email": "Admin e-mail", "seat_held": "Seat held", "workspace_name": "Workspace",
+           "note": "Whose seat"}
 
 
 class ClientNotFoundError(DataQualityError):
@@ -97,6 +98,8 @@ def changes(rows: pd.DataFrame) -> pd.DataFrame:
     prev: dict | None = None
     for r in rows.to_dict("records"):
         for col, name in TRACKED.items():
+            if col not in r:
+                continue
             now = _value(r[col]) if col != "seat_held" else ("yes" if r[col] else "no")
             if prev is None:
                 out.append({"Day": r["snapshot_date"], "What": name, "From": "(first day)", "To": now})
@@ -116,7 +119,11 @@ def advice(last: dict, since, latest_day: date, free_seats: int) -> str:
     idle = last["days_since_last_access"]
     idle_words = "never accessed" if _value(idle) == "—" else f"last access {int(idle)} days ago"
     who = last["admin_email"] if _value(last["admin_email"]) != "—" else "its admin"
-    status = last["status"]
+    status = _client_status(last)
+    if status == "seat_held_by_ex_client" and last.get("reclaimable") is False \
+            and _value(last.get("note")) != "—":
+        return (f"Do not deactivate {who}: {last['note']} (docs/seats.md). Remove the user from "
+                f"this ex-client's workspace instead; the seat stays with the paying client.")
     if status == "seat_held_by_ex_client":
         return (f"Free the seat: the client has had no module since {since} but {who} still holds "
                 f"a seat ({idle_words}).")
@@ -133,6 +140,13 @@ def advice(last: dict, since, latest_day: date, free_seats: int) -> str:
     if status == "released":
         return f"Nothing to do: no module and no seat since {since}."
     return f"Check by hand: {unmatched_reason(last).lower()} (since {since})."
+
+
+def _client_status(row: dict) -> str:
+    """The client's status (docs/seats.md: one answer per client), or the row's on a day from
+    before ``client_status``."""
+    value = row.get("client_status")
+    return value if isinstance(value, str) and value else row["status"]
 
 
 def client_history(systems: Systems, client_id: int) -> ClientHistory:
@@ -165,7 +179,7 @@ def client_history(systems: Systems, client_id: int) -> ClientHistory:
     summary = pd.DataFrame({
         "First day": [rows["snapshot_date"].iloc[0]], "Last day": [last["snapshot_date"]],
         "Days seen": [rows["snapshot_date"].nunique()],
-        "Status now": [STATUS_LABELS[last["status"]]], "In this status since": [since]})
+        "Status now": [STATUS_LABELS[_client_status(last)]], "In this status since": [since]})
     text = advice(last, since, latest_day, int(capacity["seats_free"]))
     return ClientHistory(int(client_id), rows, mask_frame(changes(rows), show=show), summary,
                          mask_frame(_facts(systems, rows, int(client_id)), show=show),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import gold
 from .contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
-from .guards import check_load
+from .guards import check_load, client_status_of
 from .lake import gold_key
 from .stages import StageOptions
 from .systems import Systems
@@ -73,9 +73,10 @@ def _with_client_status(status: pd.DataFrame, day: date, inactive_days: int) -> 
     return status.assign(client_status=status["client_status"].where(~missing, derived))
 
 
-def previous_client_status(wh, schema: str, day: date, inactive_days: int) -> pd.Series | None:
-    """Client id -> client status on the warehouse's latest day before ``day`` (None when it
-    has none): what the load's change guard compares the day with."""
+def previous_client_status(wh, schema: str, day: date, inactive_days: int
+                           ) -> pd.DataFrame | None:
+    """By client id, the client status and module on the warehouse's latest day before ``day``
+    (None when it has none): what the load's change guard compares the day with."""
     cols = ("snapshot_date, client_id, workspace_id, workspace_created_at, seat_held, "
             "days_since_last_access, module_active, status, client_status")
     rows = wh.fetch_frame(
@@ -92,6 +93,4 @@ def previous_client_status(wh, schema: str, day: date, inactive_days: int) -> pd
         seat_held=rows["seat_held"].astype("boolean"),
         module_active=rows["module_active"].astype("boolean"),
         status=rows["status"].astype("string"), client_status=rows["client_status"].astype("string"))
-    typed = _with_client_status(typed, earlier, inactive_days)
-    known = typed.dropna(subset=["client_id"]).drop_duplicates("client_id")
-    return known.set_index("client_id")["client_status"]
+    return client_status_of(_with_client_status(typed, earlier, inactive_days))

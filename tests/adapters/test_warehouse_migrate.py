@@ -183,7 +183,7 @@ def test_the_load_guards_read_upper_cased_result_names(wh: Warehouse, schema: st
     wh.load_day(schema, DAY1, status_frame(DAY1, 6), capacity_frame(DAY1))
     status = status_frame(DAY2, 6)
     before = load.previous_client_status(wh, schema, DAY2, 30)
-    assert before is not None and before.to_dict() == {
+    assert before is not None and before["client_status"].to_dict() == {
         1000: "active", 1001: "inactive", 1002: "active", 1003: "active", 1004: "inactive"}
     assert guards.check_load(DAY2, status, capacity_frame(DAY2), wh, schema, Settings(),
                              allow_drop=False, where="test", before=before) == []

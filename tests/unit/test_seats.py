@@ -212,25 +212,38 @@ def test_days_since_an_access_are_never_negative():
 
 # -- the guard on what changed ---------------------------------------------------------------------
 
+def statuses(values, module=True) -> pd.DataFrame:
+    return pd.DataFrame({"client_status": values, "module_active": module})
+
+
 def test_a_mass_status_change_is_refused_naming_the_biggest_moves():
-    before = pd.Series(["active"] * 40 + ["released"] * 60, index=range(100))
-    after = before.copy()
-    after.iloc[:25] = "seat_held_by_ex_client"
+    before = statuses(["active"] * 40 + ["released"] * 60,
+                      module=[True] * 40 + [False] * 60)
+    after = before.assign(module_active=False)
+    after.iloc[:25, 0] = "seat_held_by_ex_client"  # 25 of the 40 module clients
     with pytest.raises(DataQualityError) as err:
         guards.check_status_change(before, after, max_share=0.2, allow_drop=False,
                                    where="gold of D", action="nothing was written")
     text = str(err.value)
-    assert "25 of 100 clients changed status" in text
+    assert "25 of 40 module clients changed status" in text  # the released ones do not dilute
     assert "active -> seat_held_by_ex_client: 25" in text and "--allow-drop" in text
     allowed: list[str] = []
     assert guards.check_status_change(before, after, max_share=0.2, allow_drop=True,
                                       where="gold of D", action="", allowed=allowed) == 25
-    assert allowed and "25 of 100" in allowed[0]
+    assert allowed and "25 of 40" in allowed[0]
 
 
 def test_small_or_few_changes_pass_the_guard():
-    before = pd.Series(["active"] * 30, index=range(30))
+    before = statuses(["active"] * 30)
     after = before.copy()
-    after.iloc[:9] = "inactive"  # 30% but fewer than 10 clients
+    after.iloc[:9, 0] = "inactive"  # 30% but fewer than 10 clients
     assert guards.check_status_change(before, after, max_share=0.2, allow_drop=False,
                                       where="w", action="a") == 9
+
+
+def test_freed_ex_client_seats_are_not_a_change_the_guard_counts():
+    before = statuses(["seat_held_by_ex_client"] * 30 + ["active"] * 10,
+                      module=[False] * 30 + [True] * 10)
+    after = before.assign(client_status=["released"] * 30 + ["active"] * 10)  # a reclaim
+    assert guards.check_status_change(before, after, max_share=0.2, allow_drop=False,
+                                      where="w", action="a") == 0
