@@ -388,6 +388,37 @@ def test_gold_refuses_to_shrink_the_day_before_by_a_third(stand):
         gold.run(DAY, on(stand))
 
 
+def test_every_module_turned_off_in_one_day_is_refused_by_gold_and_load(stand):
+    """The company's flags all false (a broken query, a migration gone wrong): every paying
+    client becomes an ex-client holding a seat, which the reclaim would offer. Rows do not drop,
+    so only the guard on changed answers (docs/seats.md) stops it."""
+    import psycopg
+
+    with psycopg.connect(stand.env.pg.dsn()) as conn:
+        conn.execute("UPDATE app.clients SET bi_module_active = false")
+    extract.run(DAY, on(stand), REPLAY, sources=("module_status",))
+    silver.run(DAY, on(stand))
+    moves = r"\d+ of \d+ module clients changed status since the day before \(\d+%.*" \
+            r"active -> seat_held_by_ex_client: \d+"
+    with lake_unchanged(stand), pytest.raises(DataQualityError, match=moves):
+        gold.run(DAY, on(stand))
+
+    gold.run(DAY, on(stand), StageOptions(allow_drop=True))  # the person says it is real
+    overrides = gold.read_day(stand.lake, "seat_capacity", DAY)["overrides"].iloc[0]
+    assert re.search(moves, overrides) and "module clients" in overrides
+    try:
+        with pytest.raises(DataQualityError, match=moves):
+            load.run(DAY, on(stand))
+        assert _warehouse_day(stand, DAY) == []
+        load.run(DAY, on(stand), StageOptions(allow_drop=True))
+        assert _warehouse_day(stand, DAY)
+    finally:
+        with stand.env.systems.warehouse() as wh:
+            for table in ("seat_status_daily", "seat_capacity_daily", "seat_ledger_daily"):
+                wh.execute(f"DELETE FROM {stand.settings.warehouse_schema}.{table} "
+                           f"WHERE snapshot_date = %s", (DAY,))
+
+
 def _warehouse_day(stand: Stand, day: date) -> list[tuple]:
     schema = stand.settings.warehouse_schema
     with stand.env.systems.warehouse() as wh:
