@@ -393,6 +393,7 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
     except ConfigError as exc:
         print(f"run_daily: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    session = None
     try:
         with run_lock(runs_dir) as left:
             kind = run_kind(args, day, stages)
@@ -400,17 +401,34 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
             log_file = (runs_dir / log_day.isoformat() / "reclaim.log" if args.reclaim
                         else session.attempt(log_day).folder / "run.log")
             _start_log(args, settings, log_file, left, day, config_path)
-            return _under_lock(args, settings, config_path, day, stages, session, kind)
+            rc = _under_lock(args, settings, config_path, day, stages, session, kind)
     except RunInProgressError as exc:
         print(f"run_daily: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_LOCKED
     except ConfigError as exc:
         log.error("bad configuration: %s", exc)
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        rc = EXIT_CONFIG
     except SeatlibError as exc:
         log.error("run failed: %s", exc)
-        return EXIT_STAGE_FAILED
+        rc = EXIT_STAGE_FAILED
+    if session is not None:  # a run that started says where its files are, whatever its end
+        _show_outputs(args, settings, day, rc, session)
+    return rc
+
+
+def _show_outputs(args: argparse.Namespace, settings: cfg.Settings, day: date, rc: int,
+                  session: Session) -> None:
+    from . import outputs
+
+    try:
+        outputs.show(outputs.reclaim_block(settings, day, rc, execute=args.execute,
+                                           started=session.started, demo=args.demo)
+                     if args.reclaim else
+                     outputs.run_block(session, settings, day, rc, demo=args.demo,
+                                       backfill=args.backfill))
+    except OSError as exc:  # the run's outcome stands; its log names its files
+        log.error("could not list the run's outputs: %s: %s", type(exc).__name__, exc)
 
 
 def _start_log(args: argparse.Namespace, settings: cfg.Settings, log_file: Path, left: str,
