@@ -9,11 +9,13 @@
     run_daily.sh --demo --serve [--serve-host ADDR] [--serve-port PORT]   then serve the warehouse
     run_daily.sh --demo --stop-serving
 
-Each stage notebook runs in its own kernel and is saved as ``runs/<date>/NN_stage.ipynb``; the
-first failing stage stops the run (its notebook, with papermill's error banner, is kept). A lock
-(``runs/.lock``) stops a second run from starting while one runs; the kernel dies with the
-runner, so a killed run leaves nothing running behind it. Secrets are never parameters: kernels
-inherit them from this process's environment.
+Each stage notebook runs in its own kernel and is saved as
+``runs/<date>/<attempt>/NN_stage.ipynb`` (``runs/`` is the ``[runs] dir``: production's, or the
+demo's ``var/demo/runs/``, never both); the first failing stage stops the run (its notebook, with
+papermill's error banner, is kept). A lock (``runs/.lock``) stops a second run from starting
+while one runs; the kernel dies with the runner, so a killed run leaves nothing running behind
+it. Secrets are never parameters: kernels inherit them from this process's environment. Every
+run that started ends by printing where its outputs are (:mod:`seatlib.outputs`).
 
 Extract only runs for today (UTC): Zoho keeps no past state, so a past ``--date`` with the
 extract stage is refused at once (exit 2) unless ``--demo``, whose simulator replays past days.
