@@ -84,8 +84,11 @@ STAGE_DONE = re.compile(r"\b(\d\d_\w+) done in ([\d.]+) s")
 def write_config(work: Path, lake: Path) -> Path:
     """The demo's settings with this case's lake and runs folder, the client's limiter off."""
     text = (ROOT / "config" / "demo.toml").read_text()
-    text = text.replace('url = "var/demo/lake"', f'url = "{lake}"')
-    text = text.replace('dir = "runs"', f'dir = "{work / "runs"}"')
+    for old, new in (('url = "var/demo/lake"', f'url = "{lake}"'),
+                     ('dir = "var/demo/runs"', f'dir = "{work / "runs"}"')):
+        if text.count(old) != 1:  # else the bench would write into the repository's var/demo
+            raise SystemExit(f"config/demo.toml: no {old!r} line to move")
+        text = text.replace(old, new)
     text, n = re.subn(r"(?m)^calls_per_minute = .*$", "calls_per_minute = 0", text)
     if n != 1:
         raise SystemExit("config/demo.toml: no [zoho] calls_per_minute line to set to 0")

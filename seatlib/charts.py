@@ -6,8 +6,9 @@ plotly.js per notebook. :func:`show` therefore displays each figure as one bundl
 representations: plotly's mimetype (JupyterLab, VS Code) and a small ``text/html`` (nbconvert's
 HTML, any browser) holding the figure's JSON and a loader that draws it with the run's shared
 ``plotly.min.js``, looked for next to the page, one and two folders up (``runs/plotly.min.js``
-from ``runs/<date>/<attempt>/``) and in ``../runs/`` (from ``notebooks/``). Where it is found nowhere, the
-chart's place says so and names the self-contained page, ``runs/latest-report.html``.
+from ``runs/<date>/<attempt>/``), and from ``notebooks/`` in production's ``../runs/`` and the
+demo's ``../var/demo/runs/``. Where it is found nowhere, the chart's place says so and names the
+self-contained page, ``latest-report.html``.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ CATEGORY_GLOSSARY = {
     "no_workspace": "Holds a seat but administers no client workspace. Look at it by hand.",
 }
 
+#: Tried in order by the page's browser; the last two serve a client notebook converted in
+#: ``notebooks/`` (production's [runs] dir, then the demo's).
 PLOTLY_JS_CANDIDATES = ("plotly.min.js", "../plotly.min.js", "../../plotly.min.js",
-                        "../runs/plotly.min.js")
+                        "../runs/plotly.min.js", "../var/demo/runs/plotly.min.js")
 
 _LOADER = """<script>(function(){var id=%(id)s,cands=%(cands)s;
 function draw(){var s=JSON.parse(document.getElementById(id+"-spec").textContent);
@@ -86,8 +89,9 @@ document.head.appendChild(t);})();});
 window.__seatlibPlotly.then(draw,function(){document.getElementById(id).innerHTML=%(missing)s;});
 })();</script>"""
 _MISSING = ("<p style='padding:1em;border:1px dashed #999'>This chart is drawn with plotly.min.js, "
-            "which is not next to this file (it lives in runs/). Open the notebook in JupyterLab, "
-            "or runs/latest-report.html, which holds everything.</p>")
+            "which is not next to this file (it lives in the runs folder: runs/, or var/demo/runs/ "
+            "for the demo). Open the notebook in JupyterLab, or the runs folder's "
+            "latest-report.html, which holds everything.</p>")
 
 
 def layout(fig: go.Figure, title: str, y_title: str, *, height: int = 430) -> go.Figure:

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Mapping
 from .errors import ConfigError
 from .settings import (DATA_CENTERS, DEFAULT_CONFIG, DEMO_CONFIG, REPO_ROOT,  # noqa: F401
                        AlertSettings, DatabaseSettings, ReclaimSettings, ReportSettings,
-                       RunsSettings, Settings, ZohoSecrets, ZohoSettings, resolve_path)
+                       RunsSettings, Settings, ZohoSecrets, ZohoSettings, resolve_path,
+                       shown_path)
 from .settings_file import _Section, _check, _show
 from .values import FALSE_WORDS, TRUE_WORDS, parse_flag
 

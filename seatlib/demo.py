@@ -6,6 +6,9 @@
   ``var/demo/pg`` (``[demo] dir``); the company's ``app.clients`` table is rewritten to the
   day's state.
 * Lake: the folder ``var/demo/lake`` (``[lake] url`` of ``config/demo.toml``), same layout as on S3.
+* Run history: ``var/demo/runs`` (``[runs] dir``), apart from production's ``runs/``, so a demo
+  on a checkout that also runs production never answers production's ``--check``, replaces its
+  latest page or takes its attempt numbers.
 
 The demo differs from production only in how its :class:`seatlib.systems.Systems` is built:
 in-process (the history fill) it is built from the stand-ins directly; stage kernels are

@@ -69,14 +69,17 @@ def last_success(settings: cfg.Settings) -> tuple[dict | None, str]:
 
     local = Path(settings.runs_dir) / LAST_SUCCESS
     try:
-        return json.loads(local.read_text(encoding="utf-8")), str(local)
+        return json.loads(local.read_text(encoding="utf-8")), cfg.shown_path(local)
     except (OSError, ValueError):
         pass
     lake = history.durable(settings)
+    durable = lake.uri(LAST_SUCCESS)
+    if not durable.startswith("s3://"):
+        durable = cfg.shown_path(durable)
     try:
-        return json.loads(lake.read_bytes(LAST_SUCCESS)), lake.uri(LAST_SUCCESS)
+        return json.loads(lake.read_bytes(LAST_SUCCESS)), durable
     except (LakeError, ValueError):
-        return None, f"{local} or {lake.uri(LAST_SUCCESS)}"
+        return None, f"{cfg.shown_path(local)} or {durable}"
 
 
 # -- the lock ----------------------------------------------------------------------------------
@@ -139,6 +142,7 @@ def lock_state(runs_dir: str | Path) -> LockState:
 def check(settings: cfg.Settings, now: datetime) -> tuple[int, list[str]]:
     """(exit code, lines to print): 0 when the latest successful daily run is recent enough."""
     limit = settings.runs.max_age_hours
+    runs = cfg.shown_path(settings.runs_dir)  # the demo's or production's: say which was read
     info, where = last_success(settings)
     lines, rc = [], 0
     if info is None:
@@ -154,7 +158,7 @@ def check(settings: cfg.Settings, now: datetime) -> tuple[int, list[str]]:
         if age > limit:
             rc = 1
             lines.append(f"STALE: {what}: older than [runs] max_age_hours = {limit:g}. The daily "
-                         f"run did not happen or failed: see runs/<date>/latest/run.log, cron or "
+                         f"run did not happen or failed: see {runs}/<date>/latest/run.log, cron or "
                          f"`systemctl status seat-monitor.timer`")
         else:
             lines.append(f"OK: {what} (limit {limit:g})")
@@ -169,7 +173,7 @@ def check(settings: cfg.Settings, now: datetime) -> tuple[int, list[str]]:
         else:
             lines.append(f"running: pid {lock.pid} holds the run lock ({lock.text})")
     elif lock.state == "stale":
-        lines.append(f"stale lock: runs/.lock says '{lock.text}' but that process is gone (a "
+        lines.append(f"stale lock: {runs}/.lock says '{lock.text}' but that process is gone (a "
                      f"killed run); the next run clears it")
     return rc, lines
 

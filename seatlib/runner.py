@@ -9,11 +9,13 @@
     run_daily.sh --demo --serve [--serve-host ADDR] [--serve-port PORT]   then serve the warehouse
     run_daily.sh --demo --stop-serving
 
-Each stage notebook runs in its own kernel and is saved as ``runs/<date>/NN_stage.ipynb``; the
-first failing stage stops the run (its notebook, with papermill's error banner, is kept). A lock
-(``runs/.lock``) stops a second run from starting while one runs; the kernel dies with the
-runner, so a killed run leaves nothing running behind it. Secrets are never parameters: kernels
-inherit them from this process's environment.
+Each stage notebook runs in its own kernel and is saved as
+``runs/<date>/<attempt>/NN_stage.ipynb`` (``runs/`` is the ``[runs] dir``: production's, or the
+demo's ``var/demo/runs/``, never both); the first failing stage stops the run (its notebook, with
+papermill's error banner, is kept). A lock (``runs/.lock``) stops a second run from starting
+while one runs; the kernel dies with the runner, so a killed run leaves nothing running behind
+it. Secrets are never parameters: kernels inherit them from this process's environment. Every
+run that started ends by printing where its outputs are (:mod:`seatlib.outputs`).
 
 Extract only runs for today (UTC): Zoho keeps no past state, so a past ``--date`` with the
 extract stage is refused at once (exit 2) unless ``--demo``, whose simulator replays past days.
@@ -393,6 +395,7 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
     except ConfigError as exc:
         print(f"run_daily: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    session = None
     try:
         with run_lock(runs_dir) as left:
             kind = run_kind(args, day, stages)
@@ -400,17 +403,34 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
             log_file = (runs_dir / log_day.isoformat() / "reclaim.log" if args.reclaim
                         else session.attempt(log_day).folder / "run.log")
             _start_log(args, settings, log_file, left, day, config_path)
-            return _under_lock(args, settings, config_path, day, stages, session, kind)
+            rc = _under_lock(args, settings, config_path, day, stages, session, kind)
     except RunInProgressError as exc:
         print(f"run_daily: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_LOCKED
     except ConfigError as exc:
         log.error("bad configuration: %s", exc)
         print(f"run_daily: bad configuration: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        rc = EXIT_CONFIG
     except SeatlibError as exc:
         log.error("run failed: %s", exc)
-        return EXIT_STAGE_FAILED
+        rc = EXIT_STAGE_FAILED
+    if session is not None:  # a run that started says where its files are, whatever its end
+        _show_outputs(args, settings, day, rc, session)
+    return rc
+
+
+def _show_outputs(args: argparse.Namespace, settings: cfg.Settings, day: date, rc: int,
+                  session: Session) -> None:
+    from . import outputs
+
+    try:
+        outputs.show(outputs.reclaim_block(settings, day, rc, execute=args.execute,
+                                           started=session.started, demo=args.demo)
+                     if args.reclaim else
+                     outputs.run_block(session, settings, day, rc, demo=args.demo,
+                                       backfill=args.backfill))
+    except OSError as exc:  # the run's outcome stands; its log names its files
+        log.error("could not list the run's outputs: %s: %s", type(exc).__name__, exc)
 
 
 def _start_log(args: argparse.Namespace, settings: cfg.Settings, log_file: Path, left: str,

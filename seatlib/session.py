@@ -56,6 +56,14 @@ class Session:
             self._recorders[day] = ledger.Recorder(self.attempt(day, kind), self.version)
         return self._recorders[day]
 
+    def outcomes(self, day: date) -> dict[str, str]:
+        """How each stage of ``day``'s attempt ended (ok, failed, skipped), in run order; empty
+        when none ran (what the closing block of :mod:`seatlib.outputs` explains a missing file
+        by)."""
+        rec = self._recorders.get(day)
+        rows = rec.rows if rec else []
+        return {r["stage"]: r["outcome"] for r in rows if r["stage"] != ledger.RUN}
+
     def store_pending(self) -> None:
         """Store the attempts an earlier run left unstored (killed, or its store failed)."""
         current = {a.folder for a in self.attempts.values()}

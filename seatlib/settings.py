@@ -174,3 +174,10 @@ class DatabaseSettings:
 def resolve_path(path: str) -> str:
     """A relative folder in the settings is relative to the repository, not the caller's cwd."""
     return str(Path(path) if Path(path).is_absolute() else REPO_ROOT / path)
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a person would type it at the repository's root (where ``run_daily.sh`` runs):
+    relative when it is under the repository, else as it is."""
+    path = Path(path)
+    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else str(path)

@@ -10,7 +10,9 @@ the gap is named in the log, skipped without failing the back-fill, and flagged 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import shutil
 from datetime import date, datetime, timedelta, timezone
@@ -45,6 +47,7 @@ class Backfilled:
     rows_after: dict[date, list[tuple]]
     zoho_calls: int
     log: str
+    shown: list[str]  # what the back-fill printed on stdout
 
 
 def warehouse_rows(dsn: str) -> dict[date, list[tuple]]:
@@ -101,15 +104,17 @@ def backfilled(tmp_path_factory) -> Backfilled:
             mp.setenv(name, value)
         try:
             config = production_config(folder, settings)
-            rc = runner.main(["--backfill", DAYS[0].isoformat(), DAYS[-1].isoformat(),
-                              "--config", str(config)])
+            with contextlib.redirect_stdout(io.StringIO()) as shown:
+                rc = runner.main(["--backfill", DAYS[0].isoformat(), DAYS[-1].isoformat(),
+                                  "--config", str(config)])
             rows_after = warehouse_rows(server.dsn())
             calls = sim.stats["requests_total"] + sim.stats["token_requests"]
         finally:
             sim.stop()
             server.stop()
     log = (Path(settings.runs_dir) / DAYS[-1].isoformat() / "latest" / "run.log").read_text()
-    return Backfilled(settings, config, rc, before, tree(lake), rows_before, rows_after, calls, log)
+    return Backfilled(settings, config, rc, before, tree(lake), rows_before, rows_after, calls, log,
+                      shown.getvalue().splitlines())
 
 
 @pytest.mark.slow
@@ -181,6 +186,19 @@ def test_the_gap_is_named_in_the_log(backfilled):
             f"{backfilled.settings.lake_url}" in backfilled.log)
     assert f"1 day(s) without bronze stay missing from the history: {GAP}" in backfilled.log
     assert f"backfill {DAYS[0]}..{DAYS[-1]}: 3 day(s) rebuilt, 0 failed, 1 without bronze" in backfilled.log
+
+
+@pytest.mark.slow
+def test_the_backfill_says_where_its_outputs_are(backfilled):
+    runs = Path(backfilled.settings.runs_dir)
+    first, middle, last = ((runs / d.isoformat() / "latest").resolve() for d in KEPT)
+    assert backfilled.shown == [
+        f"outputs of the back-fill {DAYS[0]}..{DAYS[-1]} (succeeded):",
+        f"  page       {last}/report.html",
+        f"  notebooks  {last}/  (02_silver … 05_report)",
+        f"  to-do      {last}/actions.csv",
+        f"  log        {last}/run.log",
+        f"  other days 2 attempts, {first}/ … {middle}/"]
 
 
 @pytest.mark.slow

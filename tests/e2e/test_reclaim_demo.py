@@ -48,7 +48,8 @@ def _used(settings, day) -> int:
 
 
 @pytest.mark.slow
-def test_demo_reclaim_dry_run_then_execute_then_the_next_extract_sees_it(tmp_path, pg_home):
+def test_demo_reclaim_dry_run_then_execute_then_the_next_extract_sees_it(tmp_path, pg_home,
+                                                                         capsys):
     config = str(safe_demo_config(tmp_path, pg_home, history_days=1))
     settings = cfg.load_settings(config, env={})
     day = datetime.now(timezone.utc).date()
@@ -59,7 +60,14 @@ def test_demo_reclaim_dry_run_then_execute_then_the_next_extract_sees_it(tmp_pat
     daily = {p.name: p.stat().st_mtime_ns for p in (out / "latest").glob("0*.ipynb")}
     assert len(daily) == 5
 
+    capsys.readouterr()
     assert runner.main(demo + ["--reclaim"]) == 0  # the plan only
+    assert capsys.readouterr().out.splitlines() == [
+        f"outputs of the reclaim of {day} (dry run, succeeded):",
+        f"  notebook   {out}/reclaim_seats.ipynb",
+        f"  plan       {out}/reclaim_plan.csv",
+        f"  log        {out}/reclaim.log",
+        f"  truth      {pg_home}/truth/{day}.json  (the simulator's expected statuses)"]
     plan = list(csv.DictReader(open(out / "reclaim_plan.csv", encoding="utf-8")))
     ex = [r["client_id"] for r in plan if r["reason"] == "seat_held_by_ex_client"][:2]
     assert len(ex) == 2 and all("***@" in r["email"] for r in plan)  # masked

@@ -25,7 +25,9 @@ def sim(reclaim_sim):
 
 
 def systems_for(sim, secrets, lake_dir, **reclaim_overrides) -> Systems:
+    # runs_dir too: the default, runs/, is the repository's own, where the alerts would land
     settings = cfg.Settings(zoho=settings_for(sim, retry_budget_s=0.3), lake_url=str(lake_dir),
+                            runs_dir=str(lake_dir / "runs"),
                             reclaim=dataclasses.replace(cfg.ReclaimSettings(),
                                                         **reclaim_overrides))
     systems = Systems.of(settings, zoho_secrets=secrets)

@@ -54,6 +54,23 @@ def test_example_and_demo_files_load_with_todays_values():
     assert demo.source == cfg.DEMO_CONFIG
 
 
+
+def test_the_demo_keeps_every_folder_it_writes_under_var_demo():
+    """The demo and production shared runs/ (its lock, last-success.json, latest page and attempt
+    numbers) until the demo's [runs] dir moved under var/demo (issue 19)."""
+    from seatlib import history
+
+    demo = cfg.load_settings(cfg.DEMO_CONFIG, env={})
+    home = Path(demo.demo_dir)
+    assert home == cfg.REPO_ROOT / "var" / "demo"
+    written = {"runs": demo.runs_dir, "lake": demo.lake_url, "durable": history.durable_url(demo)}
+    assert {k: Path(v).is_relative_to(home) for k, v in written.items()} == dict.fromkeys(written, True)
+    production = [cfg.load_settings(cfg.REPO_ROOT / "config" / "seat-monitor.example.toml",
+                                    env={}).runs_dir, cfg.resolve_path(cfg.Settings().runs_dir)]
+    for runs in map(Path, production):
+        assert not (runs.is_relative_to(Path(demo.runs_dir)) or
+                    Path(demo.runs_dir).is_relative_to(runs)), runs
+
 def test_example_documents_every_key():
     raw = tomllib.loads((cfg.REPO_ROOT / "config" / "seat-monitor.example.toml").read_text())
     assert set(raw["zoho"]) == {f.name for f in dataclasses.fields(cfg.ZohoSettings)}

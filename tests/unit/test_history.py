@@ -128,6 +128,8 @@ def test_check_on_fresh_stale_and_missing_histories(tmp_path, capsys):
     cfg_path = write_config(tmp_path, "max_age_hours = 30\n")
     rc, out = _check(cfg_path, "2026-11-29T07:00:00Z", capsys)
     assert rc == 1 and "no successful daily run" in out
+    runs = tmp_path / "runs"  # the one it read: the demo's and production's differ
+    assert f"({runs}/last-success.json or {tmp_path}/lake/runs/last-success.json)" in out
     settings = load_settings(cfg_path)
     health.record_success(settings, {"day": DAY, "folder": "01-061500"},
                           datetime(2026, 11, 29, 6, 20, tzinfo=timezone.utc))
@@ -135,7 +137,7 @@ def test_check_on_fresh_stale_and_missing_histories(tmp_path, capsys):
     assert rc == 0 and out.startswith("OK:") and "1.7 hours ago" in out and "limit 30" in out
     rc, out = _check(cfg_path, "2026-11-30T12:21:00Z", capsys)
     assert rc == 1 and out.startswith("STALE:") and "30.0 hours ago" in out
-    assert "max_age_hours = 30" in out
+    assert "max_age_hours = 30" in out and f"see {runs}/<date>/latest/run.log" in out
     (Path(settings.runs_dir) / health.LAST_SUCCESS).unlink()  # a new instance: the durable copy
     Lake(history.durable_url(settings)).write_bytes(health.LAST_SUCCESS, json.dumps(
         {"day": DAY, "folder": "01-061500", "finished_at": "2026-11-29T06:20:00+00:00"}).encode())
@@ -159,7 +161,7 @@ def test_check_takes_no_lock_and_reports_running_hung_and_stale_locks(tmp_path, 
         assert rc == 1 and "HUNG" in out and "6.8 hours" in out
     lock.write_text("pid 4194999 since 2026-11-29 06:15:00 UTC\n")  # its process is gone
     rc, out = _check(cfg_path, "2026-11-29T08:00:00Z", capsys)
-    assert rc == 0 and "stale lock" in out and "pid 4194999" in out
+    assert rc == 0 and f"stale lock: {lock} says" in out and "pid 4194999" in out
 
 
 def test_a_run_after_a_killed_one_reports_and_clears_the_lock_text(tmp_path):
