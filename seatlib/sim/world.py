@@ -36,53 +36,24 @@ import hashlib
 import heapq
 import json
 import random
-import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from .accesses import AccessLog, next_month
 from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS,
                          CLEANUP_GRACE_DAYS, CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN,
-                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, PROFILE_RATES,
-                         RUN_TIME, SPECIAL_ID_BASE, SUPPORT_EMAIL, SUPPORT_RATE, USER_AGENTS,
-                         WS_ID_BASE, Client, Population, Special, Workspace, at_utc)
-from .state import AccessRow, SimUser, SimWorkspace, ZohoState
+                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, RUN_TIME,
+                         SUPPORT_EMAIL, Client, Population, Workspace, at_utc)
+from .state import SimUser, SimWorkspace, ZohoState
+from .truth import Facts, UserFact, WorkspaceFact, truth_by_workspace
 
 __all__ = ["AUDIT_START", "ORIGIN", "World", "main"]
-
-_CLIENT_ID_RE = re.compile(r"^\s*(\d+)")
 
 
 # --- Small helpers --------------------------------------------------------------------------------
 def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
-
-
-def _access_time(rng: random.Random) -> time:
-    """When a Brazilian user opens a dashboard, in UTC: mostly office hours, some evenings."""
-    r = rng.random()
-    if r < 0.85:
-        secs = rng.randrange(11 * 3600, 22 * 3600)
-    elif r < 0.95:
-        secs = rng.randrange(22 * 3600, 24 * 3600)
-    else:  # late evening in Brazil is after midnight UTC: before the 06:00 run of the same day
-        secs = rng.randrange(0, 3 * 3600)
-    return time(secs // 3600, secs % 3600 // 60, secs % 60)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
-@dataclass
-class _Stream:
-    """The logged accesses, in time order, plus per-workspace admin access times for the truth."""
-
-    rows: list[AccessRow] = field(default_factory=list)
-    times: list[datetime] = field(default_factory=list)
-    admin_times: dict[str, list[datetime]] = field(default_factory=dict)  # workspace_id -> times
-    done_until: date = AUDIT_START  # first day of the first month not generated yet
 
 
 class World:
@@ -124,7 +95,9 @@ class World:
         self._waiting: dict[int, datetime] = {}  # client n -> since when it waits for a seat
         self._cleanup_at: datetime | None = None
         self._cleanups: list[datetime] = []  # when the support team cleaned up
-        self._stream = _Stream()
+        self._ws_by_id: dict[str, Workspace] = {}
+        self._access = AccessLog(seed, self._clients, self._specials, self._active,
+                                 self._ws_by_id.__getitem__, self._admins)
 
         staff_added = at_utc(ORIGIN - timedelta(days=30), time(12))
         self._add_user(OWNER_EMAIL, "Organization Admin", staff_added, force_active=True)
@@ -151,11 +124,10 @@ class World:
         users = tuple(SimUser(email=e, active=self._active(e, at), role=self._user_role[e],
                               domain="" if e in staff else PORTAL_DOMAIN)
                       for t, e in self._user_added if t < at)
-        k = bisect.bisect_left(self._stream.times, at)
         return ZohoState(
             org_id=self.org_id, org_name=self.org_name, as_of=at, owner_email=self.owner_email,
             workspaces=self._foreign_workspaces() + workspaces, users=users,
-            seats_allocated=self.seats_allocated, access_log=tuple(self._stream.rows[:k]),
+            seats_allocated=self.seats_allocated, access_log=self._access.rows_before(at),
             add_ons="Additional Users (20)", access_time_format=ACCESS_TIME_FORMAT,
             client_portal=True,
         )
@@ -201,85 +173,28 @@ class World:
             inactive_days: a paying client with a seat is "inactive" when idle for more days.
 
         Returns:
-            ``{"snapshot_date": "YYYY-MM-DD", "clients": [...], "capacity": {...}}``.
-
-            ``clients`` has one row per non-audit workspace and one per module client without a
-            workspace, sorted by client id (None last). A row holds ``client_id`` (leading digits
-            of the workspace name), ``workspace_id``, ``workspace_name``, ``admin_emails`` (lower
-            case, sorted), ``seat_held`` (an admin is an active user), ``module_active`` (None when
-            the client is not a module client), ``last_access_at`` (ISO-8601 with ``+00:00``, the
-            latest logged access by an admin), ``days_since_last_access`` and ``status``.
-            Workspaces of unknown clients, and module clients without a workspace, are
-            "unmatched"; the other statuses follow :func:`_status`, idle days falling back to the
-            workspace's age when no access was logged.
-
-            ``capacity`` counts seats: used and free, distinct active admin emails over all rows
-            (``seats_held_by_clients``) and per status, ``seats_other = used - held_by_clients``
-            and the number of "paying_without_user" rows.
+            :func:`seatlib.sim.truth.truth_by_workspace` of :meth:`facts`: one row per
+            workspace and per module client without one, and the capacity.
         """
+        return truth_by_workspace(self.facts(day), inactive_days)
+
+    def facts(self, day: date) -> Facts:
+        """What the world knows at :meth:`as_of` ``(day)``, for the truth oracles: workspaces by
+        id with their admins' latest access, users, the company's module clients."""
         at = self.as_of(day)
         self._ensure(day)
-        companies = {c.client_id: c for c in self._clients if c.contract_at < at}
-        rows = [self._workspace_row(ws, day, companies, inactive_days)
-                for ws in self._workspaces_at(at) if ws.name != AUDIT_WORKSPACE]
-        with_workspace = {r["client_id"] for r in rows if r["status"] != "unmatched"}
-        for cid, c in companies.items():
-            if cid not in with_workspace:
-                rows.append({"client_id": cid, "workspace_id": None, "workspace_name": None,
-                             "admin_emails": [], "seat_held": False,
-                             "module_active": c.module_active(at), "last_access_at": None,
-                             "days_since_last_access": None, "status": "unmatched",
-                             "_active_admins": []})
-        rows.sort(key=lambda r: (r["client_id"] is None, r["client_id"] or 0,
-                                 r["workspace_name"] or ""))
-        capacity = self._capacity(rows, at)
-        for r in rows:
-            del r["_active_admins"]
-        return {"snapshot_date": day.isoformat(), "clients": rows, "capacity": capacity}
-
-    def _workspace_row(self, ws: Workspace, day: date, companies: dict[int, Client],
-                       inactive_days: int) -> dict:
-        """The truth row of one workspace, with its ``_active_admins`` for the capacity."""
-        at = self.as_of(day)
-        m = _CLIENT_ID_RE.match(ws.name)
-        cid = int(m.group(1)) if m else None
-        client = companies.get(cid) if cid is not None else None
-        admins = sorted(set(ws.admins))
-        active_admins = [e for e in admins if self._active(e, at)]
-        last = self._last_admin_access(ws, at)
-        days_since = (day - last.date()).days if last is not None else None
-        row = {
-            "client_id": cid, "workspace_id": ws.workspace_id, "workspace_name": ws.name,
-            "admin_emails": admins, "seat_held": bool(active_admins),
-            "module_active": client.module_active(at) if client else None,
-            "last_access_at": last.isoformat() if last is not None else None,
-            "days_since_last_access": days_since,
-        }
-        if client is None:
-            row["status"] = "unmatched"
-        else:
-            idle = days_since if days_since is not None else (day - ws.created_at.date()).days
-            row["status"] = _status(row["module_active"], row["seat_held"], idle, inactive_days)
-        row["_active_admins"] = active_admins
-        return row
-
-    def _capacity(self, rows: list[dict], at: datetime) -> dict:
-        """The truth's seat counts over its ``rows`` (which still carry ``_active_admins``)."""
-
-        def held(status: str | None = None) -> int:
-            return len({e for r in rows if status in (None, r["status"])
-                        for e in r["_active_admins"]})
-
-        used = sum(1 for e in self._user_role if self._active(e, at)
-                   and self._user_role[e] != "Viewer")
-        return {
-            "seats_allocated": self.seats_allocated, "seats_used": used,
-            "seats_free": self.seats_allocated - used, "seats_held_by_clients": held(),
-            "seats_held_by_ex_clients": held("seat_held_by_ex_client"),
-            "seats_held_by_inactive_clients": held("inactive"),
-            "seats_held_unmatched": held("unmatched"), "seats_other": used - held(),
-            "paying_without_user": sum(1 for r in rows if r["status"] == "paying_without_user"),
-        }
+        workspaces = tuple(
+            WorkspaceFact(workspace_id=ws.workspace_id, name=ws.name, created_at=ws.created_at,
+                          admins=tuple(sorted(set(self._admins(ws)))),
+                          last_admin_access=self._access.last_admin_access(ws.workspace_id, at))
+            for ws in self._workspaces_at(at) if ws.name != AUDIT_WORKSPACE)
+        users = tuple(UserFact(email=e, active=self._active(e, at), role=self._user_role[e])
+                      for t, e in self._user_added if t < at)
+        module = {c.client_id: c.module_active(at) for c in self._clients if c.contract_at < at}
+        return Facts(day=day, as_of=at, seats_allocated=self.seats_allocated,
+                     workspaces=workspaces, users=users, module=module,
+                     staff=frozenset({self.owner_email, self.support_email}),
+                     workspace_owners=frozenset({self.owner_email}))
 
     def cleanups_before(self, day: date) -> list[datetime]:
         """When the support team ran its manual cleanups, up to :meth:`as_of` ``(day)``.
@@ -330,13 +245,13 @@ class World:
         Working in whole months keeps the access generation simple (one RNG per entity and month),
         and because the simulation is causal the extra days change nothing already computed.
         """
-        end = _next_month(day)
+        end = next_month(day)
         if self._sim_until < at_utc(end, time(0)):
             self._run_until(at_utc(end, time(0)))
-        s = self._stream
-        while s.done_until < end:
-            self._generate_month(s.done_until)
-            s.done_until = _next_month(s.done_until)
+        log = self._access
+        while log.done_until < end:
+            month = log.done_until
+            log.append(month, log.month_batch(month))
 
     def _run_until(self, until: datetime) -> None:
         self._ensure_clients(until)
@@ -373,6 +288,11 @@ class World:
     def _log_workspace(self, ws: Workspace) -> None:
         self._ws_log.append(ws)
         self._ws_times.append(ws.created_at)
+        self._ws_by_id[ws.workspace_id] = ws
+
+    def _admins(self, ws: Workspace) -> tuple[str, ...]:
+        """The workspace's admins (lower case), as the truth knows them."""
+        return ws.admins
 
     def _add_user(self, email: str, role: str, t: datetime, *, force_active: bool = False,
                   never_active: bool = False) -> None:
@@ -444,96 +364,6 @@ class World:
             self._refresh_waiting(c, t)
 
     # ---------------------------------------------------------------------------------------------
-    # Access log
-    # ---------------------------------------------------------------------------------------------
-    def _generate_month(self, month: date) -> None:
-        """Append the logged accesses of one calendar month (UTC), in time order."""
-        start, end = at_utc(month, time(0)), at_utc(_next_month(month), time(0))
-        batch: list[tuple[datetime, str, str, AccessRow]] = []
-        for c in self._clients:
-            if c.workspace.created_at < end:
-                batch += self._client_month(c, month)
-        for k, sp in enumerate(self._specials):
-            if sp.workspace.created_at < end and sp.visitors:
-                batch += self._special_month(k, sp, month)
-        batch = [b for b in batch if start <= b[0] < end]
-        batch.sort(key=lambda b: (b[0], b[1], b[2]))
-        s = self._stream
-        for t, ws_id, email, row in batch:
-            s.rows.append(row)
-            s.times.append(t)
-            ws = self._ws_by_id(ws_id)
-            if email in ws.admins:
-                s.admin_times.setdefault(ws_id, []).append(t)
-
-    def _ws_by_id(self, ws_id: str) -> Workspace:
-        num = int(ws_id)
-        if num >= WS_ID_BASE + 1000:
-            return self._clients[(num - WS_ID_BASE) // 1000 - 1].workspace
-        return self._specials[(num - SPECIAL_ID_BASE) // 1000].workspace
-
-    def _client_month(self, c: Client, month: date) -> list[tuple]:
-        rng = random.Random(f"{self.seed}:access:{c.n}:{month.isoformat()}")
-        ws = c.workspace
-        out = []
-        nxt = _next_month(month)
-        # Only days on which an access is possible draw from the RNG, so walking just the
-        # client's windows gives the same stream as walking every day.
-        for lo, hi in c.access_windows():
-            day, last = max(month, lo), min(nxt, hi) if hi is not None else nxt
-            while day < last:
-                paying = c.paying_on(day)
-                rate = self._client_rate(c, day, paying)
-                if day.weekday() >= 5:
-                    rate *= 0.25
-                if rate and rng.random() < rate:
-                    for _ in range(1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
-                        two = len(ws.admins) > 1 and rng.random() < 0.3
-                        who = ws.admins[-1] if two else ws.admins[0]
-                        out.append(self._access(rng, day, ws, who, c.ips, c.user_agent))
-                if paying and rng.random() < SUPPORT_RATE:
-                    out.append(self._access(rng, day, ws, SUPPORT_EMAIL, ("187.45.10.20",),
-                                            USER_AGENTS[0]))
-                day += timedelta(days=1)
-        # An access only happens if the user holds an active seat at that instant.
-        return [a for a in out if a[0] >= ws.created_at and self._active(a[2], a[0])]
-
-    @staticmethod
-    def _client_rate(c: Client, day: date, paying: bool) -> float:
-        """Chance that the client's admin opens the workspace on ``day`` (before weekends)."""
-        if paying:
-            if c.dormant_from is not None and day >= c.dormant_from:
-                return 0.0
-            rate = PROFILE_RATES[c.profile]
-            if c.cancel_at is not None and c.recontract_at is None and \
-                    c.cancel_at.date() - timedelta(days=30) <= day:
-                rate *= 0.4  # interest fades in the month before cancelling
-            return rate
-        return 0.3 if c.peek_days else 0.0  # an ex-client peeking while the seat lasts
-
-    def _special_month(self, k: int, sp: Special, month: date) -> list[tuple]:
-        rng = random.Random(f"{self.seed}:access:special{k}:{month.isoformat()}")
-        ws = sp.workspace
-        out = []
-        day, last = max(month, ws.created_at.date()), _next_month(month)
-        while day < last:
-            for email, rate in sp.visitors:
-                if day.weekday() < 5 and rng.random() < rate:
-                    out.append(self._access(rng, day, ws, email, ("187.45.10.20",),
-                                            USER_AGENTS[0]))
-            day += timedelta(days=1)
-        return [a for a in out if a[0] >= ws.created_at and self._active(a[2], a[0])]
-
-    @staticmethod
-    def _access(rng: random.Random, day: date, ws: Workspace, email: str,
-                ips: tuple[str, ...], agent: str) -> tuple[datetime, str, str, AccessRow]:
-        t = at_utc(day, _access_time(rng))
-        _vid, view, vtype = rng.choice(ws.views) if ws.views else ("", "Dashboard", "Dashboard")
-        row = AccessRow(accessed_at=t, accessed_by=email, workspace_name=ws.name, view_name=view,
-                        view_type=vtype, ip_address=rng.choice(ips), user_agent=agent)
-        return t, ws.workspace_id, email, row
-
-    # ---------------------------------------------------------------------------------------------
     # Reading the simulated state at an instant
     # ---------------------------------------------------------------------------------------------
     def _active(self, email: str, at: datetime) -> bool:
@@ -554,20 +384,6 @@ class World:
         return SimWorkspace(workspace_id=ws.workspace_id, name=ws.name,
                             created_ms=_ms(ws.created_at), created_by=self.owner_email,
                             admins=ws.admin_list, users=users, views=ws.views, owned=True)
-
-    def _last_admin_access(self, ws: Workspace, at: datetime) -> datetime | None:
-        times = self._stream.admin_times.get(ws.workspace_id, [])
-        i = bisect.bisect_left(times, at)
-        return times[i - 1] if i else None
-
-
-def _status(module_active: bool, seat_held: bool, idle_days: int, inactive_days: int) -> str:
-    """The gold status of a client matched to a workspace."""
-    if not module_active:
-        return "seat_held_by_ex_client" if seat_held else "released"
-    if not seat_held:
-        return "paying_without_user"
-    return "inactive" if idle_days > inactive_days else "active"
 
 
 def main(argv: list[str] | None = None) -> int:
