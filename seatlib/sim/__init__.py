@@ -23,7 +23,11 @@ The demo world (seed + date -> Zoho state, company rows and the expected gold):
 * :mod:`seatlib.sim.world` - :class:`~seatlib.sim.world.World`: seat simulation, the daily
   views (served state, company rows) and the facts its truth is derived from.
 * :mod:`seatlib.sim.accesses` - the audit Access Log, generated month by month.
-* :mod:`seatlib.sim.truth` - the truth oracle: the gold a day must have, from the world's facts.
+* :mod:`seatlib.sim.hard_cases` - what ``World(hard_cases=True)`` adds (issue 20): consultants,
+  renames, second workspaces, public visitors, a user under two domains, a future access time,
+  a 20-digit client id.
+* :mod:`seatlib.sim.truth` - the truth oracles (by workspace as before, by user as docs/seats.md
+  says): the gold a day must have, from the world's facts.
 * :mod:`seatlib.sim.population` - the world's fixed facts, tuning, clients and special
   workspaces.
 

@@ -57,6 +57,8 @@ class _Stream:
     rows: list[AccessRow] = field(default_factory=list)
     times: list[datetime] = field(default_factory=list)
     admin_times: dict[str, list[datetime]] = field(default_factory=dict)  # workspace_id -> times
+    #: logged workspace names with rows of no address (public visitors) -> the first such row
+    no_address: dict[str, datetime] = field(default_factory=dict)
     done_until: date = AUDIT_START  # first day of the first month not generated yet
 
 
@@ -99,6 +101,11 @@ class AccessLog:
         i = bisect.bisect_left(times, at)
         return times[i - 1] if i else None
 
+    def without_address_before(self, at: datetime) -> int:
+        """How many (workspace name, "Accessed By") groups an export grouping the rows logged
+        before ``at`` returns with an empty "Accessed By" (public visitors)."""
+        return sum(1 for first in self._stream.no_address.values() if first < at)
+
     def month_batch(self, month: date) -> list[Access]:
         """The accesses of the clients and the special workspaces in ``month``, unsorted."""
         end = at_utc(next_month(month), time(0))
@@ -130,6 +137,8 @@ class AccessLog:
                                     row.ip_address, row.user_agent)
             s.rows.append(row)
             s.times.append(t)
+            if not row.accessed_by:
+                s.no_address.setdefault(row.workspace_name, t)
             if email and email in self._admins(self._workspace(ws_id)):
                 s.admin_times.setdefault(ws_id, []).append(t)
         s.done_until = next_month(month)
