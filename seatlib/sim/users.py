@@ -20,6 +20,9 @@ Where the documentation is silent or contradicts itself, switches:
   (:attr:`ZohoState.seat_keepers`) until removed or reactivated.
 * Invented here: the Account Admin cannot be deactivated or removed (documented) and is refused
   with 8516 (the code is not documented); more than 1,000 addresses also answer 8516.
+* Assumed (UNVERIFIED, no page says): a user listed under two domains (one address, e.g. a
+  portal user invited to the standard domain too) is one user: addressed under either
+  ``domainName`` it is a member, and a change applies to both listings (one status, one seat).
 
 Each change is handed to :attr:`SimUserAdmin.on_change` (the demo persists them under
 ``var/demo``, :mod:`seatlib.demo`) and replayed onto another day's state by

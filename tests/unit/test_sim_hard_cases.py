@@ -297,3 +297,13 @@ def test_the_hard_world_is_deterministic_whatever_was_asked_before():
         earlier_first.zoho_state(early)
     for w in (later_first, earlier_first):
         assert w.zoho_state(d) == state and w.truth(d) == truth
+
+
+def test_no_two_workspaces_ever_bear_one_name(days):
+    """So the truth's access_ambiguous is 0: a name is one workspace's, on every day."""
+    owner: dict[str, str] = {}
+    for d, (state, _truth) in sorted(days.items()):
+        names = [ws.name for ws in own(state)]
+        assert len(set(names)) == len(names), d
+        for ws in own(state):
+            assert owner.setdefault(ws.name, ws.workspace_id) == ws.workspace_id, (d, ws.name)
