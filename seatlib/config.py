@@ -103,6 +103,7 @@ def _build(sections: dict[str, _Section], path: Path) -> Settings:
         demo_seed=demo.seed,
         demo_history_days=demo.history_days,
         demo_deactivation_frees_seat=demo.deactivation_frees_seat,
+        demo_hard_cases=demo.hard_cases,
         reclaim=_reclaim(sections["reclaim"]),
         source=path,
     )

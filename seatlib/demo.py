@@ -59,7 +59,7 @@ class DemoEnvironment:
         from .sim.world import World
 
         self.root = Path(settings.demo_dir)
-        self.world = World(settings.demo_seed)
+        self.world = World(settings.demo_seed, hard_cases=settings.demo_hard_cases)
         self._settings = settings
         self.settings = settings
         self.pg = None
@@ -149,7 +149,10 @@ class DemoEnvironment:
         self.day = day
         self.sim.set_state(self._state(day))
         seed_company(self.pg.dsn(), self.world.company_rows(day))
-        truth = self.world.truth(day, inactive_days=self.settings.inactive_days)
+        # the truth by user knows the staff as gold does: from [reclaim]
+        truth = self.world.truth(day, inactive_days=self.settings.inactive_days,
+                                 staff_emails=self.settings.reclaim.staff_emails,
+                                 staff_domains=self.settings.reclaim.staff_domains)
         # whole or nothing, as every lake file: a killed run leaves no half truth file
         Lake(str(self.root)).write_bytes(
             f"truth/{day.isoformat()}.json",
@@ -218,10 +221,12 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
     """Compare the lake's gold for ``day`` with the simulator's truth file of that day.
 
     Returns one line per difference (empty when gold agrees): a client missing from gold or
-    extra in it, a different status or seat, a different capacity figure.
+    extra in it, a different status or seat, ``client_status`` or ``seats_reclaimable``, a
+    different capacity figure, and the seat ledger (``gold/seat_ledger/<day>.csv``: the set of
+    addresses, each one's category, shared and reclaimable). A column or file gold does not
+    have (yet) is skipped without a word: the truth by user (``[demo] hard_cases``) knows more
+    than the gold of before docs/seats.md.
     """
-    import pandas as pd
-
     from . import gold
     from .lake import Lake
 
@@ -230,15 +235,26 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
     lake = Lake(settings.lake_url)
     status = gold.read_day(lake, "seat_status", day)
     capacity = gold.read_day(lake, "seat_capacity", day).iloc[0]
+    problems = _compare_rows(day, truth["clients"], status)
+    problems += _compare_capacity(day, truth["capacity"], capacity)
+    if "ledger" in truth:
+        problems += _compare_ledger(day, truth["ledger"], lake)
+    return problems
+
+
+def _compare_rows(day: date, want: list[dict], status) -> list[str]:
+    """Gold's rows against the truth's, by (client id, workspace id)."""
+    import pandas as pd
 
     def key(client_id, workspace_id) -> tuple[int | None, str | None]:
         return (None if pd.isna(client_id) else int(client_id),
                 None if pd.isna(workspace_id) else str(workspace_id))
 
     got = {key(r["client_id"], r["workspace_id"]): r for r in status.to_dict("records")}
+    extra = [c for c in ("client_status", "seats_reclaimable") if c in status.columns]
     problems = []
     want_keys = set()
-    for t in truth["clients"]:
+    for t in want:
         k = key(t["client_id"], t["workspace_id"])
         want_keys.add(k)
         row = got.get(k)
@@ -247,15 +263,68 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
             continue
         if row["status"] != t["status"]:
             problems.append(f"{day} {k}: status {row['status']} in gold, {t['status']} in truth")
-        if bool(row["seat_held"]) != bool(t["seat_held"]):
-            problems.append(f"{day} {k}: seat_held {row['seat_held']} in gold, {t['seat_held']} in truth")
+        for col in ["seat_held"] + [c for c in extra if c in t]:
+            value = None if pd.isna(row[col]) else row[col]
+            if col == "seat_held":
+                value = bool(row[col])  # as before: an empty cell reads as held
+            elif col == "seats_reclaimable" and value is not None:
+                value = int(value)
+            if value != t[col]:
+                problems.append(f"{day} {k}: {col} {row[col]} in gold, {t[col]} in truth")
     for k in set(got) - want_keys:
         problems.append(f"{day} {k}: in gold ({got[k]['status']}), not in truth")
-    for name, value in truth["capacity"].items():
-        if name in capacity.index and int(capacity[name]) != int(value):
+    return problems
+
+
+def _compare_capacity(day: date, want: dict, capacity) -> list[str]:
+    """Gold's capacity row against the truth's, for the columns gold has (a share to 4 places,
+    as gold rounds it)."""
+    import pandas as pd
+
+    problems = []
+    for name, value in want.items():
+        if name not in capacity.index:
+            continue
+        got = None if pd.isna(capacity[name]) else capacity[name]
+        if got is None or value is None:
+            same = got is None and value is None
+        elif isinstance(value, float):
+            same = abs(float(got) - value) < 5e-4
+        else:
+            same = int(got) == int(value)
+        if not same:
             problems.append(f"{day} capacity {name}: {capacity[name]} in gold, {value} in truth")
     return problems
 
+
+def _compare_ledger(day: date, want: list[dict], lake: Lake) -> list[str]:
+    """Gold's seat ledger (when gold writes one) against the truth's: the addresses, and each
+    one's category, shared and reclaimable (the columns the file has)."""
+    from .lake import gold_key
+    from .values import parse_flag
+
+    key = gold_key("seat_ledger", day)
+    if not lake.exists(key):
+        return []
+    frame = lake.read_csv(key, dtype=str, keep_default_na=False)
+    if "email" not in frame.columns:
+        return []
+    got = {str(r["email"]).strip().lower(): r for r in frame.to_dict("records")}
+    truth = {e["email"]: e for e in want}
+    problems = [f"{day} ledger {e}: in truth ({truth[e]['category']}), missing from gold"
+                for e in sorted(set(truth) - set(got))]
+    problems += [f"{day} ledger {e}: in gold ({got[e].get('category')}), not in truth"
+                 for e in sorted(set(got) - set(truth))]
+    for email in sorted(set(got) & set(truth)):
+        row, t = got[email], truth[email]
+        for col in ("category", "shared", "reclaimable"):
+            if col not in frame.columns:
+                continue
+            value = str(row[col]).strip() if col == "category" else parse_flag(row[col])
+            if value != t[col]:
+                problems.append(f"{day} ledger {email}: {col} {row[col]} in gold, "
+                                f"{t[col]} in truth")
+    return problems
 
 
 # --------------------------------------------------------------------------------------------

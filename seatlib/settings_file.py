@@ -287,6 +287,7 @@ class _DemoFile(_Section):
         ge=0, le=3650, description="an integer from 0 to 3650 (days)")] = Settings.demo_history_days
     deactivation_frees_seat: Annotated[bool, Field(
         description="true or false")] = Settings.demo_deactivation_frees_seat
+    hard_cases: Annotated[bool, Field(description="true or false")] = Settings.demo_hard_cases
 
 
 _R = ReclaimSettings

@@ -20,8 +20,14 @@ its entry point and composes the rest, whose imports point one way, down this li
 
 The demo world (seed + date -> Zoho state, company rows and the expected gold):
 
-* :mod:`seatlib.sim.world` - :class:`~seatlib.sim.world.World`: seat simulation, access log,
-  daily views and truth.
+* :mod:`seatlib.sim.world` - :class:`~seatlib.sim.world.World`: seat simulation, the daily
+  views (served state, company rows) and the facts its truth is derived from.
+* :mod:`seatlib.sim.accesses` - the audit Access Log, generated month by month.
+* :mod:`seatlib.sim.hard_cases` - what ``World(hard_cases=True)`` adds (issue 20): consultants,
+  renames, second workspaces, public visitors, a user under two domains, a future access time,
+  a 20-digit client id.
+* :mod:`seatlib.sim.truth` - the truth oracles (by workspace as before, by user as docs/seats.md
+  says): the gold a day must have, from the world's facts.
 * :mod:`seatlib.sim.population` - the world's fixed facts, tuning, clients and special
   workspaces.
 

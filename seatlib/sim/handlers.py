@@ -277,10 +277,15 @@ class Handlers:
 
     def get_users(self, req: Request, match: re.Match[str], state: ZohoState,
                   opts: Options) -> Response:
+        """Every listing: a user listed under two domains comes twice, each with its own."""
         refuse_config(req)
-        return ok("Get users", {"users": [
-            _with_domain(state, u.email, {"emailId": u.email, "status": opts.status(u.active),
-                                          "role": u.role}) for u in state.users]})
+        users = []
+        for u in state.users:
+            item = {"emailId": u.email, "status": opts.status(u.active), "role": u.role}
+            if state.client_portal:
+                item["domainName"] = u.domain or STANDARD_DOMAIN
+            users.append(item)
+        return ok("Get users", {"users": users})
 
     def get_resources(self, req: Request, match: re.Match[str], state: ZohoState,
                       opts: Options) -> Response:

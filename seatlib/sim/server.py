@@ -43,7 +43,9 @@ Choices where Zoho's docs are silent (the client must cope with them; keep them 
   with its ``orgId``; under this organisation's header its ``/admins`` and ``/users`` answer 7301
   and its other paths 7103. With ``ZohoState.client_portal`` every user carries ``domainName``
   (:data:`STANDARD_DOMAIN` or its ``SimUser.domain``) and ``/admins`` answers one group per
-  domain, each with its ``domainName`` (§4).
+  domain, each with its ``domainName`` (§4). A user the state lists twice (two domains) is
+  listed twice by ``GET /users``, each listing with its own ``domainName``, and counted once in
+  ``/resources`` (UNVERIFIED: Zoho documents neither; see :mod:`seatlib.sim.users`).
 * A missing ``ZANALYTICS-ORGID`` gives 8083 on every ``/restapi`` path except ``/orgs``. A wrong
   one gives 7387 on workspace paths (the workspace belongs to another organisation) and 7389
   ("organisation does not exist") on organisation paths.

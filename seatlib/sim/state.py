@@ -32,6 +32,7 @@ class SimUser:
     active: bool  # GET /users -> status; an active user holds a seat
     role: str = "User"  # "Organization Admin", "User", "Viewer"
     domain: str = ""  # the client portal it was added through; "" = the standard domain
+    # A user may be listed twice, once per domain (the same address, one status, one seat).
 
 
 @dataclass(frozen=True)
@@ -71,5 +72,7 @@ class ZohoState:
 
     @property
     def seats_used(self) -> int:
-        return sum(1 for u in self.users if u.role != "Viewer"
-                   and (u.active or u.email.lower() in self.seat_keepers))
+        """Zoho's ``/resources`` counter: distinct users, so a user listed under two domains
+        takes one seat."""
+        return len({u.email.lower() for u in self.users if u.role != "Viewer"
+                    and (u.active or u.email.lower() in self.seat_keepers)})

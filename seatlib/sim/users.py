@@ -20,6 +20,9 @@ Where the documentation is silent or contradicts itself, switches:
   (:attr:`ZohoState.seat_keepers`) until removed or reactivated.
 * Invented here: the Account Admin cannot be deactivated or removed (documented) and is refused
   with 8516 (the code is not documented); more than 1,000 addresses also answer 8516.
+* Assumed (UNVERIFIED, no page says): a user listed under two domains (one address, e.g. a
+  portal user invited to the standard domain too) is one user: addressed under either
+  ``domainName`` it is a member, and a change applies to both listings (one status, one seat).
 
 Each change is handed to :attr:`SimUserAdmin.on_change` (the demo persists them under
 ``var/demo``, :mod:`seatlib.demo`) and replayed onto another day's state by
@@ -55,35 +58,38 @@ class Change:
 
 
 def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
-    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold)."""
-    users = {u.email.lower(): u for u in state.users}
+    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold).
+
+    A user listed under two domains is one user: a change applies to each of its listings.
+    """
+    active = {u.email.lower(): u.active for u in state.users}
     keepers = set(state.seat_keepers)
     removed: set[str] = set()
     for ch in changes:
-        user = users.get(ch.email)
-        if user is None:
+        if ch.email not in active or ch.email in removed:
             continue
         if ch.action == "remove":
-            del users[ch.email]
             keepers.discard(ch.email)
             removed.add(ch.email)
         elif ch.action == "activate":
-            users[ch.email] = dataclasses.replace(user, active=True)
+            active[ch.email] = True
             keepers.discard(ch.email)
-        elif user.active:
-            users[ch.email] = dataclasses.replace(user, active=False)
+        elif active[ch.email]:
+            active[ch.email] = False
             if ch.keeps_seat:
                 keepers.add(ch.email)
+    users = tuple(u if u.active == active[u.email.lower()]
+                  else dataclasses.replace(u, active=active[u.email.lower()])
+                  for u in state.users if u.email.lower() not in removed)
 
-    def status(email: str, active: bool) -> bool:
-        user = users.get(email.lower())
-        return user.active if user is not None else active
+    def status(email: str, was: bool) -> bool:
+        return active.get(email.lower(), was)
 
     workspaces = tuple(dataclasses.replace(
         ws, admins=tuple(a for a in ws.admins if a.lower() not in removed),
-        users=tuple((e, role, status(e, active)) for e, role, active in ws.users
+        users=tuple((e, role, status(e, was)) for e, role, was in ws.users
                     if e.lower() not in removed)) for ws in state.workspaces)
-    return dataclasses.replace(state, users=tuple(users.values()), workspaces=workspaces,
+    return dataclasses.replace(state, users=users, workspaces=workspaces,
                                seat_keepers=frozenset(keepers))
 
 
@@ -163,16 +169,18 @@ class SimUserAdmin:
         portals = {(u.domain or "").lower() for u in state.users} - {""}
         if domain is not None and domain not in portals:
             raise fail(8060, "The specified domainName does not exist")
-        users = {u.email.lower(): u for u in state.users}
+        # a user listed under two domains is a member under either of them
+        users = {(u.email.lower(), u.domain or None): u for u in state.users}
         picked = []
         for email in emails:
-            user = users.get(email.lower())
-            if user is None or (user.domain or None) != domain:
+            user = users.get((email.lower(), domain))
+            if user is None:
                 raise fail(8114, f"The email id {email} is not a member of this organization")
             if user.email.lower() == state.owner_email.lower() and action != "activate":
                 raise fail(CODE_INVALID_VALUE, "The Account Admin cannot be deactivated or "
                                                "removed")
-            picked.append(user)
+            if all(u.email.lower() != user.email.lower() for u in picked):
+                picked.append(user)
         if action == "remove":
             return [Change(u.email.lower(), "remove") for u in picked]
         if action == "activate":

@@ -18,7 +18,12 @@ How the world is built
   extension never changes what was already simulated, so the state for a day does not depend on
   which days were asked before.
 * **Accesses** are drawn per (entity, calendar month) with ``random.Random(f"{seed}:access:...")``
-  and then filtered by the simulated seat state (an inactive user cannot open a dashboard).
+  and then filtered by the simulated seat state (an inactive user cannot open a dashboard)
+  (:mod:`seatlib.sim.accesses`).
+* **Hard cases** (``hard_cases=True``, :mod:`seatlib.sim.hard_cases`): consultants shared by
+  several clients, renamed workspaces, second workspaces, public visitors, a user under two
+  domains, a future access time, a 20-digit client id; each from an RNG stream of its own.
+* **Truth** (:mod:`seatlib.sim.truth`): the world hands the oracle its facts (:meth:`World.facts`).
 
 Nothing reads the clock: every instant is derived from the seed and the requested date.
 
@@ -36,53 +41,26 @@ import hashlib
 import heapq
 import json
 import random
-import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from .accesses import AccessLog, next_month
+from .hard_cases import AGENCIES, HOLDING, TWO_DOMAINS, HardCases
 from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS,
                          CLEANUP_GRACE_DAYS, CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN,
-                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, PROFILE_RATES,
-                         RUN_TIME, SPECIAL_ID_BASE, SUPPORT_EMAIL, SUPPORT_RATE, USER_AGENTS,
-                         WS_ID_BASE, Client, Population, Special, Workspace, at_utc)
+                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, RUN_TIME,
+                         SUPPORT_EMAIL, Client, Population, Workspace, at_utc)
+from .protocol import STANDARD_DOMAIN
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
+from .truth import Facts, UserFact, WorkspaceFact, truth_by_user, truth_by_workspace
 
 __all__ = ["AUDIT_START", "ORIGIN", "World", "main"]
-
-_CLIENT_ID_RE = re.compile(r"^\s*(\d+)")
 
 
 # --- Small helpers --------------------------------------------------------------------------------
 def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
-
-
-def _access_time(rng: random.Random) -> time:
-    """When a Brazilian user opens a dashboard, in UTC: mostly office hours, some evenings."""
-    r = rng.random()
-    if r < 0.85:
-        secs = rng.randrange(11 * 3600, 22 * 3600)
-    elif r < 0.95:
-        secs = rng.randrange(22 * 3600, 24 * 3600)
-    else:  # late evening in Brazil is after midnight UTC: before the 06:00 run of the same day
-        secs = rng.randrange(0, 3 * 3600)
-    return time(secs // 3600, secs % 3600 // 60, secs % 60)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
-@dataclass
-class _Stream:
-    """The logged accesses, in time order, plus per-workspace admin access times for the truth."""
-
-    rows: list[AccessRow] = field(default_factory=list)
-    times: list[datetime] = field(default_factory=list)
-    admin_times: dict[str, list[datetime]] = field(default_factory=dict)  # workspace_id -> times
-    done_until: date = AUDIT_START  # first day of the first month not generated yet
 
 
 class World:
@@ -91,11 +69,17 @@ class World:
     Args:
         seed: every fact of the world derives from it.
         seats_allocated: Zoho user seats of the plan (Enterprise 50 + 20 add-on).
+        hard_cases: the world of issue 20 (:mod:`seatlib.sim.hard_cases`: consultants, renames,
+            second workspaces, public visitors, a user under two domains, a future access time,
+            a 20-digit client id) and its truth by user (docs/seats.md). Off, the world and its
+            truth are those of before, byte for byte, for the pipeline that does not follow
+            docs/seats.md yet.
     """
 
-    def __init__(self, seed: int = 42, *, seats_allocated: int = 70):
+    def __init__(self, seed: int = 42, *, seats_allocated: int = 70, hard_cases: bool = False):
         self.seed = seed
         self.seats_allocated = seats_allocated
+        self.hard_cases = hard_cases
         self.org_id = ORG_ID
         self.org_name = ORG_NAME
         self.owner_email = OWNER_EMAIL
@@ -109,7 +93,7 @@ class World:
         self._population = Population(seed)
         self._clients: list[Client] = []
         self._no_module = self._population.no_module_clients()
-        self._specials = Population.specials()
+        self._specials = Population.specials() + ([HOLDING] if hard_cases else [])
 
         # Seat simulation state; events strictly before _sim_until have been applied.
         self._heap: list[tuple] = []
@@ -124,13 +108,24 @@ class World:
         self._waiting: dict[int, datetime] = {}  # client n -> since when it waits for a seat
         self._cleanup_at: datetime | None = None
         self._cleanups: list[datetime] = []  # when the support team cleaned up
-        self._stream = _Stream()
+        self._ws_by_id: dict[str, Workspace] = {}
+        self._access = AccessLog(seed, self._clients, self._specials, self._active,
+                                 self._ws_by_id.__getitem__, self._admins)
+        self._hard = (HardCases(seed, self._clients, self._active, self._access, self._admins)
+                      if hard_cases else None)
+        self._listings: list[tuple[datetime, str, str]] = []  # second listings: (t, email, domain)
 
         staff_added = at_utc(ORIGIN - timedelta(days=30), time(12))
         self._add_user(OWNER_EMAIL, "Organization Admin", staff_added, force_active=True)
         self._add_user(SUPPORT_EMAIL, "User", staff_added, force_active=True)
         for k, sp in enumerate(self._specials):
             heapq.heappush(self._heap, (sp.workspace.created_at, 2, -1 - k, "special", k))
+        if self._hard is not None:
+            for k, agency in enumerate(AGENCIES):
+                heapq.heappush(self._heap, (at_utc(agency.joined, time(12)), 2, -100 - k,
+                                            "agency", k))
+            heapq.heappush(self._heap, (at_utc(TWO_DOMAINS[1], time(12)), 2, -200, "listing",
+                                        TWO_DOMAINS[0]))
 
     # ---------------------------------------------------------------------------------------------
     # Public API
@@ -147,15 +142,15 @@ class World:
         at = self.as_of(day)
         self._ensure(day)
         workspaces = tuple(self._served_workspace(ws, at) for ws in self._workspaces_at(at))
-        staff = (self.owner_email, self.support_email)
         users = tuple(SimUser(email=e, active=self._active(e, at), role=self._user_role[e],
-                              domain="" if e in staff else PORTAL_DOMAIN)
-                      for t, e in self._user_added if t < at)
-        k = bisect.bisect_left(self._stream.times, at)
+                              domain=domain) for e, domain in self._listings_at(at))
+        log = self._access.rows_before(at)
+        if self._hard is not None:  # clock errors last: a SELECT does not rely on the order
+            log += tuple(row for _ws, row in self._hard.future_before(at))
         return ZohoState(
             org_id=self.org_id, org_name=self.org_name, as_of=at, owner_email=self.owner_email,
             workspaces=self._foreign_workspaces() + workspaces, users=users,
-            seats_allocated=self.seats_allocated, access_log=tuple(self._stream.rows[:k]),
+            seats_allocated=self.seats_allocated, access_log=log,
             add_ons="Additional Users (20)", access_time_format=ACCESS_TIME_FORMAT,
             client_portal=True,
         )
@@ -193,93 +188,53 @@ class World:
         rows.sort(key=lambda r: r["client_id"])
         return rows
 
-    def truth(self, day: date, inactive_days: int = 30) -> dict:
+    def truth(self, day: date, inactive_days: int = 30, *,
+              staff_emails: tuple[str, ...] | None = None,
+              staff_domains: tuple[str, ...] | None = None) -> dict:
         """The gold the pipeline must produce for ``day``, from the world's own facts.
 
         Args:
             day: the snapshot date.
             inactive_days: a paying client with a seat is "inactive" when idle for more days.
+            staff_emails, staff_domains: the reseller's own people, as ``[reclaim]`` lists them
+                for gold; None: the world's own (the owner and the support address). Only the
+                truth by user (``hard_cases``) has staff.
 
         Returns:
-            ``{"snapshot_date": "YYYY-MM-DD", "clients": [...], "capacity": {...}}``.
-
-            ``clients`` has one row per non-audit workspace and one per module client without a
-            workspace, sorted by client id (None last). A row holds ``client_id`` (leading digits
-            of the workspace name), ``workspace_id``, ``workspace_name``, ``admin_emails`` (lower
-            case, sorted), ``seat_held`` (an admin is an active user), ``module_active`` (None when
-            the client is not a module client), ``last_access_at`` (ISO-8601 with ``+00:00``, the
-            latest logged access by an admin), ``days_since_last_access`` and ``status``.
-            Workspaces of unknown clients, and module clients without a workspace, are
-            "unmatched"; the other statuses follow :func:`_status`, idle days falling back to the
-            workspace's age when no access was logged.
-
-            ``capacity`` counts seats: used and free, distinct active admin emails over all rows
-            (``seats_held_by_clients``) and per status, ``seats_other = used - held_by_clients``
-            and the number of "paying_without_user" rows.
+            With ``hard_cases``, :func:`seatlib.sim.truth.truth_by_user` of :meth:`facts`
+            (docs/seats.md); without, :func:`seatlib.sim.truth.truth_by_workspace` (the rules
+            of before, exactly as before).
         """
+        facts = self.facts(day)
+        if not self.hard_cases:
+            return truth_by_workspace(facts, inactive_days)
+        return truth_by_user(facts, inactive_days, staff_emails=staff_emails,
+                             staff_domains=staff_domains)
+
+    def facts(self, day: date) -> Facts:
+        """What the world knows at :meth:`as_of` ``(day)``, for the truth oracles: workspaces by
+        id with today's name and their admins' latest access, users once each with their
+        domains, the company's module clients, the served log rows a pipeline leaves out."""
         at = self.as_of(day)
         self._ensure(day)
-        companies = {c.client_id: c for c in self._clients if c.contract_at < at}
-        rows = [self._workspace_row(ws, day, companies, inactive_days)
-                for ws in self._workspaces_at(at) if ws.name != AUDIT_WORKSPACE]
-        with_workspace = {r["client_id"] for r in rows if r["status"] != "unmatched"}
-        for cid, c in companies.items():
-            if cid not in with_workspace:
-                rows.append({"client_id": cid, "workspace_id": None, "workspace_name": None,
-                             "admin_emails": [], "seat_held": False,
-                             "module_active": c.module_active(at), "last_access_at": None,
-                             "days_since_last_access": None, "status": "unmatched",
-                             "_active_admins": []})
-        rows.sort(key=lambda r: (r["client_id"] is None, r["client_id"] or 0,
-                                 r["workspace_name"] or ""))
-        capacity = self._capacity(rows, at)
-        for r in rows:
-            del r["_active_admins"]
-        return {"snapshot_date": day.isoformat(), "clients": rows, "capacity": capacity}
-
-    def _workspace_row(self, ws: Workspace, day: date, companies: dict[int, Client],
-                       inactive_days: int) -> dict:
-        """The truth row of one workspace, with its ``_active_admins`` for the capacity."""
-        at = self.as_of(day)
-        m = _CLIENT_ID_RE.match(ws.name)
-        cid = int(m.group(1)) if m else None
-        client = companies.get(cid) if cid is not None else None
-        admins = sorted(set(ws.admins))
-        active_admins = [e for e in admins if self._active(e, at)]
-        last = self._last_admin_access(ws, at)
-        days_since = (day - last.date()).days if last is not None else None
-        row = {
-            "client_id": cid, "workspace_id": ws.workspace_id, "workspace_name": ws.name,
-            "admin_emails": admins, "seat_held": bool(active_admins),
-            "module_active": client.module_active(at) if client else None,
-            "last_access_at": last.isoformat() if last is not None else None,
-            "days_since_last_access": days_since,
-        }
-        if client is None:
-            row["status"] = "unmatched"
-        else:
-            idle = days_since if days_since is not None else (day - ws.created_at.date()).days
-            row["status"] = _status(row["module_active"], row["seat_held"], idle, inactive_days)
-        row["_active_admins"] = active_admins
-        return row
-
-    def _capacity(self, rows: list[dict], at: datetime) -> dict:
-        """The truth's seat counts over its ``rows`` (which still carry ``_active_admins``)."""
-
-        def held(status: str | None = None) -> int:
-            return len({e for r in rows if status in (None, r["status"])
-                        for e in r["_active_admins"]})
-
-        used = sum(1 for e in self._user_role if self._active(e, at)
-                   and self._user_role[e] != "Viewer")
-        return {
-            "seats_allocated": self.seats_allocated, "seats_used": used,
-            "seats_free": self.seats_allocated - used, "seats_held_by_clients": held(),
-            "seats_held_by_ex_clients": held("seat_held_by_ex_client"),
-            "seats_held_by_inactive_clients": held("inactive"),
-            "seats_held_unmatched": held("unmatched"), "seats_other": used - held(),
-            "paying_without_user": sum(1 for r in rows if r["status"] == "paying_without_user"),
-        }
+        workspaces = tuple(
+            WorkspaceFact(workspace_id=ws.workspace_id, name=self._name_at(ws, at),
+                          created_at=ws.created_at, admins=tuple(sorted(set(self._admins(ws)))),
+                          last_admin_access=self._access.last_admin_access(ws.workspace_id, at))
+            for ws in self._workspaces_at(at) if ws.name != AUDIT_WORKSPACE)
+        domains: dict[str, set[str]] = {}
+        for email, domain in self._listings_at(at):
+            domains.setdefault(email, set()).add(domain or STANDARD_DOMAIN)
+        users = tuple(UserFact(email=e, active=self._active(e, at), role=self._user_role[e],
+                               domains=tuple(sorted(d))) for e, d in domains.items())
+        module = {c.client_id: c.module_active(at) for c in self._clients if c.contract_at < at}
+        future = self._hard.future_before(at) if self._hard is not None else []
+        return Facts(day=day, as_of=at, seats_allocated=self.seats_allocated,
+                     workspaces=workspaces, users=users, module=module,
+                     staff=frozenset({self.owner_email, self.support_email}),
+                     workspace_owners=frozenset({self.owner_email}),
+                     access_future=sum(1 for _ws, row in future if row.accessed_at > at),
+                     access_without_address=self._access.without_address_before(at))
 
     def cleanups_before(self, day: date) -> list[datetime]:
         """When the support team ran its manual cleanups, up to :meth:`as_of` ``(day)``.
@@ -289,6 +244,13 @@ class World:
         at = self.as_of(day)
         self._ensure(day)
         return [t for t in self._cleanups if t < at]
+
+    def clock_errors_before(self, day: date) -> list[AccessRow]:
+        """The Access Log rows logged with a wrong time (a year ahead), up to :meth:`as_of`
+        ``(day)``: a pipeline leaves them out while they are in the future, the truth always."""
+        self._ensure(day)
+        return [] if self._hard is None else [r for _ws, r in
+                                              self._hard.future_before(self.as_of(day))]
 
     def summary(self, day: date, inactive_days: int = 30) -> str:
         """A short human summary of :meth:`truth` for ``day``."""
@@ -304,7 +266,7 @@ class World:
         lines += [f"  {s:<24}{counts.get(s, 0):>5}" for s in STATUSES]
         lines.append(f"seats: {cap['seats_used']}/{cap['seats_allocated']} used, "
                      f"{cap['seats_free']} free")
-        lines += [f"  {k:<32}{v:>4}" for k, v in cap.items()
+        lines += [f"  {k:<32}{v!s:>4}" for k, v in cap.items()
                   if k not in ("seats_allocated", "seats_used", "seats_free")]
         return "\n".join(lines)
 
@@ -320,6 +282,10 @@ class World:
                 heapq.heappush(self._heap, (c.cancel_at, 0, c.n, "cancel", c.n))
             if c.recontract_at is not None:
                 heapq.heappush(self._heap, (c.recontract_at, 1, c.n, "recontract", c.n))
+            if self._hard is not None:
+                second_at = self._hard.plan(c).second_at
+                if second_at is not None:
+                    heapq.heappush(self._heap, (second_at, 2, c.n, "second", c.n))
 
     # ---------------------------------------------------------------------------------------------
     # Seat simulation (causal, extended lazily)
@@ -330,49 +296,96 @@ class World:
         Working in whole months keeps the access generation simple (one RNG per entity and month),
         and because the simulation is causal the extra days change nothing already computed.
         """
-        end = _next_month(day)
+        end = next_month(day)
         if self._sim_until < at_utc(end, time(0)):
             self._run_until(at_utc(end, time(0)))
-        s = self._stream
-        while s.done_until < end:
-            self._generate_month(s.done_until)
-            s.done_until = _next_month(s.done_until)
+        log, hard = self._access, self._hard
+        while log.done_until < end:
+            month = log.done_until
+            if hard is None:
+                log.append(month, log.month_batch(month))
+                continue
+            log.append(month, hard.month(month, log.month_batch(month)),
+                       lambda ws_id, t: hard.name_at(self._ws_by_id[ws_id], t))
+            hard.clock_errors(month)
 
     def _run_until(self, until: datetime) -> None:
         self._ensure_clients(until)
         while self._heap and self._heap[0][0] < until:
             t, _, _, kind, arg = heapq.heappop(self._heap)
-            if kind == "special":
-                sp = self._specials[arg]
-                for email in sp.new_users:
-                    self._add_user(email, "User", t)
-                self._log_workspace(sp.workspace)
-            elif kind == "contract":
-                self._module_on[arg] = True
-            elif kind == "workspace":
-                c = self._clients[arg]
-                for email in c.workspace.admins:
-                    self._add_user(email, "User", t, never_active=c.never_accepts)
-                self._log_workspace(c.workspace)
-                self._refresh_waiting(c, t)
-            elif kind == "cancel":
-                self._module_on[arg] = False
-                self._waiting.pop(arg, None)
-            elif kind == "recontract":
-                c = self._clients[arg]
-                self._module_on[arg] = True
-                # Support re-opens the client's access at once if a seat is free.
-                if not self._holds_seat(c) and not c.never_accepts and self._has_free_seat():
-                    self._set_active(c.workspace.admins[0], True, t)
-                self._refresh_waiting(c, t)
-            elif kind == "cleanup":
-                self._cleanup(t)
+            getattr(self, "_on_" + kind)(t, arg)
             self._maybe_schedule_cleanup(t)
         self._sim_until = until
+
+    # -- the events, by kind ------------------------------------------------------------------
+    def _on_special(self, t: datetime, k: int) -> None:
+        sp = self._specials[k]
+        for email in sp.new_users:
+            self._add_user(email, "User", t)
+        self._log_workspace(sp.workspace)
+
+    def _on_contract(self, t: datetime, n: int) -> None:
+        self._module_on[n] = True
+
+    def _on_workspace(self, t: datetime, n: int) -> None:
+        c = self._clients[n]
+        for email in c.workspace.admins:
+            self._add_user(email, "User", t, never_active=c.never_accepts)
+        self._log_workspace(c.workspace)
+        self._refresh_waiting(c, t)
+        for email in self._admins(c.workspace)[len(c.workspace.admins):]:
+            # Support sets the client's consultant up with it (a seat permitting).
+            if not self._current(email) and self._has_free_seat():
+                self._set_active(email, True, t)
+
+    def _on_cancel(self, t: datetime, n: int) -> None:
+        self._module_on[n] = False
+        self._waiting.pop(n, None)
+
+    def _on_recontract(self, t: datetime, n: int) -> None:
+        c = self._clients[n]
+        self._module_on[n] = True
+        # Support re-opens the client's access at once if a seat is free.
+        if not self._holds_seat(c) and not c.never_accepts and self._has_free_seat():
+            self._set_active(c.workspace.admins[0], True, t)
+        self._refresh_waiting(c, t)
+
+    def _on_cleanup(self, t: datetime, _arg: None) -> None:
+        self._cleanup(t)
+
+    def _on_agency(self, t: datetime, k: int) -> None:
+        self._add_user(AGENCIES[k].email, "User", t)
+
+    def _on_listing(self, t: datetime, email: str) -> None:
+        """The owner invites a portal user to the standard domain too: two listings, one user."""
+        self._listings.append((t, email, ""))
+
+    def _on_second(self, t: datetime, n: int) -> None:
+        """A paying client's second workspace; its admin, if any, never accepts."""
+        if not self._module_on[n]:
+            return
+        ws = self._hard.second_workspace(self._clients[n])
+        for email in ws.admins:
+            self._add_user(email, "User", t, never_active=True)
+        self._log_workspace(ws)
 
     def _log_workspace(self, ws: Workspace) -> None:
         self._ws_log.append(ws)
         self._ws_times.append(ws.created_at)
+        self._ws_by_id[ws.workspace_id] = ws
+
+    def _admins(self, ws: Workspace) -> tuple[str, ...]:
+        """The workspace's admins (lower case), as the truth knows them: its own, then its
+        consultant's."""
+        if self._hard is None:
+            return ws.admins
+        return ws.admins + self._hard.extra_admins(ws.workspace_id)
+
+    def _serves_a_payer(self, email: str) -> bool:
+        """Whether a consultant administers the workspace of a client paying now (the support
+        team checks before it deactivates anyone)."""
+        return any(self._module_on[n] and self._clients[n].workspace.workspace_id in self._ws_by_id
+                   for n in self._hard.served.get(email, ()))
 
     def _add_user(self, email: str, role: str, t: datetime, *, force_active: bool = False,
                   never_active: bool = False) -> None:
@@ -434,104 +447,20 @@ class World:
                     and self._holds_seat(c)):
                 pick = random.Random(f"{self.seed}:cleanup:{t.date().isoformat()}:{c.n}")
                 if pick.random() < CLEANUP_SHARE:
-                    for email in c.workspace.admins:
-                        self._set_active(email, False, t)
+                    for email in self._admins(c.workspace):
+                        if email in c.workspace.admins or not self._serves_a_payer(email):
+                            self._set_active(email, False, t)
         for n, _since in sorted(self._waiting.items(), key=lambda kv: (kv[1], kv[0])):
             if not self._has_free_seat():
                 break
             c = self._clients[n]
             self._set_active(c.workspace.admins[0], True, t)
             self._refresh_waiting(c, t)
-
-    # ---------------------------------------------------------------------------------------------
-    # Access log
-    # ---------------------------------------------------------------------------------------------
-    def _generate_month(self, month: date) -> None:
-        """Append the logged accesses of one calendar month (UTC), in time order."""
-        start, end = at_utc(month, time(0)), at_utc(_next_month(month), time(0))
-        batch: list[tuple[datetime, str, str, AccessRow]] = []
-        for c in self._clients:
-            if c.workspace.created_at < end:
-                batch += self._client_month(c, month)
-        for k, sp in enumerate(self._specials):
-            if sp.workspace.created_at < end and sp.visitors:
-                batch += self._special_month(k, sp, month)
-        batch = [b for b in batch if start <= b[0] < end]
-        batch.sort(key=lambda b: (b[0], b[1], b[2]))
-        s = self._stream
-        for t, ws_id, email, row in batch:
-            s.rows.append(row)
-            s.times.append(t)
-            ws = self._ws_by_id(ws_id)
-            if email in ws.admins:
-                s.admin_times.setdefault(ws_id, []).append(t)
-
-    def _ws_by_id(self, ws_id: str) -> Workspace:
-        num = int(ws_id)
-        if num >= WS_ID_BASE + 1000:
-            return self._clients[(num - WS_ID_BASE) // 1000 - 1].workspace
-        return self._specials[(num - SPECIAL_ID_BASE) // 1000].workspace
-
-    def _client_month(self, c: Client, month: date) -> list[tuple]:
-        rng = random.Random(f"{self.seed}:access:{c.n}:{month.isoformat()}")
-        ws = c.workspace
-        out = []
-        nxt = _next_month(month)
-        # Only days on which an access is possible draw from the RNG, so walking just the
-        # client's windows gives the same stream as walking every day.
-        for lo, hi in c.access_windows():
-            day, last = max(month, lo), min(nxt, hi) if hi is not None else nxt
-            while day < last:
-                paying = c.paying_on(day)
-                rate = self._client_rate(c, day, paying)
-                if day.weekday() >= 5:
-                    rate *= 0.25
-                if rate and rng.random() < rate:
-                    for _ in range(1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
-                        two = len(ws.admins) > 1 and rng.random() < 0.3
-                        who = ws.admins[-1] if two else ws.admins[0]
-                        out.append(self._access(rng, day, ws, who, c.ips, c.user_agent))
-                if paying and rng.random() < SUPPORT_RATE:
-                    out.append(self._access(rng, day, ws, SUPPORT_EMAIL, ("187.45.10.20",),
-                                            USER_AGENTS[0]))
-                day += timedelta(days=1)
-        # An access only happens if the user holds an active seat at that instant.
-        return [a for a in out if a[0] >= ws.created_at and self._active(a[2], a[0])]
-
-    @staticmethod
-    def _client_rate(c: Client, day: date, paying: bool) -> float:
-        """Chance that the client's admin opens the workspace on ``day`` (before weekends)."""
-        if paying:
-            if c.dormant_from is not None and day >= c.dormant_from:
-                return 0.0
-            rate = PROFILE_RATES[c.profile]
-            if c.cancel_at is not None and c.recontract_at is None and \
-                    c.cancel_at.date() - timedelta(days=30) <= day:
-                rate *= 0.4  # interest fades in the month before cancelling
-            return rate
-        return 0.3 if c.peek_days else 0.0  # an ex-client peeking while the seat lasts
-
-    def _special_month(self, k: int, sp: Special, month: date) -> list[tuple]:
-        rng = random.Random(f"{self.seed}:access:special{k}:{month.isoformat()}")
-        ws = sp.workspace
-        out = []
-        day, last = max(month, ws.created_at.date()), _next_month(month)
-        while day < last:
-            for email, rate in sp.visitors:
-                if day.weekday() < 5 and rng.random() < rate:
-                    out.append(self._access(rng, day, ws, email, ("187.45.10.20",),
-                                            USER_AGENTS[0]))
-            day += timedelta(days=1)
-        return [a for a in out if a[0] >= ws.created_at and self._active(a[2], a[0])]
-
-    @staticmethod
-    def _access(rng: random.Random, day: date, ws: Workspace, email: str,
-                ips: tuple[str, ...], agent: str) -> tuple[datetime, str, str, AccessRow]:
-        t = at_utc(day, _access_time(rng))
-        _vid, view, vtype = rng.choice(ws.views) if ws.views else ("", "Dashboard", "Dashboard")
-        row = AccessRow(accessed_at=t, accessed_by=email, workspace_name=ws.name, view_name=view,
-                        view_type=vtype, ip_address=rng.choice(ips), user_agent=agent)
-        return t, ws.workspace_id, email, row
+        for agency in AGENCIES if self._hard is not None else ():
+            # A consultant serving a paying client again gets its seat back, seats permitting.
+            if (agency.email in self._user_hist and not self._current(agency.email)
+                    and self._serves_a_payer(agency.email) and self._has_free_seat()):
+                self._set_active(agency.email, True, t)
 
     # ---------------------------------------------------------------------------------------------
     # Reading the simulated state at an instant
@@ -547,31 +476,33 @@ class World:
     def _workspaces_at(self, at: datetime) -> list[Workspace]:
         return self._ws_log[:bisect.bisect_left(self._ws_times, at)]
 
+    def _name_at(self, ws: Workspace, at: datetime) -> str:
+        return ws.name if self._hard is None else self._hard.name_at(ws, at)
+
+    def _listings_at(self, at: datetime) -> list[tuple[str, str]]:
+        """``GET /users``'s listings at ``at``: (email, domain; "" = the standard domain), in the
+        order added; a user invited under a second domain is listed twice."""
+        staff = (self.owner_email, self.support_email)
+        listed = [(t, e, "" if e in staff else PORTAL_DOMAIN)
+                  for t, e in self._user_added if t < at]
+        if self._listings:
+            listed = sorted(listed + [x for x in self._listings if x[0] < at], key=lambda x: x[0])
+        return [(e, domain) for _t, e, domain in listed]
+
     def _served_workspace(self, ws: Workspace, at: datetime) -> SimWorkspace:
+        admins = self._admins(ws)
+        shown = ws.admins_display + admins[len(ws.admins):]
         users = ((self.owner_email, "Account Admin", True),) + tuple(
-            (shown, "Workspace Admin", self._active(email, at))
-            for email, shown in zip(ws.admins, ws.admins_display))
-        return SimWorkspace(workspace_id=ws.workspace_id, name=ws.name,
+            (display, "Workspace Admin", self._active(email, at))
+            for email, display in zip(admins, shown))
+        return SimWorkspace(workspace_id=ws.workspace_id, name=self._name_at(ws, at),
                             created_ms=_ms(ws.created_at), created_by=self.owner_email,
-                            admins=ws.admin_list, users=users, views=ws.views, owned=True)
-
-    def _last_admin_access(self, ws: Workspace, at: datetime) -> datetime | None:
-        times = self._stream.admin_times.get(ws.workspace_id, [])
-        i = bisect.bisect_left(times, at)
-        return times[i - 1] if i else None
-
-
-def _status(module_active: bool, seat_held: bool, idle_days: int, inactive_days: int) -> str:
-    """The gold status of a client matched to a workspace."""
-    if not module_active:
-        return "seat_held_by_ex_client" if seat_held else "released"
-    if not seat_held:
-        return "paying_without_user"
-    return "inactive" if idle_days > inactive_days else "active"
+                            admins=() if ws.admin_list_empty else shown, users=users,
+                            views=ws.views, owned=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m seatlib.sim.world --day 2026-11-29 [--seed 42] --truth|--summary``."""
+    """``python -m seatlib.sim.world --day 2026-11-29 [--seed 42] [--hard-cases] --truth``."""
     p = argparse.ArgumentParser(prog="python -m seatlib.sim.world",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--day", required=True, type=date.fromisoformat,
@@ -579,11 +510,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--seats", type=int, default=70, help="seats allocated")
     p.add_argument("--inactive-days", type=int, default=30)
+    p.add_argument("--hard-cases", action="store_true",
+                   help="the world of issue 20 and its truth by user (docs/seats.md)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--truth", action="store_true", help="print the expected gold as JSON")
     mode.add_argument("--summary", action="store_true", help="print a short summary (default)")
     args = p.parse_args(argv)
-    world = World(args.seed, seats_allocated=args.seats)
+    world = World(args.seed, seats_allocated=args.seats, hard_cases=args.hard_cases)
     if args.truth:
         json.dump(world.truth(args.day, args.inactive_days), sys.stdout, ensure_ascii=False,
                   indent=1)

@@ -51,6 +51,7 @@ def test_example_and_demo_files_load_with_todays_values():
     assert demo.lake_url == str(cfg.REPO_ROOT / "var" / "demo" / "lake")
     assert demo.demo_dir == str(cfg.REPO_ROOT / "var" / "demo")
     assert (demo.demo_seed, demo.demo_history_days, demo.inactive_days) == (42, 60, 30)
+    assert demo.demo_hard_cases is False  # until gold and silver follow docs/seats.md
     assert demo.source == cfg.DEMO_CONFIG
 
 
@@ -81,7 +82,7 @@ def test_example_documents_every_key():
         "alerts": {f.name for f in dataclasses.fields(cfg.AlertSettings)},
         "guards": {"max_drop_share", "max_unmatched_share", "max_status_change_share"},
             "runs": {"dir"} | {f.name for f in dataclasses.fields(cfg.RunsSettings)},
-        "demo": {"dir", "seed", "history_days", "deactivation_frees_seat"},
+        "demo": {"dir", "seed", "history_days", "deactivation_frees_seat", "hard_cases"},
         "reclaim": {f.name for f in dataclasses.fields(cfg.ReclaimSettings)}}
 
 
@@ -122,8 +123,8 @@ def test_environment_overrides_the_file(tmp_path):
      lambda s: (s.zoho.calls_per_minute, s.zoho.max_concurrency, s.zoho.excluded_workspaces) == (0, 64, ())),
     ("[guards]\nmax_drop_share = 0\n[gold]\ninactive_days = 3650\n",
      lambda s: (s.max_drop_share, s.inactive_days) == (0.0, 3650)),
-    (f"[demo]\nseed = {2**63 - 1}\nhistory_days = 0\n",
-     lambda s: (s.demo_seed, s.demo_history_days) == (2**63 - 1, 0)),
+    (f"[demo]\nseed = {2**63 - 1}\nhistory_days = 0\nhard_cases = true\n",
+     lambda s: (s.demo_seed, s.demo_history_days, s.demo_hard_cases) == (2**63 - 1, 0, True)),
     ('[lake]\nurl = "s3://my.lake-1"\n[runs]\ndir = "/srv/seat-monitor/runs"\n',
      lambda s: (s.lake_url, s.runs_dir) == ("s3://my.lake-1", "/srv/seat-monitor/runs")),
     ("[zoho]\nclient_id_pattern = '^(?P<client>\\d+) - '\naudit_timezone = \"Europe/Berlin\"\n",

@@ -7,6 +7,7 @@ serves shows up as a failure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -320,6 +321,64 @@ def test_inactive_days_parameter(world: World):
     strict, lax = world.truth(DAY, inactive_days=7), world.truth(DAY, inactive_days=365)
     count = lambda t, s: sum(r["status"] == s for r in t["clients"])  # noqa: E731
     assert count(strict, "inactive") > count(lax, "inactive")
+
+
+# --- The world as it was before the hard cases ----------------------------------------------------
+def _state_doc(state) -> dict:
+    """Every field of a served state, spelt out, so a new field with a default does not move the
+    digest but a changed value does."""
+    s = state
+    return {
+        "org": [s.org_id, s.org_name, s.as_of.isoformat(), s.owner_email, s.seats_allocated,
+                s.ro_seats_allocated, s.plan_name, s.add_ons, s.access_time_format,
+                s.client_portal, s.seats_used, sorted(s.seat_keepers)],
+        "workspaces": [[w.workspace_id, w.name, w.created_ms, w.created_by, list(w.admins),
+                        [list(u) for u in w.users], [list(v) for v in w.views], w.owned, w.org_id]
+                       for w in s.workspaces],
+        "users": [[u.email, u.active, u.role, u.domain] for u in s.users],
+        "access_log": [[r.accessed_at.isoformat(), r.accessed_by, r.workspace_name, r.view_name,
+                        r.view_type, r.ip_address, r.user_agent] for r in s.access_log],
+    }
+
+
+def _digest(doc) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+#: (seed, day) -> digests of zoho_state, company_rows and truth, computed with the code of
+#: commit ba55106 (before the hard cases existed): the world without them must not move.
+BEFORE_HARD_CASES = {
+    (42, "2024-08-20"): ("3b901566ece3a9bafb45079d1d929e968dcdbb526c2c227f35402a376d194987",
+                         "5ca41afbdcbb0f3ff41424a8562babd4bf7637e5f526a3397190d5edc1e981ef",
+                         "22761213876fdc8ccf6f0a065f246ef6cd49a3e678803cb849b9a98df9b39824"),
+    (42, "2025-06-02"): ("29ff451b156c51e6f4aa92b3b453327392d7d478b467f8256414f43fffc8a619",
+                         "6458b590fffca163dd3e5f4b9aa34433e655a704f80a21ecb471b621ce688af1",
+                         "3314acfd11ffb9bf5569172786db252ab73cb93b49b8deee970dcc7c523cc37e"),
+    (42, "2026-11-29"): ("d4f217e2c4547eed00068c9e7ecf1af4b97e8cfe66ee1c51bd5c628ee0b97543",
+                         "934b16540316052f0bc9ddebe36ade2f21f337bc29a9d8ad01666beca154d509",
+                         "d2a8ba1946a54da958f704f17e6501153924ddce4a7402ef41ca0484183c12c8"),
+    (42, "2026-12-07"): ("5c1c440974a8abaeb17c7b240385cc4d896ee049601a039152d21a0fa3836c1c",
+                         "6ab0f9a796a4c1d86225b195efae44a2142945e1be5944038229389a34a2bd7a",
+                         "de6895e065e2bbb32c14aff002c1857912b0dc06ce9c873191374d6bb440734c"),
+    (42, "2027-06-01"): ("9f6140a7166e5a155883cd763f3250948fb7d9f7fc7e836c901096c2be8357c7",
+                         "49f8b1db6c91aa7f56aeab51d0fd44ea40ff31e9b3a8c9d6e2d2913276111e03",
+                         "2e27b11906c7baf1c1aecec8aca937849403fcf22bcd496c6e6089aec1ca5f8a"),
+    (7, "2026-12-07"): ("56b2077f4f16d9728250dc18c0ba47c0a070c6f5ddbed1e78edb46755fdca30b",
+                        "933202e4f754dcdb713d7684919b54b3d7e0e61345941881e2ef429758169c5a",
+                        "1ef76097f8795126cbc16361b13af8cedcd268bcfe85976def8c1a1df27be104"),
+}
+
+
+def test_the_world_without_hard_cases_is_the_world_of_before():
+    """Today's pipeline and its tests are tuned on this world: it stays byte for byte the same
+    (served state, company rows and truth) until the hard cases are switched on."""
+    worlds: dict[int, World] = {}
+    for (seed, day), want in BEFORE_HARD_CASES.items():
+        w = worlds.setdefault(seed, World(seed))
+        d = date.fromisoformat(day)
+        got = (_digest(_state_doc(w.zoho_state(d))), _digest(w.company_rows(d)),
+               _digest(w.truth(d)))
+        assert got == want, (seed, day)
 
 
 # --- Speed and CLI --------------------------------------------------------------------------------
