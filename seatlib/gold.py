@@ -141,16 +141,23 @@ def classify(df: pd.DataFrame, day: date, inactive_days: int) -> pd.Series:
 
 def client_statuses(rows: pd.DataFrame, day: date, inactive_days: int) -> pd.Series:
     """Each row's client status (docs/seats.md): the client holds a seat if any of its rows
-    does, its idle days are the least over its rows, and :func:`classify` gives one status;
+    does, its idle days are the least over its rows that hold one (over all of them when none
+    does), and :func:`classify` gives one status;
     ``unmatched`` rows keep ``unmatched``. Also reads a gold day written before the column
     existed (its idle days from ``days_since_last_access`` or the workspace's age)."""
     idle = rows["idle_days"] if "idle_days" in rows else _idle_of(rows, day)
-    per = pd.DataFrame({"client_id": rows["client_id"], "seat_held": rows["seat_held"],
-                        "idle_days": idle, "matched": rows["status"].ne("unmatched")
+    seat = rows["seat_held"].fillna(False).astype(bool)
+    per = pd.DataFrame({"client_id": rows["client_id"], "seat_held": seat,
+                        "idle_days": idle, "held_idle": idle.where(seat),
+                        "matched": rows["status"].ne("unmatched")
                         if "matched" not in rows else rows["matched"]})
     known = per[per["matched"].astype(bool) & per["client_id"].notna()]
     agg = known.groupby("client_id").agg(seat_held=("seat_held", "any"),
-                                         idle_days=("idle_days", "min"))
+                                         idle_days=("idle_days", "min"),
+                                         held_idle=("held_idle", "min"))
+    # a workspace nobody can open (no seat) says nothing of the client's use: a second
+    # workspace made yesterday must not make an idle client look active
+    agg["idle_days"] = agg["held_idle"].where(agg["seat_held"], agg["idle_days"])
     module = rows.dropna(subset=["client_id"]).groupby("client_id")["module_active"].first()
     agg = agg.assign(matched=True, module_active=module.reindex(agg.index))
     agg["status"] = classify(agg, day, inactive_days)

@@ -309,14 +309,18 @@ def _no_workspace_row(cid: int, module: bool) -> dict:
 
 def _client_statuses(rows: list[dict], inactive_days: int) -> dict[int, str]:
     """Each known client's status from all its workspaces: a seat held in any of them, idle
-    days the least over them (docs/seats.md, *client_status*)."""
+    days the least over those that hold one (over all when none does: docs/seats.md,
+    *client_status*)."""
     by_client: dict[int, list[dict]] = {}
     for r in rows:
         if r["status"] != "unmatched":
             by_client.setdefault(r["client_id"], []).append(r)
-    return {cid: status_of(mine[0]["module_active"], any(r["seat_held"] for r in mine),
-                           min(r["_idle"] for r in mine), inactive_days)
-            for cid, mine in by_client.items()}
+    out = {}
+    for cid, mine in by_client.items():
+        held = [r for r in mine if r["seat_held"]]
+        out[cid] = status_of(mine[0]["module_active"], bool(held),
+                             min(r["_idle"] for r in (held or mine)), inactive_days)
+    return out
 
 
 def _user_capacity(facts: Facts, ledger: list[dict], client_status: dict[int, str]) -> dict:

@@ -132,15 +132,23 @@ def test_a_second_workspace_without_a_user_does_not_make_a_paying_client_wait():
     assert day.capacity.iloc[0].paying_without_user == 0
 
 
-def test_a_clients_idle_days_are_the_least_over_its_workspaces():
+def test_a_clients_idle_days_are_the_least_over_its_workspaces_holding_a_seat():
     admins = [ws("1", "701 - A", "a@a.example"), ws("2", "701 - A bis", "b@a.example")]
     acc = [access("701 - A", "a@a.example", "2026-08-01T10:00:00Z"),
            access("701 - A bis", "b@a.example", "2026-11-20T10:00:00Z")]
-    day = built(admins, [user("a@a.example"), user("b@a.example", active=False)], acc,
-                module((701, True)))
+    day = built(admins, [user("a@a.example"), user("b@a.example")], acc, module((701, True)))
     rows = rows_of(day)
-    assert rows[(701, "1")].status == "inactive"  # its seat's own workspace is idle...
+    assert rows[(701, "1")].status == "inactive"  # its own workspace is idle...
     assert rows[(701, "1")].client_status == "active"  # ...the client is not
+
+
+def test_a_new_workspace_nobody_can_open_does_not_make_an_idle_client_active():
+    admins = [ws("1", "702 - Idle", "a@a.example"),
+              ws("2", "702 - Idle (Filial)", None, created="2026-11-28T10:00:00Z", source="none")]
+    acc = [access("702 - Idle", "a@a.example", "2026-08-01T10:00:00Z")]
+    rows = rows_of(built(admins, [user("a@a.example")], acc, module((702, True))))
+    assert rows[(702, "2")].status == "paying_without_user"  # created yesterday, no seat
+    assert {r.client_status for r in rows.values()} == {"inactive"}
 
 
 # -- identifiers -----------------------------------------------------------------------------------
