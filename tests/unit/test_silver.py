@@ -188,3 +188,40 @@ def test_older_bronze_without_the_new_columns_still_builds_silver():
                                                                    "domain"]
     df = silver.transform("zoho_users", old, DAY, Settings(), "old bronze")
     assert df["domain"].isna().all() and df["email"].tolist() == ["a@x.io"]
+
+
+# -- clock changes in [zoho] audit_timezone ------------------------------------------------------
+
+BERLIN = "Europe/Berlin"
+OVERLAP = "2026-10-25 02:30:00"  # shown twice: 00:30 UTC (summer time), then 01:30 UTC
+GAP = "2026-03-29 02:30:00"  # never shown: the clock jumps from 02:00 to 03:00 (01:00 UTC)
+
+
+def test_an_autumn_overlap_time_is_the_earlier_instant_and_a_spring_gap_time_moves_forward(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    out = parse_access_time(pd.Series([OVERLAP, GAP, OVERLAP, "2026-07-01 12:00:00"]), BERLIN,
+                            "bronze x")
+    assert out.tolist() == [pd.Timestamp("2026-10-25 00:30:00Z"), pd.Timestamp("2026-03-29 01:00:00Z"),
+                            pd.Timestamp("2026-10-25 00:30:00Z"), pd.Timestamp("2026-07-01 10:00:00Z")]
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "zoho_last_access (bronze x): 2 time(s) in the autumn overlap of Europe/Berlin (shown "
+        "twice by the clock) read as the earlier instant",
+        "zoho_last_access (bronze x): 1 time(s) in the spring gap of Europe/Berlin (skipped by "
+        "the clock) moved forward to the end of the gap"]
+
+
+def test_clock_changes_are_counted_over_declared_and_fallback_formats(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    text = pd.Series(["25 Oct, 2026 02:30:00", OVERLAP, "29 Mar, 2026 02:15:00"])
+    declared = pd.Series(["dd MMM, yyyy HH:mm:ss", "", "dd MMM, yyyy HH:mm:ss"])
+    out = parse_access_time(text, BERLIN, "t", declared=declared)
+    assert out.tolist() == [pd.Timestamp("2026-10-25 00:30:00Z")] * 2 + [
+        pd.Timestamp("2026-03-29 01:00:00Z")]
+    assert [r.getMessage().split(": ")[1][:9] for r in caplog.records] == ["2 time(s)", "1 time(s)"]
+
+
+def test_a_zone_without_clock_changes_logs_nothing(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    parse_access_time(pd.Series([OVERLAP, GAP]), "UTC", "t")
+    assert caplog.records == []
