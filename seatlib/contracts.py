@@ -8,7 +8,7 @@ history per source) and gold (one row per client per day, and one capacity row p
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pandas as pd
@@ -123,9 +123,11 @@ class Contract:
     columns: dict[str, str]  # column -> logical type
     key: tuple[str, ...] = ()
     nullable: frozenset[str] = frozenset()
-    #: nullable columns added after files of this contract were first written: an older file
-    #: without them reads them as empty (:func:`fill_added`)
+    #: columns added after files of this contract were first written: an older file without
+    #: them reads them as empty (nullable ones) or as their default (:func:`fill_added`)
     added: frozenset[str] = frozenset()
+    #: what an older file reads for an added column instead of empty (text, as in a CSV cell)
+    defaults: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -158,10 +160,14 @@ BRONZE: dict[str, Contract] = {
     ),
     "zoho_last_access": Contract(
         "zoho_last_access",
-        {"workspace_name": "str", "user_email": "str", "last_access_at": "str",
-         "time_format": "str"},  # the dateFormat Zoho declared for "Accessed Time", if any
-        key=("workspace_name", "user_email"), nullable=frozenset({"time_format"}),
-        added=frozenset({"time_format"}),
+        {"workspace_name": "str",
+         "user_email": "str",  # "Accessed By" as Zoho wrote it: empty for a public visitor
+         "last_access_at": "str",  # empty when every access of the pair is in the future
+         "time_format": "str",  # the dateFormat Zoho declared for "Accessed Time", if any
+         "future_accesses": "int"},  # accesses after the cutoff, left out; empty = 0
+        key=("workspace_name", "user_email"),
+        nullable=frozenset({"user_email", "last_access_at", "time_format", "future_accesses"}),
+        added=frozenset({"time_format", "future_accesses"}),
     ),
     "module_status": Contract(
         "module_status", {"client_id": "int", "module_active": "bool"}, key=("client_id",),
@@ -194,9 +200,13 @@ SILVER: dict[str, Contract] = {
     ),
     "zoho_last_access": Contract(
         "zoho_last_access",
-        {"snapshot_date": "date", "workspace_name": "str", "user_email": "str",
-         "last_access_at": "datetime"},
+        {"snapshot_date": "date", "workspace_name": "str",
+         "user_email": "str",  # lower case; missing for a public visitor (not always an address)
+         "last_access_at": "datetime",  # missing when every access was in the future
+         "future_accesses": "int"},  # accesses left out for being after the extract's cutoff
         key=("snapshot_date", "workspace_name", "user_email"),
+        nullable=frozenset({"user_email", "last_access_at"}),
+        added=frozenset({"future_accesses"}), defaults={"future_accesses": "0"},
     ),
     "module_status": Contract(
         "module_status", {"snapshot_date": "date", "client_id": "int", "module_active": "bool"},
@@ -281,7 +291,7 @@ def fill_added(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """``df`` with the contract's later-added columns it lacks, empty (a file written before
     they existed), so that older days can still be rebuilt."""
     missing = [c for c in contract.names if c in contract.added and c not in df.columns]
-    return df.assign(**{c: "" for c in missing}) if missing else df
+    return df.assign(**{c: contract.defaults.get(c, "") for c in missing}) if missing else df
 
 
 def check_not_null(df: pd.DataFrame, contract: Contract, where: str) -> None:

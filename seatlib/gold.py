@@ -82,7 +82,8 @@ def _workspaces(admins: pd.DataFrame, users: pd.DataFrame, access: pd.DataFrame,
     a["is_active"] = a["admin_email"].isin(active) & a["admin_email"].notna()
 
     # latest access to the workspace by one of its own admins
-    acc = access.rename(columns={"user_email": "admin_email"})
+    # a row without an address (a public visitor) is nobody's admin; merged, NA would meet NA
+    acc = access[access["user_email"].notna()].rename(columns={"user_email": "admin_email"})
     a = a.merge(acc[["workspace_name", "admin_email", "last_access_at"]],
                 on=["workspace_name", "admin_email"], how="left")
 

@@ -24,25 +24,42 @@ from .systems import Systems
 log = logging.getLogger(__name__)
 
 def _lower(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.strip().str.lower()
+    """Lower case and stripped; blank is missing (an empty "Accessed By": a public visitor)."""
+    out = s.astype("string").str.strip().str.lower()
+    return out.mask(out == "")
+
+
+def _last_access(df: pd.DataFrame, settings: cfg.Settings, where: str) -> pd.DataFrame:
+    """Bronze's access rows typed, one per workspace and lower-cased ``Accessed By``.
+
+    Zoho groups by the address as typed, so two spellings of one user meet here: the latest
+    access and the sum of future accesses. A missing user (a public visitor) or time (every
+    access in the future) is a group of its own, kept for gold to count.
+    """
+    df["user_email"] = _lower(df["user_email"])
+    df["last_access_at"] = parse_access_time(df["last_access_at"], settings.zoho.audit_timezone,
+                                             where, declared=df["time_format"])
+    df["future_accesses"] = df["future_accesses"].fillna(0)
+    return (df.groupby(["workspace_name", "user_email"], as_index=False, sort=True, dropna=False)
+              .agg(last_access_at=("last_access_at", "max"),
+                   future_accesses=("future_accesses", "sum")))
 
 
 def transform(source: str, bronze: pd.DataFrame, day: date, settings: cfg.Settings,
               where: str) -> pd.DataFrame:
     """Type one source's bronze frame into its silver contract (adds ``snapshot_date``)."""
-    df = coerce(fill_added(bronze, BRONZE[source]), BRONZE[source], where)
+    raw = fill_added(bronze, BRONZE[source])
+    df = coerce(raw, BRONZE[source], where)
+    # the key the extract wrote unique, on its raw text (a file edited since may break it;
+    # two spellings Zoho told apart are merged below, not refused)
+    check_unique(raw, BRONZE[source], where)
     if source == "zoho_workspace_admins":
         df["admin_email"] = _lower(df["admin_email"])
         df["workspace_created_at"] = pd.to_datetime(df.pop("created_time_ms"), unit="ms", utc=True)
     elif source == "zoho_users":
         df["email"] = _lower(df["email"])
     elif source == "zoho_last_access":
-        df["user_email"] = _lower(df["user_email"])
-        df["last_access_at"] = parse_access_time(df["last_access_at"], settings.zoho.audit_timezone,
-                                                 where, declared=df["time_format"])
-        # Zoho groups by the address as typed; after lower-casing, keep each user's latest.
-        df = (df.groupby(["workspace_name", "user_email"], as_index=False, sort=True)
-                .agg(last_access_at=("last_access_at", "max")))
+        df = _last_access(df, settings, where)
     df["snapshot_date"] = day.isoformat()
     contract = SILVER[source]
     df = coerce(df[contract.names], contract, where)

@@ -254,9 +254,9 @@ BRONZE_EDITS = {
     "wrong type": (_bad_flag,
                    r"zoho_users \({file}\): column 'active' should be a boolean; "
                    r"bad value\(s\) \['maybe'\]"),
-    "duplicate key": (_duplicate_row,
-                      r"zoho_users \({file}\): 2 rows share a key \['snapshot_date', 'email'\]; "
-                      r"e\.g\. \[\{{'snapshot_date': .+, 'email': '.+@.+'\}}\]"),
+    "duplicate key": (_duplicate_row,  # the key the extract guaranteed, checked again
+                      r"zoho_users \({file}\): 2 rows share a key \['email'\]; "
+                      r"e\.g\. \[\{{'email': '.+@.+'\}}\]"),
 }
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from seatlib import silver
-from seatlib.config import Settings
+from seatlib.config import Settings, ZohoSettings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
@@ -225,3 +225,44 @@ def test_a_zone_without_clock_changes_logs_nothing(caplog):
     caplog.set_level("INFO", logger="seatlib.zoho.records")
     parse_access_time(pd.Series([OVERLAP, GAP]), "UTC", "t")
     assert caplog.records == []
+
+
+def test_silver_reads_clock_change_times_of_berlin(tmp_path, caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    s = Settings(lake_url=str(tmp_path / "lake"), zoho=ZohoSettings(audit_timezone=BERLIN))
+    write_bronze(Lake(s.lake_url), {"zoho_last_access":
+        "workspace_name,user_email,last_access_at,time_format,future_accesses\n"
+        f"101 - ACME,ana@acme.example,{OVERLAP},yyyy-MM-dd HH:mm:ss,0\n"
+        f"102 - Beta,bob@beta.example,{GAP},yyyy-MM-dd HH:mm:ss,0\n"})
+    access = silver.run(DAY, Systems.of(s))["zoho_last_access"]
+    assert access["last_access_at"].tolist() == [pd.Timestamp("2026-10-25 00:30:00Z"),
+                                                 pd.Timestamp("2026-03-29 01:00:00Z")]
+    assert len([r for r in caplog.records if "Europe/Berlin" in r.getMessage()]) == 2
+
+
+# -- Access Log rows without an address or a time ------------------------------------------------
+
+def test_access_rows_without_address_or_time_are_kept_as_their_own_groups():
+    bronze = pd.DataFrame({
+        "workspace_name": ["1 - A", "1 - A", "1 - A", "1 - A", "2 - B"],
+        "user_email": ["X@a.io ", "x@a.io", "", "  ", "y@b.io"],
+        "last_access_at": ["2026-11-28 10:00:00", "2026-11-28 11:00:00", "2026-11-27 10:00:00",
+                           "2026-11-27 12:00:00", ""],
+        "time_format": [""] * 5, "future_accesses": ["1", "2", "", "1", "4"]})
+    df = silver.transform("zoho_last_access", bronze, DAY, Settings(), "t")
+    assert df["user_email"].isna().tolist() == [True, False, False]
+    assert df[["workspace_name", "future_accesses"]].values.tolist() == [
+        ["1 - A", 1], ["1 - A", 3], ["2 - B", 4]]
+    assert df["last_access_at"].tolist()[:2] == [pd.Timestamp("2026-11-27 12:00:00Z"),
+                                                 pd.Timestamp("2026-11-28 11:00:00Z")]
+    assert pd.isna(df["last_access_at"].iloc[2])  # every access of y@b.io in the future
+
+
+def test_older_access_bronze_and_silver_count_no_future_access(tmp_path):
+    systems, lake, _ = built_once(tmp_path)  # BRONZE's access file has no future_accesses
+    key = silver_key("zoho_last_access", DAY)
+    df = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
+    assert df["future_accesses"].tolist() == [0]
+    lake.write_parquet(key, df.drop(columns="future_accesses"))  # a partition from before
+    again = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
+    pd.testing.assert_frame_equal(again, df)
