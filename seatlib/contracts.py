@@ -151,7 +151,9 @@ BRONZE: dict[str, Contract] = {
     "zoho_users": Contract(
         "zoho_users", {"email": "str", "active": "bool", "role": "str",
                        "domain": "str"},  # the user's domainName (client-portal orgs)
-        key=("email",), nullable=frozenset({"role", "domain"}), added=frozenset({"domain"}),
+        # one row per listing: a user may be listed once per portal domain (§4, UNVERIFIED)
+        key=("email", "domain"), nullable=frozenset({"role", "domain"}),
+        added=frozenset({"domain"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",
@@ -186,11 +188,12 @@ SILVER: dict[str, Contract] = {
                             "admin_domain"}),
         added=frozenset({"admin_domain"}),
     ),
-    "zoho_users": Contract(
+    "zoho_users": Contract(  # one row per address, its listings merged (seatlib.silver)
         "zoho_users", {"snapshot_date": "date", "email": "str", "active": "bool", "role": "str",
-                       "domain": "str"},
-        key=("snapshot_date", "email"), nullable=frozenset({"role", "domain"}),
-        added=frozenset({"domain"}),
+                       "domain": "str",  # the first of domains: one domain, as before
+                       "domains": "str"},  # every domain it is listed under, sorted, "; "
+        key=("snapshot_date", "email"), nullable=frozenset({"role", "domain", "domains"}),
+        added=frozenset({"domain", "domains"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",

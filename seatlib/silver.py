@@ -29,6 +29,40 @@ def _lower(s: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
+#: roles that make a listing's role the user's, whatever its other listings say (docs/seats.md)
+ADMIN_ROLES = frozenset({"organization admin", "account admin"})
+
+
+def _users(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per lower-cased address: GET /users may list a user once per portal domain,
+    and one user holds one seat (docs/seats.md). Its listings merge into: active when any is,
+    the first role in a fixed order (an admin role first, then by domain), ``domain`` the
+    first domain in sorted order and ``domains`` all of them."""
+    df["email"] = _lower(df["email"])
+    df["domains"] = df["domain"]
+    repeated = df["email"].duplicated(keep=False)
+    if not repeated.any():
+        return df
+    return pd.concat([df[~repeated], _merge_listings(df[repeated])], ignore_index=True)
+
+
+def _merge_listings(listings: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`_users` for addresses listed more than once (few: a loop is cheap)."""
+    role = listings["role"].str.lower()
+    order = (listings.assign(_other=~role.isin(ADMIN_ROLES).fillna(True).astype(bool))
+             .sort_values(["email", "_other", "domain", "role"], kind="stable",
+                          na_position="last"))
+    rows = []
+    for email, group in order.groupby("email", sort=True):
+        domains = sorted(set(group["domain"].dropna()))
+        roles = group["role"].dropna()
+        rows.append({"email": email, "active": bool(group["active"].fillna(False).any()),
+                     "role": roles.iloc[0] if len(roles) else pd.NA,
+                     "domain": domains[0] if domains else pd.NA,
+                     "domains": "; ".join(domains) if domains else pd.NA})
+    return pd.DataFrame(rows, columns=["email", "active", "role", "domain", "domains"])
+
+
 def _last_access(df: pd.DataFrame, settings: cfg.Settings, where: str) -> pd.DataFrame:
     """Bronze's access rows typed, one per workspace and lower-cased ``Accessed By``.
 
@@ -57,7 +91,7 @@ def transform(source: str, bronze: pd.DataFrame, day: date, settings: cfg.Settin
         df["admin_email"] = _lower(df["admin_email"])
         df["workspace_created_at"] = pd.to_datetime(df.pop("created_time_ms"), unit="ms", utc=True)
     elif source == "zoho_users":
-        df["email"] = _lower(df["email"])
+        df = _users(df)
     elif source == "zoho_last_access":
         df = _last_access(df, settings, where)
     df["snapshot_date"] = day.isoformat()
@@ -100,5 +134,7 @@ def read(lake: Lake, day: date, sources: tuple[str, ...] = SOURCES) -> dict[str,
             raise LakeError(f"{source}: no silver for {day} at {lake.uri(key)}; run the silver "
                             f"stage for that day first")
         df = lake.read_parquet(key)
+        if source == "zoho_users" and "domains" not in df.columns and "domain" in df.columns:
+            df = df.assign(domains=df["domain"])  # written before domains: one listing each
         out[source] = coerce(fill_added(df, SILVER[source]), SILVER[source], lake.uri(key))
     return out

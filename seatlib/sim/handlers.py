@@ -146,9 +146,14 @@ def _domain_of(state: ZohoState, email: str) -> str:
     return table.get(email.lower(), "") or STANDARD_DOMAIN
 
 
-def _with_domain(state: ZohoState, email: str, item: dict[str, Any]) -> dict[str, Any]:
-    """``item`` with ``domainName`` when the Account Admin is a Client Portal Admin (§4)."""
-    return {**item, "domainName": _domain_of(state, email)} if state.client_portal else item
+def _with_domain(state: ZohoState, email: str, item: dict[str, Any],
+                 domain: str | None = None) -> dict[str, Any]:
+    """``item`` with ``domainName`` when the Account Admin is a Client Portal Admin (§4):
+    ``domain`` (a listing's own, "" the standard one) or else the address's first user's."""
+    if not state.client_portal:
+        return item
+    found = _domain_of(state, email) if domain is None else (domain or STANDARD_DOMAIN)
+    return {**item, "domainName": found}
 
 
 def _admin_groups(state: ZohoState, admins: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -280,7 +285,8 @@ class Handlers:
         refuse_config(req)
         return ok("Get users", {"users": [
             _with_domain(state, u.email, {"emailId": u.email, "status": opts.status(u.active),
-                                          "role": u.role}) for u in state.users]})
+                                          "role": u.role}, u.domain)  # a user per listing
+            for u in state.users]})
 
     def get_resources(self, req: Request, match: re.Match[str], state: ZohoState,
                       opts: Options) -> Response:

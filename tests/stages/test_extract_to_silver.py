@@ -17,7 +17,7 @@ from seatlib import extract, silver
 from seatlib.config import Settings, ZohoSecrets
 from seatlib.lake import Lake, bronze_key
 from seatlib.sim.server import ZohoSimulator
-from seatlib.sim.state import AccessRow, ZohoState
+from seatlib.sim.state import AccessRow, SimUser, ZohoState
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
 from tests.fixtures.zoho import build_zoho_state, settings_for
@@ -102,3 +102,37 @@ def test_every_access_of_a_pair_in_the_future_leaves_it_without_a_time(sim_facto
     df = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
     carl = df[df["user_email"] == "carl@gamma.example"].iloc[0]
     assert pd.isna(carl["last_access_at"]) and carl["future_accesses"] == 1
+
+
+def test_a_user_listed_under_two_domains_is_two_listings_in_bronze_and_one_user_in_silver(
+        sim_factory, zoho_secrets, tmp_path):
+    state = build_zoho_state()
+    gil = (SimUser("gil@portal.example", False, "User", "bi.seatco.example"),
+           SimUser("Gil@portal.example", True, "User", "reports.other.example"))
+    state = dataclasses.replace(state, as_of=NOW, users=state.users + gil, client_portal=True)
+    lake = _run(sim_factory, zoho_secrets, state, tmp_path)
+
+    bronze = _bronze(lake, "zoho_users")
+    assert len(bronze) == len(state.users)  # every listing
+    assert bronze[bronze["email"].str.lower() == "gil@portal.example"].values.tolist() == [
+        ["Gil@portal.example", "true", "User", "reports.other.example"],
+        ["gil@portal.example", "false", "User", "bi.seatco.example"]]  # in key order
+    users = silver.read(lake, DAY, ("zoho_users",))["zoho_users"].set_index("email")
+    assert len(users) == len(state.users) - 1
+    assert users.loc["gil@portal.example", ["active", "role", "domain", "domains"]].tolist() == [
+        True, "User", "bi.seatco.example", "bi.seatco.example; reports.other.example"]
+    assert users.loc["ana@alpha.example", ["domain", "domains"]].tolist() == [
+        "analytics.zoho.com"] * 2
+
+
+def test_users_without_a_repeated_address_land_as_before(sim_factory, zoho_secrets, tmp_path):
+    """The key (email, domain) sorts a frame of distinct addresses as (email) did: the same
+    bytes as the extract wrote before users could be listed twice."""
+    state = dataclasses.replace(build_zoho_state(), as_of=NOW, client_portal=True)
+    lake = _run(sim_factory, zoho_secrets, state, tmp_path)
+    bronze = _bronze(lake, "zoho_users")
+    as_before = bronze.sort_values("email", kind="stable").reset_index(drop=True)
+    other = Lake(str(tmp_path / "other"))
+    other.write_csv("x.csv", as_before)
+    assert lake.read_bytes(bronze_key("zoho_users", DAY)) == other.read_bytes("x.csv")
+    assert bronze["email"].tolist() != [u.email for u in state.users]  # it did sort

@@ -266,3 +266,42 @@ def test_older_access_bronze_and_silver_count_no_future_access(tmp_path):
     lake.write_parquet(key, df.drop(columns="future_accesses"))  # a partition from before
     again = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
     pd.testing.assert_frame_equal(again, df)
+
+
+# -- a user listed once per portal domain ---------------------------------------------------------
+
+def test_a_user_listed_under_several_domains_is_one_row_with_all_of_them():
+    bronze = pd.DataFrame([
+        ("Gil@x.example", "false", "User", "b.portal.example"),
+        ("gil@x.example", "true", "", "a.portal.example"),
+        ("gil@x.example", "false", "Viewer", "analytics.zoho.com"),
+        ("oz@x.example", "false", "User", "b.portal.example"),
+        ("oz@x.example", "false", "Account Admin", "c.portal.example"),
+        ("oz@x.example", "false", "User", ""),
+        ("solo@x.example", "true", "User", "a.portal.example"),
+        ("nodom@x.example", "true", "User", ""),
+    ], columns=["email", "active", "role", "domain"])
+    df = silver.transform("zoho_users", bronze, DAY, Settings(), "t").set_index("email")
+    assert list(df.columns) == ["snapshot_date", "active", "role", "domain", "domains"]
+    assert df.loc["gil@x.example", ["active", "role", "domain", "domains"]].tolist() == [
+        True, "Viewer", "a.portal.example",  # "Viewer": the first role found, by domain
+        "a.portal.example; analytics.zoho.com; b.portal.example"]
+    assert df.loc["oz@x.example", ["active", "role", "domain", "domains"]].tolist() == [
+        False, "Account Admin", "b.portal.example",  # an admin role wins
+        "b.portal.example; c.portal.example"]
+    assert df.loc["solo@x.example", ["domain", "domains"]].tolist() == ["a.portal.example"] * 2
+    assert df.loc["nodom@x.example", ["domain", "domains"]].isna().all()
+    shuffled = silver.transform("zoho_users", bronze.iloc[::-1], DAY, Settings(), "t")
+    pd.testing.assert_frame_equal(shuffled.set_index("email"), df)  # the listings' order is no matter
+
+
+def test_silver_users_of_before_domains_read_their_domain_as_domains(tmp_path):
+    systems, lake, _ = built_once(tmp_path)
+    write_bronze(lake, {"zoho_users": "email,active,role,domain\n"
+                                      "ana@acme.example,true,User,p.example\n"
+                                      "bob@beta.example,false,User,\n"})
+    df = silver.run(DAY, systems)["zoho_users"]
+    lake.write_parquet(silver_key("zoho_users", DAY), df.drop(columns="domains"))
+    again = silver.read(lake, DAY, ("zoho_users",))["zoho_users"]
+    pd.testing.assert_frame_equal(again, df)
+    assert again["domains"].tolist()[0] == "p.example" and pd.isna(again["domains"].iloc[1])
