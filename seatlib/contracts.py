@@ -217,6 +217,16 @@ SILVER: dict[str, Contract] = {
     ),
 }
 
+#: Every (workspace id, name) pair seen in silver ``zoho_workspace_admins`` on the days up to
+#: one day, with the first and last of them it was seen: what gold ties the Access Log's
+#: workspace names to ids with (docs/seats.md, "Renamed workspaces"). Built by the silver stage
+#: from silver, not extracted, so not a source: ``silver/workspace_names/snapshot_date=<day>/``.
+WORKSPACE_NAMES = Contract(
+    "workspace_names",
+    {"workspace_id": "str", "workspace_name": "str", "first_seen": "date", "last_seen": "date"},
+    key=("workspace_id", "workspace_name"),
+)
+
 #: Statuses of a gold row, in the order the report shows them.
 STATUSES: tuple[str, ...] = (
     "active",

@@ -3,19 +3,27 @@
 Building a day reads only that day's bronze and replaces only that day's partitions. Every source
 is read and checked before any partition is written, so a bad file stops the stage with the
 previous silver intact.
+
+After the sources, the day's ``workspace_names`` (:data:`seatlib.contracts.WORKSPACE_NAMES`):
+every (workspace id, name) pair of the silver admins up to the day, with the first and last day
+seen. Each day's is the latest earlier day's combined with the admin days since, so a day costs
+one partition read, and a back-fill of a day uses only what was known by it, then carries the
+change forward through the later days until one comes out as it was.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Iterable
 
 import pandas as pd
 
 from . import config as cfg
-from .contracts import BRONZE, SILVER, SOURCES, check_unique, coerce, fill_added
+from .contracts import (BRONZE, SILVER, SOURCES, WORKSPACE_NAMES, check_unique, coerce,
+                        fill_added)
 from .errors import LakeError
-from .guards import check_silver
+from .guards import check_silver, partition_days
 from .lake import Lake, bronze_key, silver_key
 from .zoho.records import parse_access_time
 from .stages import StageOptions
@@ -122,6 +130,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     for source, df in frames.items():  # ...then write
         lake.write_parquet(silver_key(source, day), df)
         log.info("silver %s %s: %d rows", source, day, len(df))
+    put_names(lake, day, frames[ADMINS])
     return frames
 
 
@@ -138,3 +147,78 @@ def read(lake: Lake, day: date, sources: tuple[str, ...] = SOURCES) -> dict[str,
             df = df.assign(domains=df["domain"])  # written before domains: one listing each
         out[source] = coerce(fill_added(df, SILVER[source]), SILVER[source], lake.uri(key))
     return out
+
+
+# -- the names of workspaces over time ------------------------------------------------------------
+
+ADMINS = "zoho_workspace_admins"
+NAMES = WORKSPACE_NAMES.name
+_PAIR = list(WORKSPACE_NAMES.key)
+_SEEN = ("first_seen", "last_seen")
+
+
+def read_names(lake: Lake, day: date) -> pd.DataFrame:
+    """Every (workspace id, name) pair seen in the silver admins up to ``day``, with the first
+    and last day seen (:data:`~seatlib.contracts.WORKSPACE_NAMES`, typed): ``day``'s partition,
+    or, when it has none, the same built from the silver at hand without writing it."""
+    return _read_partition(lake, day) if lake.exists(silver_key(NAMES, day)) else _names_on(lake, day)
+
+
+def put_names(lake: Lake, day: date, admins: pd.DataFrame) -> None:
+    """Write ``day``'s names from ``admins`` (its silver admins, just written) and bring every
+    later day's names in line with them (see the module)."""
+    names = _names_on(lake, day, admins)
+    lake.write_parquet(silver_key(NAMES, day), names)
+    log.info("silver %s %s: %d rows", NAMES, day, len(names))
+    since, admin_days = day, partition_days(lake, ADMINS)  # listed once: S3 lists by the page
+    for later in (d for d in partition_days(lake, NAMES) if d > day):  # a back-fill
+        names = _combine(names, (_admin_pairs(lake, d) for d in admin_days if since < d <= later))
+        if _read_partition(lake, later).equals(names):
+            break  # a day's names are a function of the day before's: nothing later changes
+        lake.write_parquet(silver_key(NAMES, later), names)
+        log.info("silver %s %s: %d rows (carried forward from %s)", NAMES, later, len(names),
+                 day)
+        since = later
+
+
+def _names_on(lake: Lake, day: date, admins: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``day``'s names: the latest earlier day's combined with the silver admin days after it
+    up to ``day`` (``admins`` standing for ``day``'s own when given); all the silver admin days
+    up to ``day`` when no earlier day has names (a lake from before them)."""
+    earlier = [d for d in partition_days(lake, NAMES) if d < day]
+    base = _read_partition(lake, earlier[-1]) if earlier else None
+    days = [d for d in partition_days(lake, ADMINS) if (not earlier or d > earlier[-1])
+            and d <= day and (admins is None or d != day)]
+    if base is None and len(days) > 1:
+        log.info("silver %s %s: building from %d silver day(s) of %s, once", NAMES, day,
+                 len(days) + (admins is not None), ADMINS)
+    pairs = [_admin_pairs(lake, d) for d in days]
+    if admins is not None:
+        pairs.append(_pairs(admins, day))
+    return _combine(base, pairs)
+
+
+def _admin_pairs(lake: Lake, day: date) -> pd.DataFrame:
+    return _pairs(lake.read_parquet(silver_key(ADMINS, day)), day)
+
+
+def _pairs(admins: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The distinct (id, name) pairs of one day's silver admins, seen on ``day``."""
+    pairs = admins[_PAIR].astype("string").drop_duplicates()
+    return pairs.assign(first_seen=pd.Timestamp(day), last_seen=pd.Timestamp(day))
+
+
+def _combine(names: pd.DataFrame | None, pairs: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """``names`` with ``pairs`` added: each pair once, its first and last days widened."""
+    frames = [] if names is None else [names.astype({c: "datetime64[s]" for c in _SEEN})]
+    frames += [p.astype({c: "datetime64[s]" for c in _SEEN}) for p in pairs]
+    if not frames:
+        return coerce(pd.DataFrame(columns=WORKSPACE_NAMES.names), WORKSPACE_NAMES, NAMES)
+    seen = (pd.concat(frames, ignore_index=True).groupby(_PAIR, sort=True)
+            .agg(first_seen=("first_seen", "min"), last_seen=("last_seen", "max")).reset_index())
+    return coerce(seen, WORKSPACE_NAMES, NAMES)
+
+
+def _read_partition(lake: Lake, day: date) -> pd.DataFrame:
+    key = silver_key(NAMES, day)
+    return coerce(lake.read_parquet(key), WORKSPACE_NAMES, lake.uri(key))
