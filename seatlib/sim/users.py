@@ -55,35 +55,44 @@ class Change:
 
 
 def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
-    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold)."""
-    users = {u.email.lower(): u for u in state.users}
+    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold).
+
+    A change names an address, not a listing: it applies to every listing of the address (a
+    user listed under several portal domains keeps all of them).
+    """
+    users = list(state.users)
     keepers = set(state.seat_keepers)
     removed: set[str] = set()
     for ch in changes:
-        user = users.get(ch.email)
-        if user is None:
+        mine = [i for i, u in enumerate(users) if u.email.lower() == ch.email]
+        if not mine:
             continue
         if ch.action == "remove":
-            del users[ch.email]
+            users = [u for u in users if u.email.lower() != ch.email]
             keepers.discard(ch.email)
             removed.add(ch.email)
         elif ch.action == "activate":
-            users[ch.email] = dataclasses.replace(user, active=True)
+            users = [dataclasses.replace(u, active=True) if i in mine else u
+                     for i, u in enumerate(users)]
             keepers.discard(ch.email)
-        elif user.active:
-            users[ch.email] = dataclasses.replace(user, active=False)
+        elif any(users[i].active for i in mine):
+            users = [dataclasses.replace(u, active=False) if i in mine else u
+                     for i, u in enumerate(users)]
             if ch.keeps_seat:
                 keepers.add(ch.email)
+    first = {}
+    for u in users:
+        first.setdefault(u.email.lower(), u)
 
     def status(email: str, active: bool) -> bool:
-        user = users.get(email.lower())
+        user = first.get(email.lower())
         return user.active if user is not None else active
 
     workspaces = tuple(dataclasses.replace(
         ws, admins=tuple(a for a in ws.admins if a.lower() not in removed),
         users=tuple((e, role, status(e, active)) for e, role, active in ws.users
                     if e.lower() not in removed)) for ws in state.workspaces)
-    return dataclasses.replace(state, users=tuple(users.values()), workspaces=workspaces,
+    return dataclasses.replace(state, users=tuple(users), workspaces=workspaces,
                                seat_keepers=frozenset(keepers))
 
 
@@ -163,11 +172,12 @@ class SimUserAdmin:
         portals = {(u.domain or "").lower() for u in state.users} - {""}
         if domain is not None and domain not in portals:
             raise fail(8060, "The specified domainName does not exist")
-        users = {u.email.lower(): u for u in state.users}
+        # a listing per (address, domain): a user may be listed under several portal domains
+        listings = {(u.email.lower(), (u.domain or "").lower() or None): u for u in state.users}
         picked = []
         for email in emails:
-            user = users.get(email.lower())
-            if user is None or (user.domain or None) != domain:
+            user = listings.get((email.lower(), domain))
+            if user is None:
                 raise fail(8114, f"The email id {email} is not a member of this organization")
             if user.email.lower() == state.owner_email.lower() and action != "activate":
                 raise fail(CODE_INVALID_VALUE, "The Account Admin cannot be deactivated or "
