@@ -96,3 +96,19 @@ def test_an_export_that_kept_the_count_under_its_own_name_is_read():
     raw = pd.DataFrame({"workspace_name": ["1 - A"], "user_email": ["x@a.com"],
                         "last_access_at": ["2026-11-28 10:00:00"], "FUTURE_ACCESSES": ["3"]})
     assert normalize_access_export(raw, ZohoSettings())["future_accesses"].tolist() == ["3"]
+
+
+def test_two_blank_spellings_of_accessed_by_pass_the_extracts_guard(tmp_path):
+    """Zoho groups "" and " " apart; both are no address, merged by silver, not refused."""
+    from datetime import date
+
+    from seatlib import extract
+    from seatlib.config import Settings
+    from seatlib.lake import Lake
+
+    raw = pd.DataFrame({"workspace_name": ["1 - A", "1 - A"], "user_email": ["", " "],
+                        "last_access_at": ["2026-11-28 10:00:00", "2026-11-28 11:00:00"]})
+    df = normalize_access_export(raw, ZohoSettings())
+    settings = Settings(lake_url=str(tmp_path / "lake"))
+    assert extract._guard(Lake(settings.lake_url), "zoho_last_access", date(2026, 11, 29), df,
+                          settings, False) == []
