@@ -31,6 +31,12 @@ from .systems import Systems
 
 log = logging.getLogger(__name__)
 
+ADMINS = "zoho_workspace_admins"
+NAMES = WORKSPACE_NAMES.name  # not a source: silver's own, from the admins (see the module)
+_PAIR = list(WORKSPACE_NAMES.key)
+_SEEN = ("first_seen", "last_seen")
+
+
 def _lower(s: pd.Series) -> pd.Series:
     """Lower case and stripped; blank is missing (an empty "Accessed By": a public visitor)."""
     out = s.astype("string").str.strip().str.lower()
@@ -151,17 +157,13 @@ def read(lake: Lake, day: date, sources: tuple[str, ...] = SOURCES) -> dict[str,
 
 # -- the names of workspaces over time ------------------------------------------------------------
 
-ADMINS = "zoho_workspace_admins"
-NAMES = WORKSPACE_NAMES.name
-_PAIR = list(WORKSPACE_NAMES.key)
-_SEEN = ("first_seen", "last_seen")
-
-
 def read_names(lake: Lake, day: date) -> pd.DataFrame:
     """Every (workspace id, name) pair seen in the silver admins up to ``day``, with the first
     and last day seen (:data:`~seatlib.contracts.WORKSPACE_NAMES`, typed): ``day``'s partition,
     or, when it has none, the same built from the silver at hand without writing it."""
-    return _read_partition(lake, day) if lake.exists(silver_key(NAMES, day)) else _names_on(lake, day)
+    if lake.exists(silver_key(NAMES, day)):
+        return _read_partition(lake, day)
+    return _names_on(lake, day)
 
 
 def put_names(lake: Lake, day: date, admins: pd.DataFrame) -> None:
