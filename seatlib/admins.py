@@ -103,8 +103,24 @@ def load_known(lake: Lake, day: date) -> Known | None:
 
 
 def _by_email(users: pd.DataFrame) -> pd.DataFrame:
+    """Bronze users text indexed by lower-case e-mail, one row each: a user listed under
+    several portal domains is active when any listing is, with its roles and domains each
+    sorted and "; "-joined, so that the comparison of two days does not hang on Zoho's order
+    of the listings."""
     out = users.assign(email=users["email"].str.strip().str.lower())
-    return out.drop_duplicates("email", keep="first").set_index("email")
+    repeated = out["email"].duplicated(keep=False)
+    if not repeated.any():
+        return out.set_index("email")
+    listings = out[repeated]
+    merged = listings.groupby("email", sort=True).agg(
+        active=("active", lambda s: "true" if s.str.strip().str.lower().eq("true").any()
+                else "false"),
+        role=("role", _joined), domain=("domain", _joined))
+    return pd.concat([out[~repeated].set_index("email"), merged])
+
+
+def _joined(values: pd.Series) -> str:
+    return "; ".join(sorted(set(values.str.strip())))
 
 
 def slot(workspace_id: str, refresh_days: int) -> int:

@@ -8,7 +8,7 @@ history per source) and gold (one row per client per day, and one capacity row p
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pandas as pd
@@ -123,9 +123,11 @@ class Contract:
     columns: dict[str, str]  # column -> logical type
     key: tuple[str, ...] = ()
     nullable: frozenset[str] = frozenset()
-    #: nullable columns added after files of this contract were first written: an older file
-    #: without them reads them as empty (:func:`fill_added`)
+    #: columns added after files of this contract were first written: an older file without
+    #: them reads them as empty (nullable ones) or as their default (:func:`fill_added`)
     added: frozenset[str] = frozenset()
+    #: what an older file reads for an added column instead of empty (text, as in a CSV cell)
+    defaults: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -149,7 +151,9 @@ BRONZE: dict[str, Contract] = {
     "zoho_users": Contract(
         "zoho_users", {"email": "str", "active": "bool", "role": "str",
                        "domain": "str"},  # the user's domainName (client-portal orgs)
-        key=("email",), nullable=frozenset({"role", "domain"}), added=frozenset({"domain"}),
+        # one row per listing: a user may be listed once per portal domain (§4, UNVERIFIED)
+        key=("email", "domain"), nullable=frozenset({"role", "domain"}),
+        added=frozenset({"domain"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",
@@ -158,10 +162,14 @@ BRONZE: dict[str, Contract] = {
     ),
     "zoho_last_access": Contract(
         "zoho_last_access",
-        {"workspace_name": "str", "user_email": "str", "last_access_at": "str",
-         "time_format": "str"},  # the dateFormat Zoho declared for "Accessed Time", if any
-        key=("workspace_name", "user_email"), nullable=frozenset({"time_format"}),
-        added=frozenset({"time_format"}),
+        {"workspace_name": "str",
+         "user_email": "str",  # "Accessed By" as Zoho wrote it: empty for a public visitor
+         "last_access_at": "str",  # empty when every access of the pair is in the future
+         "time_format": "str",  # the dateFormat Zoho declared for "Accessed Time", if any
+         "future_accesses": "int"},  # accesses after the cutoff, left out; empty = 0
+        key=("workspace_name", "user_email"),
+        nullable=frozenset({"user_email", "last_access_at", "time_format", "future_accesses"}),
+        added=frozenset({"time_format", "future_accesses"}),
     ),
     "module_status": Contract(
         "module_status", {"client_id": "int", "module_active": "bool"}, key=("client_id",),
@@ -180,11 +188,12 @@ SILVER: dict[str, Contract] = {
                             "admin_domain"}),
         added=frozenset({"admin_domain"}),
     ),
-    "zoho_users": Contract(
+    "zoho_users": Contract(  # one row per address, its listings merged (seatlib.silver)
         "zoho_users", {"snapshot_date": "date", "email": "str", "active": "bool", "role": "str",
-                       "domain": "str"},
-        key=("snapshot_date", "email"), nullable=frozenset({"role", "domain"}),
-        added=frozenset({"domain"}),
+                       "domain": "str",  # the first of domains: one domain, as before
+                       "domains": "str"},  # every domain it is listed under, sorted, "; "
+        key=("snapshot_date", "email"), nullable=frozenset({"role", "domain", "domains"}),
+        added=frozenset({"domain", "domains"}),
     ),
     "zoho_seats": Contract(
         "zoho_seats",
@@ -194,15 +203,29 @@ SILVER: dict[str, Contract] = {
     ),
     "zoho_last_access": Contract(
         "zoho_last_access",
-        {"snapshot_date": "date", "workspace_name": "str", "user_email": "str",
-         "last_access_at": "datetime"},
+        {"snapshot_date": "date", "workspace_name": "str",
+         "user_email": "str",  # lower case; missing for a public visitor (not always an address)
+         "last_access_at": "datetime",  # missing when every access was in the future
+         "future_accesses": "int"},  # accesses left out for being after the extract's cutoff
         key=("snapshot_date", "workspace_name", "user_email"),
+        nullable=frozenset({"user_email", "last_access_at"}),
+        added=frozenset({"future_accesses"}), defaults={"future_accesses": "0"},
     ),
     "module_status": Contract(
         "module_status", {"snapshot_date": "date", "client_id": "int", "module_active": "bool"},
         key=("snapshot_date", "client_id"),
     ),
 }
+
+#: Every (workspace id, name) pair seen in silver ``zoho_workspace_admins`` on the days up to
+#: one day, with the first and last of them it was seen: what gold ties the Access Log's
+#: workspace names to ids with (docs/seats.md, "Renamed workspaces"). Built by the silver stage
+#: from silver, not extracted, so not a source: ``silver/workspace_names/snapshot_date=<day>/``.
+WORKSPACE_NAMES = Contract(
+    "workspace_names",
+    {"workspace_id": "str", "workspace_name": "str", "first_seen": "date", "last_seen": "date"},
+    key=("workspace_id", "workspace_name"),
+)
 
 #: Statuses of a gold row, in the order the report shows them.
 STATUSES: tuple[str, ...] = (
@@ -328,7 +351,7 @@ def fill_added(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """``df`` with the contract's later-added columns it lacks, empty (a file written before
     they existed), so that older days can still be rebuilt."""
     missing = [c for c in contract.names if c in contract.added and c not in df.columns]
-    return df.assign(**{c: "" for c in missing}) if missing else df
+    return df.assign(**{c: contract.defaults.get(c, "") for c in missing}) if missing else df
 
 
 def check_not_null(df: pd.DataFrame, contract: Contract, where: str) -> None:

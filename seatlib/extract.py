@@ -15,7 +15,8 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -32,6 +33,8 @@ from .zoho.records import parse_access_time
 log = logging.getLogger(__name__)
 
 ZOHO_SOURCES = ("zoho_workspace_admins", "zoho_users", "zoho_seats", "zoho_last_access")
+#: the sources silver reduces to one row per lower-cased key (seatlib.silver)
+MERGED_IN_SILVER = ("zoho_users", "zoho_last_access")
 
 
 @dataclass
@@ -52,12 +55,33 @@ class ExtractResult:
 ACCESSED_TIME = "Accessed Time"
 
 
-def access_log_sql(settings: cfg.ZohoSettings) -> str:
-    """The bulk-export SQL giving each (workspace, user)'s latest access (docs/zoho-api-notes.md §9)."""
+def access_cutoff(started: datetime, settings: cfg.ZohoSettings) -> datetime:
+    """The latest Access Log time the extract trusts: its start plus ``[zoho]
+    future_tolerance_minutes``. Anything later cannot have happened yet (a clock ahead, a
+    wrong ``audit_timezone``) and would make an idle seat look used."""
+    return started + timedelta(minutes=settings.future_tolerance_minutes)
+
+
+def access_log_sql(settings: cfg.ZohoSettings, cutoff: datetime) -> str:
+    """The bulk-export SQL giving each (workspace, user)'s latest access up to ``cutoff`` and
+    how many of its accesses are later (docs/zoho-api-notes.md §9).
+
+    One job: the conditional aggregates keep the later accesses out of ``last_access_at`` and
+    count them in ``future_accesses``. "Accessed Time" holds zone-less local times of ``[zoho]
+    audit_timezone``, so the cutoff is written as such a time.
+
+    Raises:
+        ValueError: ``cutoff`` has no time zone (its local time would be a guess).
+    """
+    if cutoff.tzinfo is None:
+        raise ValueError(f"access_log_sql: cutoff {cutoff} has no time zone")
+    local = cutoff.astimezone(ZoneInfo(settings.audit_timezone)).strftime("%Y-%m-%d %H:%M:%S")
     table = settings.access_log_table.replace('"', '""')
     return (
         'SELECT "Workspace Name" AS workspace_name, "Accessed By" AS user_email, '
-        'MAX("Accessed Time") AS last_access_at '
+        f'MAX(CASE WHEN "Accessed Time" <= \'{local}\' THEN "Accessed Time" END) '
+        'AS last_access_at, '
+        f'SUM(CASE WHEN "Accessed Time" > \'{local}\' THEN 1 ELSE 0 END) AS future_accesses '
         f'FROM "{table}" GROUP BY "Workspace Name", "Accessed By"'
     )
 
@@ -117,10 +141,12 @@ def read_seats(client, settings: cfg.ZohoSettings) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=BRONZE["zoho_seats"].names).astype("string")
 
 
-def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings) -> pd.DataFrame:
-    """Latest access per workspace and user, through a bulk SQL export of the audit Access Log,
-    with the date format Zoho declares for "Accessed Time" (``time_format``; bronze stays the
-    raw text, silver parses it with that format first).
+def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings,
+                     cutoff: datetime) -> pd.DataFrame:
+    """Latest access per workspace and user up to ``cutoff`` (:func:`access_cutoff`), through
+    a bulk SQL export of the audit Access Log, with the date format Zoho declares for
+    "Accessed Time" (``time_format``; bronze stays the raw text, silver parses it with that
+    format first) and the count of later accesses left out (``future_accesses``).
 
     ``workspaces`` are the organisation's own (:meth:`ZohoClient.list_workspaces`), so another
     organisation's audit workspace of the same name is never read.
@@ -133,12 +159,20 @@ def read_last_access(client, workspaces: list, settings: cfg.ZohoSettings) -> pd
             f"the Access Log (Zoho Analytics: Settings > Audit) or set [zoho] audit_workspace")
     ws_id = audit[0].workspace_id
     time_format = client.date_format(ws_id, settings.access_log_table, ACCESSED_TIME)
-    text = client.export_sql(ws_id, access_log_sql(settings))
+    text = client.export_sql(ws_id, access_log_sql(settings, cutoff))
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         df = pd.DataFrame(columns=list(_ACCESS_COLUMNS))
-    return normalize_access_export(df, settings, time_format)
+    df = normalize_access_export(df, settings, time_format)
+    if FUTURE in df.columns:
+        future = pd.to_numeric(df[FUTURE], errors="coerce").fillna(0)
+        if future.sum():
+            log.warning("zoho_last_access: %d access(es) of %d workspace/user pair(s) logged after "
+                        "%s (the extract's start plus [zoho] future_tolerance_minutes) left "
+                        "out; is the clock or [zoho] audit_timezone wrong?", int(future.sum()),
+                        int((future > 0).sum()), cutoff.isoformat(timespec="seconds"))
+    return df
 
 
 #: What each column of the access export may be called: our SQL aliases them, but an engine
@@ -149,16 +183,21 @@ _ACCESS_COLUMNS = {
     "last_access_at": ("last_access_at", 'max("accessed time")', "max(accessed time)",
                        "last access", "accessed time"),
 }
+#: The count of accesses after the cutoff. Optional: an engine that drops it answers the
+#: latest accesses all the same, and none is counted as in the future.
+FUTURE = "future_accesses"
+_FUTURE_NAMES = (FUTURE, "future accesses")
 
 
 def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings,
                             time_format: str = "") -> pd.DataFrame:
-    """Our column names, one row per (workspace, user) with its latest access, and the declared
-    ``time_format`` on every row.
+    """Our column names, one row per (workspace, user) with its latest access, the declared
+    ``time_format`` on every row, and ``future_accesses`` ("0" when the export has none).
 
     The documented SQL export already answers that; this only guards against an engine that kept
     the expressions' names or ignored the GROUP BY (then the raw log rows are reduced here, by
-    parsed time). Anything else is left for the contract check to name.
+    parsed time, their future accesses added up). Anything else is left for the contract check
+    to name.
     """
     names = {str(c).strip().lower(): c for c in df.columns}
     rename = {}
@@ -168,14 +207,21 @@ def normalize_access_export(df: pd.DataFrame, settings: cfg.ZohoSettings,
             rename[found] = ours
     if len(set(rename.values())) < len(_ACCESS_COLUMNS):
         return df  # the contract check names what is missing
-    df = df.rename(columns=rename)[list(_ACCESS_COLUMNS)].assign(time_format=time_format)
+    future = next((names[c] for c in _FUTURE_NAMES if c in names), None)
+    counts = df[future] if future is not None else pd.Series("0", index=df.index, dtype=object)
+    df = (df.rename(columns=rename)[list(_ACCESS_COLUMNS)]
+            .assign(time_format=time_format, **{FUTURE: counts}))
     key = ["workspace_name", "user_email"]
     if df.duplicated(key).any():
         log.warning("zoho_last_access: the export has several rows per workspace and user "
                     "(GROUP BY ignored?); keeping each one's latest")
         when = parse_access_time(df["last_access_at"], settings.audit_timezone, "access export",
                                  declared=df["time_format"])
-        df = df.loc[when.sort_values(kind="stable").index].drop_duplicates(key, keep="last")
+        total = (pd.to_numeric(df[FUTURE], errors="coerce").fillna(0).astype(int)
+                   .groupby([df[k] for k in key]).transform("sum"))
+        df = df.assign(**{FUTURE: total.astype(str)})
+        latest = when.sort_values(kind="stable", na_position="first").index
+        df = df.loc[latest].drop_duplicates(key, keep="last")
         df = df.sort_values(key, kind="stable").reset_index(drop=True)
     return df
 
@@ -202,7 +248,9 @@ def _guard(lake: Lake, source: str, day: date, df: pd.DataFrame, settings: cfg.S
     where = f"extract of {day}"
     contract = BRONZE[source]
     typed = coerce(df, contract, where)  # columns and types, before anything is written
-    check_unique(typed, contract, where)
+    # Zoho's text as the key where silver merges what differs only in case or blanks (an
+    # "Accessed By" of "" and " " are two groups to Zoho, both no address to us)
+    check_unique(df if source in MERGED_IN_SILVER else typed, contract, where)
     check_volume(source, len(df), _previous_rows(lake, source, day),
                  max_drop_share=settings.max_drop_share, allow_drop=allow_drop, where=where)
     bad: list[str] = []
@@ -251,6 +299,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
         LakeError: a write failed; each file is either the previous one or the new one whole.
     """
     check_day(day, allow_replay=options.allow_replay)
+    started = datetime.now(timezone.utc)  # nothing the Access Log holds can be later
     wanted = tuple(sources or BRONZE)
     unknown = set(wanted) - set(BRONZE)
     if unknown:
@@ -258,7 +307,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
     with contextlib.ExitStack() as stack:
         client = (stack.enter_context(systems.zoho())
                   if any(s in ZOHO_SOURCES for s in wanted) else None)
-        frames = _read_all(day, systems, client, wanted, options)
+        frames = _read_all(day, systems, client, wanted, options, started)
     # Every source was read and passed its guards: only now is anything replaced, so a
     # failure above (a Zoho error, an empty or shrunken source) leaves the day's previous
     # bronze untouched instead of half today's, half an earlier run's.
@@ -280,8 +329,10 @@ def _tagged(exc: ZohoError, source: str, day: date) -> ZohoError:
 
 
 def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
-              options: StageOptions) -> list[tuple[str, pd.DataFrame, float, list[str]]]:
-    """Read and guard every wanted source, in contract order; nothing is written here."""
+              options: StageOptions, started: datetime
+              ) -> list[tuple[str, pd.DataFrame, float, list[str]]]:
+    """Read and guard every wanted source, in contract order; nothing is written here.
+    ``started``: when the extract began (the Access Log's cutoff counts from it)."""
     settings = systems.settings
     once: dict[str, object] = {}
 
@@ -303,14 +354,15 @@ def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
             client, listed(), users(), systems.lake, day, settings.zoho, options.full_refresh),
         "zoho_users": users,
         "zoho_seats": lambda: read_seats(client, settings.zoho),
-        "zoho_last_access": lambda: read_last_access(client, listed(), settings.zoho),
+        "zoho_last_access": lambda: read_last_access(
+            client, listed(), settings.zoho, access_cutoff(started, settings.zoho)),
         "module_status": lambda: read_module_status(systems),
     }
     frames = []
     for source in BRONZE:
         if source not in wanted:
             continue
-        started = time.monotonic()
+        reading = time.monotonic()
         log.info("%s: reading", source)
         try:
             df = readers[source]()
@@ -318,5 +370,5 @@ def _read_all(day: date, systems: Systems, client, wanted: tuple[str, ...],
             raise (exc if _TAG in (exc.hint or "") else _tagged(exc, source, day)) from None
         df = in_key_order(df, BRONZE[source])
         bad = _guard(systems.lake, source, day, df, settings, options.allow_drop)
-        frames.append((source, df, time.monotonic() - started, bad))
+        frames.append((source, df, time.monotonic() - reading, bad))
     return frames

@@ -370,9 +370,7 @@ def read_silver(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
     from . import silver as silver_stage
 
     frames = silver_stage.read(lake, day)
-    read_names = getattr(silver_stage, "read_names", None)
-    if read_names is not None:
-        frames["workspace_names"] = read_names(lake, day)
+    frames["workspace_names"] = silver_stage.read_names(lake, day)
     return frames
 
 

@@ -345,9 +345,10 @@ def check_load(day: date, status: pd.DataFrame, capacity: pd.DataFrame, wh, sche
 # -- e-mail addresses -------------------------------------------------------------------------
 
 def bad_emails(values: pd.Series) -> list[str]:
-    """The non-empty values of ``values`` that do not look like an e-mail address."""
+    """The values of ``values`` that do not look like an e-mail address, blank ones aside (an
+    empty "Accessed By" is a public visitor, not a bad address)."""
     text = values.dropna().astype("string")
-    text = text[text.str.len() > 0]
+    text = text[text.str.strip().str.len() > 0]
     return sorted(set(text[~text.str.match(EMAIL_RE.pattern)].tolist()))
 
 

@@ -207,7 +207,8 @@ def _facts(systems: Systems, rows: pd.DataFrame, client_id: int) -> pd.DataFrame
     admins = admins[admins["workspace_name"].isin(names)]
     users = frames["zoho_users"].rename(columns={"email": "admin_email"})
     access = frames["zoho_last_access"]
-    access = access[access["workspace_name"].isin(names)].rename(columns={"user_email": "admin_email"})
+    access = access[access["workspace_name"].isin(names) & access["user_email"].notna()]
+    access = access.rename(columns={"user_email": "admin_email"})
     facts = (admins[["workspace_id", "workspace_name", "admin_email", "admin_source"]]
              .merge(users[["admin_email", "active", "role"]], on="admin_email", how="left")
              .merge(access[["workspace_name", "admin_email", "last_access_at"]],

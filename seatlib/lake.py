@@ -4,6 +4,7 @@ Layout (keys are relative to the lake's root)::
 
     bronze/<source>/<YYYY-MM-DD>.csv                          raw daily extract per source
     silver/<source>/snapshot_date=<YYYY-MM-DD>/part.parquet   typed history, one partition a day
+    silver/workspace_names/snapshot_date=<YYYY-MM-DD>/part.parquet   workspace ids' names up to the day
     gold/seat_status/<YYYY-MM-DD>.csv                         one row per client per day
     gold/seat_capacity/<YYYY-MM-DD>.csv                       one capacity row per day
     gold/seat_status_latest.csv                               the latest day ("tabela_final")

@@ -42,6 +42,9 @@ class ZohoSettings:
     audit_workspace: str = "Zoho Analytics Audits"
     access_log_table: str = "Access Log"
     audit_timezone: str = "UTC"  # zone of "Accessed Time" values in the audit export
+    #: an access logged later than the extract's start plus this is left out and counted
+    #: (a clock ahead, a wrong audit_timezone): it would make an idle seat look used
+    future_tolerance_minutes: int = 10
     excluded_workspaces: tuple[str, ...] = ("Zoho Analytics Audits",)
     seat_resource: str = "users"
     calls_per_minute: int = 60  # client-side limiter; Zoho's METADATA limit is 60/min

@@ -168,6 +168,9 @@ class _ZohoFile(_Section):
         description="a non-empty string (a table name)")] = _Z.access_log_table
     audit_timezone: Annotated[str, AfterValidator(_timezone), Field(
         description='an IANA time zone name, e.g. "UTC" or "Europe/Berlin"')] = _Z.audit_timezone
+    future_tolerance_minutes: Annotated[int, Field(
+        ge=0, le=10_080, description="an integer from 0 to 10080 (minutes, at most a week)")
+    ] = _Z.future_tolerance_minutes
     excluded_workspaces: Annotated[list[str], AfterValidator(_no_blank_items), Field(
         description='an array of workspace names, e.g. ["Zoho Analytics Audits"]'
     )] = list(_Z.excluded_workspaces)

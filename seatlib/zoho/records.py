@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable
@@ -22,6 +23,8 @@ from ..values import parse_flag
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,10 @@ def parse_access_time(values: pd.Series, tz: str, where: str,
     several display formats, ISO-8601 or epoch ms.
 
     Values without an offset are taken in ``tz`` (the org's zone, ``[zoho] audit_timezone``).
+    A local time the clock shows twice (the autumn overlap) is read as the earlier instant and
+    one it skips (the spring gap) is moved forward to the end of the gap: a text without an
+    offset cannot say which was meant, and refusing it would stop the whole day for one
+    access. Each kind is counted and logged once, naming the zone.
 
     Raises:
         DataQualityError: naming the values no format understood, or a declared pattern that
@@ -289,16 +296,17 @@ def parse_access_time(values: pd.Series, tz: str, where: str,
     todo &= ~epoch
     patterns = (declared.astype("string").str.strip().fillna("") if declared is not None
                 else pd.Series("", index=values.index, dtype="string"))
+    clock = {"overlap": 0, "gap": 0}
     for pattern in patterns[todo & (patterns != "")].unique():
         try:
             fmt = java_to_strptime(pattern)
         except DateFormatError as exc:
             raise DataQualityError(f"zoho_last_access ({where}): {exc}") from None
-        todo[_parse_with(text, out, todo & (patterns == pattern), fmt, tz)] = False
+        todo[_parse_with(text, out, todo & (patterns == pattern), fmt, tz, clock)] = False
     for fmt in _TIME_FORMATS:
         if not todo.any():
             break
-        todo[_parse_with(text, out, todo, fmt, tz)] = False
+        todo[_parse_with(text, out, todo, fmt, tz, clock)] = False
     if todo.any():  # ISO-8601 with an offset, or anything else pandas understands
         parsed = pd.to_datetime(text[todo], utc=True, errors="coerce", format="ISO8601")
         ok = parsed.notna()
@@ -308,17 +316,41 @@ def parse_access_time(values: pd.Series, tz: str, where: str,
         bad = list(dict.fromkeys(text[todo].tolist()))[:5]
         raise DataQualityError(f"zoho_last_access ({where}): column 'last_access_at' has values "
                                f"that are not a time: {bad}")
+    _log_clock_changes(clock, tz, where)
     return out
 
 
-def _parse_with(text: pd.Series, out: pd.Series, rows: pd.Series, fmt: str, tz: str) -> pd.Index:
-    """Parse ``text[rows]`` with ``fmt`` (zone-less, in ``tz``) into ``out``; returns the index
-    of the values it read."""
+def _log_clock_changes(clock: dict[str, int], tz: str, where: str) -> None:
+    if clock["overlap"]:
+        log.info("zoho_last_access (%s): %d time(s) in the autumn overlap of %s (shown twice "
+                 "by the clock) read as the earlier instant", where, clock["overlap"], tz)
+    if clock["gap"]:
+        log.info("zoho_last_access (%s): %d time(s) in the spring gap of %s (skipped by the "
+                 "clock) moved forward to the end of the gap", where, clock["gap"], tz)
+
+
+def _parse_with(text: pd.Series, out: pd.Series, rows: pd.Series, fmt: str, tz: str,
+                clock: dict[str, int]) -> pd.Index:
+    """Parse ``text[rows]`` with ``fmt`` (zone-less, in ``tz``) into ``out``, adding the times
+    that fell in a clock change to ``clock``; returns the index of the values it read."""
     import pandas as pd
 
     parsed = pd.to_datetime(text[rows], format=fmt, errors="coerce")
     ok = parsed.notna()
     index = ok[ok].index
     if len(index):
-        out[index] = parsed[ok].dt.tz_localize(tz).dt.tz_convert("UTC")
+        out[index] = _localize(parsed[ok], tz, clock).dt.tz_convert("UTC")
     return index
+
+
+def _localize(naive: pd.Series, tz: str, clock: dict[str, int]) -> pd.Series:
+    """``naive`` wall times in ``tz``; see :func:`parse_access_time` for the clock changes."""
+    import numpy as np
+
+    # pandas reads True as summer time, which in the autumn overlap is the earlier instant
+    earlier = np.ones(len(naive), dtype=bool)
+    local = naive.dt.tz_localize(tz, ambiguous=earlier, nonexistent="shift_forward")
+    clock["overlap"] += int(naive.dt.tz_localize(tz, ambiguous="NaT",
+                                                 nonexistent="shift_forward").isna().sum())
+    clock["gap"] += int((local.dt.tz_localize(None) != naive).sum())
+    return local

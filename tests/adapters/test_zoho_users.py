@@ -136,3 +136,20 @@ def test_changes_replay_onto_another_state():
     users = {u.email: u.active for u in later.users}
     assert users["ana@one.example"] is False and "bo@two.example" not in users
     assert later.seats_used == state.seats_used - 1  # ana keeps her seat, bo's is freed
+
+
+def test_a_user_listed_under_two_domains_is_addressed_in_either_and_keeps_both_listings(
+        sim_factory, make_zoho_client):
+    state = reclaim_state()
+    ana = next(u for u in state.users if u.email == "ana@one.example")
+    twice = dataclasses.replace(ana, domain=PORTAL)
+    state = dataclasses.replace(state, users=state.users + (twice,))
+    sim = sim_factory(state)
+    client = make_zoho_client(settings=settings_for(sim))
+    [standard] = client.users.apply("deactivate", ["ana@one.example"], None)
+    [portal] = client.users.apply("activate", ["ana@one.example"], PORTAL)
+    assert standard.ok and portal.ok
+    later = apply_changes(state, [Change("ana@one.example", "deactivate")])
+    assert [(u.domain, u.active) for u in later.users if u.email == "ana@one.example"] == [
+        (ana.domain, False), (PORTAL, False)]
+    assert len(later.users) == len(state.users)

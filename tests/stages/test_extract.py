@@ -166,10 +166,11 @@ def test_last_access_is_the_latest_per_workspace_and_user(extracted):
         latest[key] = max(latest.get(key, row.accessed_at), row.accessed_at)
     pattern = extracted.state.access_time_format  # Zoho's documented example, "dd MMM, ..."
     assert pattern == "dd MMM, yyyy HH:mm:ss"
-    want = {(ws, user, show_time(at.astimezone(timezone.utc), pattern), pattern)
+    want = {(ws, user, show_time(at.astimezone(timezone.utc), pattern), pattern, "0")
             for (ws, user), at in latest.items()}
     df = extracted.bronze("zoho_last_access")
-    assert list(df.columns) == ["workspace_name", "user_email", "last_access_at", "time_format"]
+    assert list(df.columns) == ["workspace_name", "user_email", "last_access_at", "time_format",
+                                "future_accesses"]
     got = set(df.itertuples(index=False, name=None))
     assert len(got) == len(df) == len(want) > 400
     assert got == want
@@ -232,9 +233,9 @@ def test_access_export_in_another_engines_shape_is_normalised():
     out = normalize_access_export(raw, ZohoSettings())
     assert out.to_dict("records") == [
         {"workspace_name": "1 - A", "user_email": "x@a.com", "last_access_at": "2026-11-28 10:00:00",
-         "time_format": ""},
+         "time_format": "", "future_accesses": "0"},
         {"workspace_name": "2 - B", "user_email": "y@b.com", "last_access_at": "2026-11-27 08:00:00",
-         "time_format": ""}]
+         "time_format": "", "future_accesses": "0"}]
 
 
 def test_access_export_deduplicated_with_the_declared_month_first_format():

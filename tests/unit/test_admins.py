@@ -193,3 +193,20 @@ def test_read_fetches_every_workspace_for_an_unaccounted_user():
                           refresh_days=REFRESH, full=False)
     assert client.asked == [[], [A, B, C]]
     assert plan.counts() == {"unaccounted user": 3}
+
+
+def test_a_user_listed_under_two_domains_is_one_user_whatever_the_order_of_the_listings():
+    """GET /users may list a user once per portal domain; Zoho's order of the listings today
+    and bronze's sorted order of the day before must not read as a change."""
+    portal = ("dan@x.example", "true", "User", "portal.example")
+    other = ("dan@x.example", "false", "User", "other.example")
+    rest = [r for r in BEFORE.itertuples(index=False) if r.email != "dan@x.example"]
+    known = admins.Known(PREV, KNOWN_ADMINS, admins._by_email(_users(*rest, other, portal)))
+    assert admins.plan([A, B, C, D], known, _users(*rest, portal, other), DAY, REFRESH,
+                       False).reasons == {}
+    third = ("dan@x.example", "true", "User", "third.example")
+    assert admins.plan([A, B, C, D], known, _users(*rest, portal, other, third), DAY, REFRESH,
+                       False).reasons == {D: "admin changed"}
+    merged = known.users.loc["dan@x.example"]
+    assert merged.to_dict() == {"active": "true", "role": "User",
+                                "domain": "other.example; portal.example"}

@@ -37,6 +37,7 @@ def test_example_and_demo_files_load_with_todays_values():
     assert example.zoho.client_id_pattern == r"^\s*(\d+)"
     assert example.zoho.excluded_workspaces == ("Zoho Analytics Audits",)
     assert (example.zoho.calls_per_minute, example.zoho.max_concurrency) == (60, 4)
+    assert example.zoho.future_tolerance_minutes == 10
     assert example.zoho.request_timeout_s == 30.0 and type(example.zoho.request_timeout_s) is float
     assert (example.zoho.retry_budget_s, example.zoho.export_timeout_s,
             example.zoho.export_poll_s) == (300.0, 900.0, 4.0)
@@ -129,8 +130,10 @@ def test_environment_overrides_the_file(tmp_path):
      lambda s: (s.lake_url, s.runs_dir) == ("s3://my.lake-1", "/srv/seat-monitor/runs")),
     ("[zoho]\nclient_id_pattern = '^(?P<client>\\d+) - '\naudit_timezone = \"Europe/Berlin\"\n",
      lambda s: s.client_id_regex().match("12 - ACME").group(1) == "12"),
+    ("[zoho]\nfuture_tolerance_minutes = 0\n", lambda s: s.zoho.future_tolerance_minutes == 0),
     ('[warehouse]\nschema = "_Seat_Monitor2"\n', lambda s: s.warehouse_schema == "_Seat_Monitor2"),
-], ids=["int-for-float", "timeouts", "limits", "guard-0", "seed-max", "paths", "pattern", "schema"])
+], ids=["int-for-float", "timeouts", "limits", "guard-0", "seed-max", "paths", "pattern",
+        "future-tolerance-0", "schema"])
 def test_good_values_load(tmp_path, text, check):
     assert check(cfg.load_settings(write(tmp_path, text), env={}))
 
@@ -223,6 +226,8 @@ BAD = [
      ["[company] module_status_query = ''", "non-empty SQL query"]),
     ("timezone", '[zoho]\naudit_timezone = "Mars/Olympus"\n', {},
      ["[zoho] audit_timezone = 'Mars/Olympus'", "IANA time zone"]),
+    ("future-tolerance-negative", "[zoho]\nfuture_tolerance_minutes = -1\n", {},
+     ["[zoho] future_tolerance_minutes = -1", "an integer from 0 to 10080"]),
     ("api-url", '[zoho]\napi_url = "analyticsapi.zoho.com"\n', {},
      ["[zoho] api_url = 'analyticsapi.zoho.com'", "http(s):// URL"]),
     ("accounts-url", '[zoho]\naccounts_url = "ftp://accounts.zoho.com"\n', {},

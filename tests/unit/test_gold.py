@@ -44,8 +44,9 @@ def user(email, active=True, role="User"):
     return {"email": email, "active": active, "role": role}
 
 
-def access(name, email, when):
-    return {"workspace_name": name, "user_email": email, "last_access_at": when}
+def access(name, email, when, future=0):
+    return {"workspace_name": name, "user_email": email, "last_access_at": when,
+            "future_accesses": future}
 
 
 @pytest.fixture()
@@ -115,6 +116,17 @@ def test_last_access_counts_only_the_workspace_admins(example):
     assert rows[(102, "2")].days_since_last_access == 89
     assert pd.isna(rows[(103, "3")].days_since_last_access)
     assert rows[(101, "1")].last_access_at == pd.Timestamp("2026-11-28T09:00:00Z")
+
+
+def test_a_public_visitors_access_is_nobodys_admin_access(example):
+    """Silver keeps an "Accessed By" without an address as a missing user_email: it must not
+    meet the missing admin of a workspace without admins in the join."""
+    frames = dict(example)
+    frames["zoho_last_access"] = silver("zoho_last_access", [
+        access("110 - Nobody", None, "2026-11-28T09:00:00Z", future=2),
+        access("110 - Nobody", "n@new.example", None, future=1)])
+    status, _ = gold.build_frames(frames, DAY, SETTINGS)
+    assert pd.isna(by_client(status)[(110, "11")].last_access_at)
 
 
 def test_two_admins_one_active_holds_one_seat(example):

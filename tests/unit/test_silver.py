@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from seatlib import silver
-from seatlib.config import Settings
+from seatlib.config import Settings, ZohoSettings
 from seatlib.errors import DataQualityError, LakeError
 from seatlib.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
@@ -188,3 +188,120 @@ def test_older_bronze_without_the_new_columns_still_builds_silver():
                                                                    "domain"]
     df = silver.transform("zoho_users", old, DAY, Settings(), "old bronze")
     assert df["domain"].isna().all() and df["email"].tolist() == ["a@x.io"]
+
+
+# -- clock changes in [zoho] audit_timezone ------------------------------------------------------
+
+BERLIN = "Europe/Berlin"
+OVERLAP = "2026-10-25 02:30:00"  # shown twice: 00:30 UTC (summer time), then 01:30 UTC
+GAP = "2026-03-29 02:30:00"  # never shown: the clock jumps from 02:00 to 03:00 (01:00 UTC)
+
+
+def test_an_autumn_overlap_time_is_the_earlier_instant_and_a_spring_gap_time_moves_forward(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    out = parse_access_time(pd.Series([OVERLAP, GAP, OVERLAP, "2026-07-01 12:00:00"]), BERLIN,
+                            "bronze x")
+    assert out.tolist() == [pd.Timestamp("2026-10-25 00:30:00Z"), pd.Timestamp("2026-03-29 01:00:00Z"),
+                            pd.Timestamp("2026-10-25 00:30:00Z"), pd.Timestamp("2026-07-01 10:00:00Z")]
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "zoho_last_access (bronze x): 2 time(s) in the autumn overlap of Europe/Berlin (shown "
+        "twice by the clock) read as the earlier instant",
+        "zoho_last_access (bronze x): 1 time(s) in the spring gap of Europe/Berlin (skipped by "
+        "the clock) moved forward to the end of the gap"]
+
+
+def test_clock_changes_are_counted_over_declared_and_fallback_formats(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    text = pd.Series(["25 Oct, 2026 02:30:00", OVERLAP, "29 Mar, 2026 02:15:00"])
+    declared = pd.Series(["dd MMM, yyyy HH:mm:ss", "", "dd MMM, yyyy HH:mm:ss"])
+    out = parse_access_time(text, BERLIN, "t", declared=declared)
+    assert out.tolist() == [pd.Timestamp("2026-10-25 00:30:00Z")] * 2 + [
+        pd.Timestamp("2026-03-29 01:00:00Z")]
+    assert [r.getMessage().split(": ")[1][:9] for r in caplog.records] == ["2 time(s)", "1 time(s)"]
+
+
+def test_a_zone_without_clock_changes_logs_nothing(caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    parse_access_time(pd.Series([OVERLAP, GAP]), "UTC", "t")
+    assert caplog.records == []
+
+
+def test_silver_reads_clock_change_times_of_berlin(tmp_path, caplog):
+    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    s = Settings(lake_url=str(tmp_path / "lake"), zoho=ZohoSettings(audit_timezone=BERLIN))
+    write_bronze(Lake(s.lake_url), {"zoho_last_access":
+        "workspace_name,user_email,last_access_at,time_format,future_accesses\n"
+        f"101 - ACME,ana@acme.example,{OVERLAP},yyyy-MM-dd HH:mm:ss,0\n"
+        f"102 - Beta,bob@beta.example,{GAP},yyyy-MM-dd HH:mm:ss,0\n"})
+    access = silver.run(DAY, Systems.of(s))["zoho_last_access"]
+    assert access["last_access_at"].tolist() == [pd.Timestamp("2026-10-25 00:30:00Z"),
+                                                 pd.Timestamp("2026-03-29 01:00:00Z")]
+    assert len([r for r in caplog.records if "Europe/Berlin" in r.getMessage()]) == 2
+
+
+# -- Access Log rows without an address or a time ------------------------------------------------
+
+def test_access_rows_without_address_or_time_are_kept_as_their_own_groups():
+    bronze = pd.DataFrame({
+        "workspace_name": ["1 - A", "1 - A", "1 - A", "1 - A", "2 - B"],
+        "user_email": ["X@a.io ", "x@a.io", "", "  ", "y@b.io"],
+        "last_access_at": ["2026-11-28 10:00:00", "2026-11-28 11:00:00", "2026-11-27 10:00:00",
+                           "2026-11-27 12:00:00", ""],
+        "time_format": [""] * 5, "future_accesses": ["1", "2", "", "1", "4"]})
+    df = silver.transform("zoho_last_access", bronze, DAY, Settings(), "t")
+    assert df["user_email"].isna().tolist() == [True, False, False]
+    assert df[["workspace_name", "future_accesses"]].values.tolist() == [
+        ["1 - A", 1], ["1 - A", 3], ["2 - B", 4]]
+    assert df["last_access_at"].tolist()[:2] == [pd.Timestamp("2026-11-27 12:00:00Z"),
+                                                 pd.Timestamp("2026-11-28 11:00:00Z")]
+    assert pd.isna(df["last_access_at"].iloc[2])  # every access of y@b.io in the future
+
+
+def test_older_access_bronze_and_silver_count_no_future_access(tmp_path):
+    systems, lake, _ = built_once(tmp_path)  # BRONZE's access file has no future_accesses
+    key = silver_key("zoho_last_access", DAY)
+    df = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
+    assert df["future_accesses"].tolist() == [0]
+    lake.write_parquet(key, df.drop(columns="future_accesses"))  # a partition from before
+    again = silver.read(lake, DAY, ("zoho_last_access",))["zoho_last_access"]
+    pd.testing.assert_frame_equal(again, df)
+
+
+# -- a user listed once per portal domain ---------------------------------------------------------
+
+def test_a_user_listed_under_several_domains_is_one_row_with_all_of_them():
+    bronze = pd.DataFrame([
+        ("Gil@x.example", "false", "User", "b.portal.example"),
+        ("gil@x.example", "true", "", "a.portal.example"),
+        ("gil@x.example", "false", "Viewer", "analytics.zoho.com"),
+        ("oz@x.example", "false", "User", "b.portal.example"),
+        ("oz@x.example", "false", "Account Admin", "c.portal.example"),
+        ("oz@x.example", "false", "User", ""),
+        ("solo@x.example", "true", "User", "a.portal.example"),
+        ("nodom@x.example", "true", "User", ""),
+    ], columns=["email", "active", "role", "domain"])
+    df = silver.transform("zoho_users", bronze, DAY, Settings(), "t").set_index("email")
+    assert list(df.columns) == ["snapshot_date", "active", "role", "domain", "domains"]
+    assert df.loc["gil@x.example", ["active", "role", "domain", "domains"]].tolist() == [
+        True, "Viewer", "a.portal.example",  # "Viewer": the first role found, by domain
+        "a.portal.example; analytics.zoho.com; b.portal.example"]
+    assert df.loc["oz@x.example", ["active", "role", "domain", "domains"]].tolist() == [
+        False, "Account Admin", "b.portal.example",  # an admin role wins
+        "b.portal.example; c.portal.example"]
+    assert df.loc["solo@x.example", ["domain", "domains"]].tolist() == ["a.portal.example"] * 2
+    assert df.loc["nodom@x.example", ["domain", "domains"]].isna().all()
+    shuffled = silver.transform("zoho_users", bronze.iloc[::-1], DAY, Settings(), "t")
+    pd.testing.assert_frame_equal(shuffled.set_index("email"), df)  # the listings' order is no matter
+
+
+def test_silver_users_of_before_domains_read_their_domain_as_domains(tmp_path):
+    systems, lake, _ = built_once(tmp_path)
+    write_bronze(lake, {"zoho_users": "email,active,role,domain\n"
+                                      "ana@acme.example,true,User,p.example\n"
+                                      "bob@beta.example,false,User,\n"})
+    df = silver.run(DAY, systems)["zoho_users"]
+    lake.write_parquet(silver_key("zoho_users", DAY), df.drop(columns="domains"))
+    again = silver.read(lake, DAY, ("zoho_users",))["zoho_users"]
+    pd.testing.assert_frame_equal(again, df)
+    assert again["domains"].tolist()[0] == "p.example" and pd.isna(again["domains"].iloc[1])
