@@ -224,8 +224,7 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
     extra in it, a different status or seat, ``client_status`` or ``seats_reclaimable``, a
     different capacity figure, and the seat ledger (``gold/seat_ledger/<day>.csv``: the set of
     addresses, each one's category, shared and reclaimable). A column or file gold does not
-    have (yet) is skipped without a word: the truth by user (``[demo] hard_cases``) knows more
-    than the gold of before docs/seats.md.
+    have is skipped without a word (a lake whose gold predates docs/seats.md).
     """
     from . import gold
     from .lake import Lake

@@ -129,7 +129,7 @@ class Settings:
     demo_seed: int = 42
     demo_history_days: int = 60  # days of history the first demo run fills
     demo_deactivation_frees_seat: bool = True  # the demo simulator's seat-counter switch
-    demo_hard_cases: bool = False  # the demo world's hard cases (issue 20) and its truth by user
+    demo_hard_cases: bool = True  # the demo world's hard cases (docs/seats.md)
     source: Path | None = None  # the file these settings came from
 
     def client_id_regex(self) -> re.Pattern[str]:

@@ -53,7 +53,7 @@ from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEAN
                          SUPPORT_EMAIL, Client, Population, Workspace, at_utc)
 from .protocol import STANDARD_DOMAIN
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
-from .truth import Facts, UserFact, WorkspaceFact, truth_by_user, truth_by_workspace
+from .truth import Facts, UserFact, WorkspaceFact, truth_by_user
 
 __all__ = ["AUDIT_START", "ORIGIN", "World", "main"]
 
@@ -197,18 +197,13 @@ class World:
             day: the snapshot date.
             inactive_days: a paying client with a seat is "inactive" when idle for more days.
             staff_emails, staff_domains: the reseller's own people, as ``[reclaim]`` lists them
-                for gold; None: the world's own (the owner and the support address). Only the
-                truth by user (``hard_cases``) has staff.
+                for gold; None: the world's own (the owner and the support address).
 
         Returns:
-            With ``hard_cases``, :func:`seatlib.sim.truth.truth_by_user` of :meth:`facts`
-            (docs/seats.md); without, :func:`seatlib.sim.truth.truth_by_workspace` (the rules
-            of before, exactly as before).
+            :func:`seatlib.sim.truth.truth_by_user` of :meth:`facts` (docs/seats.md), with or
+            without the hard cases in the world.
         """
-        facts = self.facts(day)
-        if not self.hard_cases:
-            return truth_by_workspace(facts, inactive_days)
-        return truth_by_user(facts, inactive_days, staff_emails=staff_emails,
+        return truth_by_user(self.facts(day), inactive_days, staff_emails=staff_emails,
                              staff_domains=staff_domains)
 
     def facts(self, day: date) -> Facts:

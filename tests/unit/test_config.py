@@ -52,7 +52,7 @@ def test_example_and_demo_files_load_with_todays_values():
     assert demo.lake_url == str(cfg.REPO_ROOT / "var" / "demo" / "lake")
     assert demo.demo_dir == str(cfg.REPO_ROOT / "var" / "demo")
     assert (demo.demo_seed, demo.demo_history_days, demo.inactive_days) == (42, 60, 30)
-    assert demo.demo_hard_cases is False  # until gold and silver follow docs/seats.md
+    assert demo.demo_hard_cases is True  # the demo's world has every case of docs/seats.md
     assert demo.source == cfg.DEMO_CONFIG
 
 

@@ -125,7 +125,7 @@ def test_a_public_visitors_access_is_nobodys_admin_access(example):
     frames["zoho_last_access"] = silver("zoho_last_access", [
         access("110 - Nobody", None, "2026-11-28T09:00:00Z", future=2),
         access("110 - Nobody", "n@new.example", None, future=1)])
-    status, _ = gold.build_frames(frames, DAY, SETTINGS)
+    status = gold.build_frames(frames, DAY, SETTINGS).status
     assert pd.isna(by_client(status)[(110, "11")].last_access_at)
 
 
