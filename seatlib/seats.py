@@ -161,22 +161,40 @@ def workspace_seats(seats: Seats, client_of: pd.Series, paying_of: pd.Series) ->
         index=out.index, dtype="string")
     odd = set(others.index) | set(p.loc[p["category"].isin(["unmatched", "staff"]),
                                         "workspace_id"])
-    notes = {w: _note(p[p["workspace_id"] == w], others.get(w, []), paying_of)
+    notes = {w: _note(p[p["workspace_id"] == w], client_of.get(w), paying_of)
              for w in sorted(odd)}
     out["note"] = pd.Series([notes.get(w) for w in out.index], index=out.index, dtype="string")
     return out.reset_index()
 
 
-def _note(group: pd.DataFrame, others: list[int], paying_of: pd.Series) -> str | None:
-    """Whose seat the workspace's admins hold, in words, when it is not simply the client's."""
-    held = group[group["seat"]]
+#: How many paying clients a note names before it says "and N more".
+NOTE_NAMES = 3
+
+
+def _note(group: pd.DataFrame, own, paying_of: pd.Series) -> str | None:
+    """Whose seat the workspace's admins hold, in words, when it is not simply the client's:
+    per admin, the paying clients it also serves (a few by id) and how many ex-clients; an
+    admin of an unknown client's workspace; a staff admin."""
     parts = []
-    if others:
-        said = [f"{c}, which pays" if bool(paying_of.get(c, False)) else f"{c}, an ex-client"
-                for c in others]
-        parts.append("shared with " + "; ".join(said))
-    if held["category"].eq("unmatched").any():
-        parts.append("an admin also runs a workspace of an unknown client")
-    if group["category"].eq("staff").any():
-        parts.append("a staff admin (not the client's seat)")
+    for r in group.sort_values("admin_email").itertuples():
+        if r.category == "staff":
+            parts.append(f"{r.admin_email} is staff (not the client's seat)")
+            continue
+        clients = "" if pd.isna(r.clients) else str(r.clients)
+        others = [int(c) for c in clients.split("; ") if c and
+                  (own is None or pd.isna(own) or int(c) != int(own))]
+        if r.seat and others:
+            paying = [c for c in others if bool(paying_of.get(c, False))]
+            ex = len(others) - len(paying)
+            said = []
+            if paying:
+                more = len(paying) - NOTE_NAMES
+                said.append(f"paying client(s) {', '.join(map(str, paying[:NOTE_NAMES]))}"
+                            + (f" and {more} more" if more > 0 else ""))
+            if ex:
+                said.append(f"{ex} other ex-client(s)")
+            stays = ": its seat stays" if paying else ""
+            parts.append(f"{r.admin_email} also serves {' and '.join(said)}{stays}")
+        if r.seat and r.category == "unmatched":
+            parts.append(f"{r.admin_email} also runs a workspace of an unknown client")
     return "; ".join(parts) if parts else None

@@ -68,7 +68,7 @@ def test_a_consultant_of_a_paying_client_and_an_ex_client_is_never_reclaimable(c
     assert gone.status == "seat_held_by_ex_client"  # the ex-client's workspace still has a seat
     assert not gone.reclaimable and gone.seats_reclaimable == 0
     assert gone.admin_shared and gone.shared_with == "201"
-    assert gone.note == "shared with 201, which pays"
+    assert gone.note == "c@agency.example also serves paying client(s) 201: its seat stays"
     cap = day.capacity.iloc[0]
     assert cap.seats_held_by_ex_clients == 0 and cap.seats_shared == 1
 
@@ -96,7 +96,7 @@ def test_staff_never_hold_a_clients_seat_nor_a_reclaimable_one():
     assert ledger_of(day)["support@reseller.example"].category == "staff"
     row = rows_of(day)[(501, "1")]
     assert row.status == "released" and not row.seat_held and not row.reclaimable
-    assert row.note == "a staff admin (not the client's seat)"
+    assert row.note == "support@reseller.example is staff (not the client's seat)"
 
 
 def test_every_seat_user_is_in_exactly_one_category_and_they_add_up(consultant):
