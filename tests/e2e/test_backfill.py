@@ -63,10 +63,13 @@ def warehouse_rows(dsn: str) -> dict[date, list[tuple]]:
 
 
 def production_config(folder: Path, settings: cfg.Settings) -> Path:
-    """Settings without the demo: the same lake and runs folder."""
+    """Settings without the demo: the same lake and runs folder, and the same staff (gold
+    counts the reseller's own users apart: docs/seats.md)."""
     path = folder / "production.toml"
     path.write_text(f'[lake]\nurl = "{settings.lake_url}"\n[runs]\ndir = "{settings.runs_dir}"\n'
-                    f'[warehouse]\nschema = "{SCHEMA}"\n')
+                    f'[warehouse]\nschema = "{SCHEMA}"\n'
+                    f'[reclaim]\nstaff_domains = {list(settings.reclaim.staff_domains)!r}\n'
+                    .replace("'", '"'))
     return path
 
 
