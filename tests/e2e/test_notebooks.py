@@ -94,7 +94,9 @@ def test_nbval_runs_the_stage_notebooks_in_order(demo_today):
     from seatlib.lake import Lake
 
     status = gold.read_day(Lake(settings.lake_url), "seat_status", today)
-    client = int(status.loc[status["status"] == "seat_held_by_ex_client", "client_id"].iloc[0])
+    reclaimable = status["reclaimable"].fillna(False).astype(bool)  # not a shared consultant's
+    client = int(status.loc[reclaimable & (status["status"] == "seat_held_by_ex_client"),
+                            "client_id"].iloc[0])
     out = Path(settings.runs_dir) / "investigate.ipynb"
     pm.execute_notebook(str(runner.NOTEBOOKS_DIR / "investigate_client.ipynb"), str(out),
                         parameters={"client_id": client}, kernel_name="python3",
