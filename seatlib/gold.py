@@ -101,7 +101,7 @@ def admin_emails(admins: pd.DataFrame, workspace_ids: pd.Series) -> pd.Series:
                      index=workspace_ids.index, dtype="string")
 
 
-def _workspaces(admins: pd.DataFrame, module: pd.DataFrame, settings: cfg.Settings
+def workspaces_of(admins: pd.DataFrame, module: pd.DataFrame, settings: cfg.Settings
                 ) -> pd.DataFrame:
     """One row per client workspace (the audit and other excluded ones left out): today's
     name, creation, admins, client id (or why none) and whether the company knows the client."""
@@ -116,7 +116,7 @@ def _workspaces(admins: pd.DataFrame, module: pd.DataFrame, settings: cfg.Settin
     return ws
 
 
-def _pairs(admins: pd.DataFrame, ws: pd.DataFrame, module: pd.DataFrame) -> pd.DataFrame:
+def pairs_of(admins: pd.DataFrame, ws: pd.DataFrame, module: pd.DataFrame) -> pd.DataFrame:
     """One row per (client workspace, admin address) with the client, known or not."""
     pairs = admins[["workspace_id", "admin_email"]].dropna().drop_duplicates()
     pairs = pairs.merge(ws[["workspace_id", "client_id", "matched"]], on="workspace_id")
@@ -198,8 +198,8 @@ def build_frames(silver: dict[str, pd.DataFrame], day: date, settings: cfg.Setti
     """
     admins = silver["zoho_workspace_admins"]
     module = silver["module_status"][["client_id", "module_active"]]
-    ws = _workspaces(admins, module, settings)
-    pairs = _pairs(admins, ws, module)
+    ws = workspaces_of(admins, module, settings)
+    pairs = pairs_of(admins, ws, module)
     owners = set(admins["created_by"].dropna().astype("string").str.strip().str.lower())
     seat = seats.build(silver["zoho_users"], pairs, owners, settings.reclaim)
     names = silver.get("workspace_names")

@@ -30,7 +30,8 @@ LEVELS = ("info", "ok", "warning", "critical", "failure")
 
 
 def send(settings: cfg.Settings, title: str, body: str, *, level: str, payload: dict,
-         day: date | None = None, env: Mapping[str, str] | None = None) -> list[str]:
+         day: date | None = None, env: Mapping[str, str] | None = None,
+         folder: Path | None = None) -> list[str]:
     """Send one message to every channel and record it; returns the channels that failed.
 
     Args:
@@ -38,6 +39,8 @@ def send(settings: cfg.Settings, title: str, body: str, *, level: str, payload: 
         payload: figures for ``alerts.json`` (JSON-serialisable; dates become text).
         day: the run date whose ``runs/<day>/alerts.json`` gets the record (default: today, UTC).
         env: where ``SEATLIB_NOTIFY_URLS`` is read (default ``os.environ``).
+        folder: the attempt folder whose ``alerts.json`` gets the record (a reclaim's own);
+            default: the day's latest attempt.
 
     Never raises: a failure to send or to record is logged and reported in the return value
     (``"alerts.json"`` when the record could not be written).
@@ -51,12 +54,12 @@ def send(settings: cfg.Settings, title: str, body: str, *, level: str, payload: 
         log.error("notify: sending failed (%s)", type(exc).__name__)
         failed = ["apprise"]
     return failed + record(settings, title, body, level=level, payload=payload, day=day,
-                           channels=names, failed=failed)
+                           channels=names, failed=failed, folder=folder)
 
 
 def record(settings: cfg.Settings, title: str, body: str, *, level: str, payload: dict,
            day: date | None = None, channels: list[str] = (), failed: list[str] = (),
-           note: str = "") -> list[str]:
+           note: str = "", folder: Path | None = None) -> list[str]:
     """Append a message to ``runs/<day>/alerts.json`` (masked unless ``show_emails``) without
     sending it; returns ``["alerts.json"]`` when it could not be written, else ``[]``."""
     show = settings.report.show_emails
@@ -67,7 +70,7 @@ def record(settings: cfg.Settings, title: str, body: str, *, level: str, payload
     if note:
         entry["note"] = note
     try:
-        path = record_alert(settings, day or datetime.now(timezone.utc).date(), entry)
+        path = record_alert(settings, day or datetime.now(timezone.utc).date(), entry, folder)
     except Exception as exc:  # noqa: BLE001
         log.error("notify: could not record the alert in runs/: %s", exc)
         return ["alerts.json"]
@@ -122,11 +125,13 @@ def channel_name(url: str, index: int) -> str:
     return f"channel {index} ({scheme}://…)"
 
 
-def record_alert(settings: cfg.Settings, day: date, record: dict) -> Path:
-    """Append ``record`` to ``runs/<day>/alerts.json`` (written whole: temp file, then rename)."""
+def record_alert(settings: cfg.Settings, day: date, record: dict,
+                 folder: Path | None = None) -> Path:
+    """Append ``record`` to ``alerts.json`` of ``folder``, else of the day's latest attempt
+    (written whole: temp file, then rename)."""
     from .history import day_dir
 
-    path = day_dir(settings.runs_dir, day) / "alerts.json"
+    path = (Path(folder) if folder is not None else day_dir(settings.runs_dir, day)) / "alerts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     records = read_alerts(path)
     records.append(record)

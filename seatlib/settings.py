@@ -67,6 +67,10 @@ class ReclaimSettings:
     staff_domains: tuple[str, ...] = ()  # the reseller's own domains: never proposed
     staff_emails: tuple[str, ...] = ()  # the reseller's own addresses: never proposed
     batch_size: int = 1000  # addresses per user-management call (Zoho allows 1,000)
+    max_plan_age_days: int = 2  # an approved plan (or its gold day) older than this is refused
+    max_users: int = 10  # one execution deactivates at most this many users...
+    max_share: float = 0.2  # ...and this share of the seats used, unless --override-limit
+    counter_recheck_minutes: int = 60  # removal waits for a counter read this long after a call
 
 
 @dataclass(frozen=True)

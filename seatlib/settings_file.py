@@ -316,6 +316,15 @@ class _ReclaimFile(_Section):
     batch_size: Annotated[int, Field(
         ge=1, le=1000, description="an integer from 1 to 1000 (Zoho's limit a call)"
     )] = _R.batch_size
+    max_plan_age_days: Annotated[int, Field(
+        ge=0, le=30, description="an integer from 0 to 30 (days)")] = _R.max_plan_age_days
+    max_users: Annotated[int, Field(
+        ge=1, le=100000, description="an integer from 1 to 100000 (users)")] = _R.max_users
+    max_share: Annotated[float, Field(
+        gt=0, le=1, description="a number above 0, at most 1, e.g. 0.2")] = _R.max_share
+    counter_recheck_minutes: Annotated[int, Field(
+        ge=1, le=10080, description="an integer from 1 to 10080 (minutes)"
+    )] = _R.counter_recheck_minutes
 
 
 _MODELS: dict[str, type[_Section]] = {

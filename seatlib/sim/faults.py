@@ -91,9 +91,11 @@ class Faults:
             status = int(opts.get("status", 503))
             body = str(opts.get("body", f"<html><body>HTTP {status}</body></html>"))
             return Response(status, body.encode("utf-8"), "text/html;charset=UTF-8")
+        if opts.get("applied") and kind in ("timeout", "drop"):
+            dispatch(req)  # Zoho did the work; its answer is lost (late, or the line dropped)
         if kind in ("latency", "timeout"):
             time.sleep(float(opts.get("seconds", 0.5 if kind == "latency" else 5.0)))
-            return dispatch(req)
+            return dispatch(req) if not opts.get("applied") else None
         if kind == "drop":
             handler.close_connection = True
             try:

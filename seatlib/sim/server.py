@@ -296,6 +296,8 @@ class ZohoSimulator:
                 ``"timeout"`` (opt ``seconds`` default 5): sleep past the client's timeout,
                 then answer normally to nobody;
                 ``"drop"``: close the connection without answering;
+                with ``applied=True`` (``timeout``, ``drop``) the request is carried out
+                first: a change Zoho made whose answer never arrives;
                 ``"malformed"`` (opt ``status`` default 200): a truncated JSON body;
                 ``"expired_token"``: invalidate the presented token and answer 401 8535;
                 ``"job_fail"`` / ``"job_stuck"``: the next export job created on a matching path

@@ -103,8 +103,13 @@ class UserAdmin:
     def __init__(self, api: Transport):
         self._api = api
 
-    def call(self, action: str, emails: Iterable[str], domain: str | None = None) -> CallResult:
+    def call(self, action: str, emails: Iterable[str], domain: str | None = None,
+             before: Callable[[CallResult], None] | None = None) -> CallResult:
         """One call for ``emails`` (at most 1,000) of one domain; a refusal is a CallResult.
+
+        ``before`` is handed the call about to be made (a CallResult not yet answered:
+        ``ok`` False, ``code`` None, ``message`` "not sent yet") *before* it is made, so that
+        a caller can record its intent; if it raises, the call is not made.
 
         Raises:
             ZohoAuthError: the token lacks the action's scope (the message names it).
@@ -119,6 +124,8 @@ class UserAdmin:
         if domain:
             config["domainName"] = domain
         call = f"{method} {API}{path}"
+        if before is not None:
+            before(CallResult(action, call, emails, domain, False, None, "not sent yet"))
         try:
             self._api.request(method, path, form={"CONFIG": config})
         except ZohoError as exc:
@@ -134,20 +141,22 @@ class UserAdmin:
         return CallResult(action, call, emails, domain, True)
 
     def apply(self, action: str, emails: list[str], domain: str | None,
-              on_call: Callable[[CallResult], None] | None = None) -> list[CallResult]:
-        """:meth:`call`, splitting a batch answered 8114 until each culprit stands alone.
+              on_call: Callable[[CallResult], None] | None = None,
+              before: Callable[[CallResult], None] | None = None) -> list[CallResult]:
+        """:meth:`call`, splitting a batch answered 8114 until each culprit stands alone;
+        ``before`` hears of every call before it is made, ``on_call`` after Zoho answered.
 
         Returns:
             Every call made, in order; the addresses of the successful ones were changed.
         """
-        result = self.call(action, emails, domain)
+        result = self.call(action, emails, domain, before)
         if on_call is not None:
             on_call(result)
         if result.ok or result.code != NOT_A_MEMBER or len(emails) == 1:
             return [result]
         half = len(emails) // 2
-        return ([result] + self.apply(action, emails[:half], domain, on_call)
-                + self.apply(action, emails[half:], domain, on_call))
+        return ([result] + self.apply(action, emails[:half], domain, on_call, before)
+                + self.apply(action, emails[half:], domain, on_call, before))
 
 
 #: Codes that refuse the addresses of one batch (not the whole run), with what they mean: the

@@ -1,159 +1,279 @@
-"""The reclaim end to end in-process: plan, dry run, execution and removal against the simulator,
-with the trail in a real lake folder."""
+"""The reclaim in-process, against the simulator and a real company database (docs/reclaim.md):
+a plan that is a record, approvals bound to plan and rows and checked again against the facts of
+now, the limit, the trail written first, undo, and removal only after a second look."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import reclaim, trail
 from seatlib.errors import ConfigError
-from seatlib.systems import Systems
-from seatlib.trail import Actor
-from tests.fixtures.reclaim import (DAY, EX_CLIENTS, PORTAL, with_domains,
-                                    write_day)
-from tests.fixtures.zoho import settings_for
+from seatlib.lake import Lake
+from seatlib.reclaim import actions, check, flow, plan as plans, trail
+from seatlib.reclaim.trail import TrailError
+from seatlib.sim.state import SimUser
+from tests.fixtures.reclaim import DAY, EX_CLIENTS, PAYING_IDLE, PORTAL, build_day
 
-ME = Actor("tester", "testhost")
+APPROVER = {"approver": "Ana Souza", "reason": "TICKET-1"}
 
 
 @pytest.fixture
-def sim(reclaim_sim):
-    return reclaim_sim
+def day(reclaim_sim, zoho_secrets, pg_dsn, tmp_path):
+    return build_day(reclaim_sim, zoho_secrets, pg_dsn, tmp_path)
 
 
-def systems_for(sim, secrets, lake_dir, **reclaim_overrides) -> Systems:
-    # runs_dir too: the default, runs/, is the repository's own, where the alerts would land
-    settings = cfg.Settings(zoho=settings_for(sim, retry_budget_s=0.3), lake_url=str(lake_dir),
-                            runs_dir=str(lake_dir / "runs"),
-                            reclaim=dataclasses.replace(cfg.ReclaimSettings(),
-                                                        **reclaim_overrides))
-    systems = Systems.of(settings, zoho_secrets=secrets)
-    write_day(systems.lake, sim.state)
-    return systems
+def request(day, **params) -> flow.Request:
+    return flow.request(DAY, str(day.attempt()), **params)
 
 
-def run(systems, approve, *, execute, action="deactivate"):
-    rows = (with_domains(reclaim.select(reclaim.plan(systems), approve))
-            if action == "deactivate" else reclaim.removal_selection(systems, approve))
-    return reclaim.execute(systems, rows, run_date=DAY, execute=execute, action=action, actor=ME)
+def reclaim(day, **params):
+    """One reclaim run as the notebook runs it; returns (plan, rows, outcome, journal)."""
+    req = request(day, **params)
+    journal = flow.Journal(req.attempt_dir)
+    plan = flow.make_plan(day.systems, req, journal)
+    approved, rows = flow.approve(day.systems, req, plan, journal)
+    flow.check_rows(day.systems, req, approved, rows, journal)
+    return approved, rows, flow.act(day.systems, req, approved, rows, journal), journal
 
 
-def test_a_dry_run_changes_nothing_but_writes_its_record(sim, zoho_secrets, tmp_path):
-    systems = systems_for(sim, zoho_secrets, tmp_path)
-    before = sim.state
-    out = run(systems, "2001,2004", execute=False)
-    assert sim.state == before and sim.users.calls == []
-    assert out.dry_run and out.seats_after is None
-    assert out.calls == [  # one call per domain, in the plan's order (pia idles longest)
-        {"call": "PUT /restapi/v2/users/inactive", "domain": PORTAL,
-         "emails": ["pia@portal.example"]},
-        {"call": "PUT /restapi/v2/users/inactive", "domain": None, "emails": ["ana@one.example"]}]
-    [entry] = trail.read_trail(systems.lake)
-    assert (entry["kind"], entry["dry_run"], entry["user"], entry["host"]) == (
-        "dry_run", True, "tester", "testhost")
-    assert entry["seats_before"]["used"] == before.seats_used
+def approve_copy(day, folder: Path, emails: list[str]) -> Path:
+    """A person's copy of the run's plan file with yes on the rows of ``emails``."""
+    plan = plans.latest(day.systems.lake)
+    rows = plan.rows.assign(approve=["yes" if e in emails else "" for e in plan.rows["email"]])
+    path = folder / "my approval.csv"
+    rows.to_csv(path, index=False)
+    return path
 
 
-def test_an_approved_run_frees_the_seats_and_writes_the_trail(sim, zoho_secrets, tmp_path):
-    systems = systems_for(sim, zoho_secrets, tmp_path)
-    used = sim.state.seats_used
-    out = run(systems, "2001,2004", execute=True)
+def users_state(sim) -> dict[str, bool]:
+    return {u.email: u.active for u in sim.state.users}
+
+
+# -- 1. the plan ---------------------------------------------------------------------------------
+
+def test_the_plan_is_a_record_of_users_none_approved_written_once(day):
+    req = request(day)
+    plan = flow.make_plan(day.systems, req, flow.Journal(req.attempt_dir))
+    assert set(plan.rows["email"]) == {e for e, _ in EX_CLIENTS.values()} | {PAYING_IDLE[1]}
+    assert (plan.rows["approve"] == "").all() and plan.rows["row_id"].is_unique
+    assert set(plan.rows["plan_id"]) == {plan.plan_id}
+    assert plan.rows.set_index("email").at["pia@portal.example", "domains"] == PORTAL
+    assert plan.rows.set_index("email").at[PAYING_IDLE[1], "modules"] == f"{PAYING_IDLE[0]}:on"
+    lake = day.systems.lake
+    stored = lake.read_bytes(f"reclaim/plans/{plan.plan_id}.csv")
+    assert b"ana@one.example" in stored  # whole in the lake
+    local = (req.attempt_dir / "reclaim_plan.csv").read_bytes()
+    assert b"ana@one.example" not in local and b"a***@one.example" in local  # masked in runs/
+    again = plans.save(lake, plans.make(lake, DAY, day.systems.settings), None)
+    assert again.plan_id == plan.plan_id and again.created_at == plan.created_at
+    assert lake.read_bytes(f"reclaim/plans/{plan.plan_id}.csv") == stored  # never rewritten
+    with pytest.raises(Exception, match="exists already"):  # the run's own copy neither
+        plans.save(lake, plan, req.attempt_dir)
+
+
+# -- 2. the approval ---------------------------------------------------------------------------------
+
+def test_a_file_approves_exactly_its_yes_rows_whatever_its_name(day, tmp_path):
+    flow.make_plan(day.systems, request(day), flow.Journal(None))
+    path = approve_copy(day, tmp_path, ["bo@two.example"])
+    _, rows, out, _ = reclaim(day, approve=str(path), execute=True, **APPROVER)
+    assert list(rows["email"]) == ["bo@two.example"]
+    assert out.users["outcome"].tolist() == ["deactivated"]
+    state = users_state(day.sim)
+    assert not state["bo@two.example"] and state["ana@one.example"] and state["cy@three.example"]
+
+
+def test_a_module_switched_on_since_the_plan_is_refused_and_nothing_changes(day, tmp_path):
+    flow.make_plan(day.systems, request(day), flow.Journal(None))
+    path = approve_copy(day, tmp_path, ["ana@one.example", "bo@two.example"])
+    day.set_module(c2001=True)  # the client paid again after the plan was made
+    with pytest.raises(check.Refused, match=r"the plan changed: make a new one.*a\*\*\*@one.*"
+                                            r"now serves paying client\(s\) 2001"):
+        reclaim(day, approve=str(path), execute=True, **APPROVER)
+    assert day.sim.users.calls == []
+    assert all(users_state(day.sim).values())
+    [refused] = [e for e in trail.read_trail(day.systems.lake) if e["kind"] == "refused"]
+    assert refused["approver"] == "Ana Souza"
+    assert "it now serves paying client(s) 2001" in refused["why"][0]
+
+
+def incremental(day, n_stale: int = 1) -> None:
+    """Today's admins bronze as the incremental extract leaves it: some rows reused from an
+    earlier fetch (so the reclaim's check must ask Zoho for every workspace's admins now)."""
+    path = Path(day.systems.lake.uri("bronze/zoho_workspace_admins/2026-03-10.csv"))
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows.loc[rows.index[:n_stale], "admins_fetched_on"] = "2026-03-07"
+    rows.to_csv(path, index=False)
+
+
+def test_an_admin_added_to_a_paying_clients_workspace_since_the_plan_is_refused(day, tmp_path):
+    incremental(day)
+    flow.make_plan(day.systems, request(day), flow.Journal(None))
+    path = approve_copy(day, tmp_path, ["cy@three.example"])
+    state = day.sim.state  # cy becomes an admin of the paying client's workspace too
+    paying = next(w for w in state.workspaces if w.name.startswith(str(PAYING_IDLE[0])))
+    day.sim.set_state(dataclasses.replace(state, workspaces=tuple(
+        dataclasses.replace(w, admins=w.admins + ("cy@three.example",)) if w is paying else w
+        for w in state.workspaces)))
+    with pytest.raises(check.Refused, match=r"c\*\*\*@three.example\): reason ex_client -> "
+                                            r"inactive; modules 2003:off -> 2003:off; 3001:on"):
+        reclaim(day, approve=str(path), execute=True, **APPROVER)
+    assert day.sim.users.calls == []
+
+
+def test_the_check_says_what_it_costs_in_calls(day):
+    _, _, _, journal = reclaim(day, approve="2001")  # today's extract asked every workspace
+    assert "now: 1 API call(s) (the admins from today's full extract)" in "\n".join(journal.lines)
+    incremental(day)
+    _, _, _, journal = reclaim(day, approve="2001")
+    assert "now: 8 API call(s)" in "\n".join(journal.lines)  # /users, /workspaces, 6 /admins
+
+
+def test_client_ids_approve_the_rows_of_users_serving_only_them(day):
+    _, rows, out, _ = reclaim(day, approve="2001,2004")
+    assert sorted(rows["email"]) == ["ana@one.example", "pia@portal.example"]
+    assert out.dry_run and day.sim.users.calls == []
+    with pytest.raises(ConfigError, match="client 9999 is in no row"):
+        reclaim(day, approve="9999")
+
+
+def test_execute_needs_an_approver_a_reason_and_something_approved(day):
+    with pytest.raises(ConfigError, match="--approver NAME and --reason TEXT"):
+        reclaim(day, approve="2001", execute=True)
+    with pytest.raises(check.Refused, match="--execute with nothing approved"):
+        reclaim(day, approve=",,,", execute=True, **APPROVER)
+    assert day.sim.users.calls == []
+
+
+# -- 3. the limit -----------------------------------------------------------------------------------
+
+def test_an_execution_over_the_limit_waits_for_override(day, reclaim_sim, zoho_secrets, pg_dsn,
+                                                         tmp_path):
+    small = build_day(reclaim_sim, zoho_secrets, pg_dsn, tmp_path / "small", max_users=1)
+    with pytest.raises(check.Refused, match=r"2 users is more than \[reclaim\] max_users = 1"):
+        reclaim(small, approve="2001,2002", execute=True, **APPROVER)
+    assert small.sim.users.calls == []
+    _, _, out, _ = reclaim(small, approve="2001,2002", execute=True, override_limit=True,
+                           **APPROVER)
     assert out.users["outcome"].tolist() == ["deactivated", "deactivated"]
-    assert (out.seats_before["used"], out.seats_after["used"]) == (used, used - 2)
-    assert "2 seat(s) freed" in out.counter_note
-    users = {u.email: u.active for u in sim.state.users}
-    assert not users["ana@one.example"] and not users["pia@portal.example"]
-    assert users["bo@two.example"]  # not approved, not touched
-    entries = trail.read_trail(systems.lake)
-    assert [e["kind"] for e in entries] == ["call", "call", "summary"]
-    assert entries[0]["config"] == {"emailIds": ["pia@portal.example"], "domainName": PORTAL}
-    assert entries[0]["answer"]["ok"] and entries[0]["counter_moved"] is True
-    assert (entries[0]["seats_before"]["used"], entries[1]["seats_after"]["used"]) == (
-        used, used - 2)
-    summary = trail.trail_summary(systems.lake, DAY)
-    assert summary[["deactivated", "seats_freed"]].values.tolist() == [[2, 2]]
-    again = run(systems, "2001", execute=True)  # safe to repeat: no call at all
-    assert again.users["outcome"].tolist() == ["no call: already inactive"]
-    assert len(sim.users.calls) == 2
 
 
-def test_a_non_member_in_the_batch_does_not_block_the_others(sim, zoho_secrets, tmp_path):
-    systems = systems_for(sim, zoho_secrets, tmp_path)
-    # without its domain (silver before the fidelity change), the portal user is not a member
-    # of the standard organisation: Zoho refuses her (8114) and the other two go through
-    rows = reclaim.select(reclaim.plan(systems), "2001,2002,2004")
-    out = reclaim.execute(systems, rows, run_date=DAY, execute=True, actor=ME)
-    outcomes = dict(zip(out.users["email"], out.users["outcome"]))
-    assert outcomes["ana@one.example"] == outcomes["bo@two.example"] == "deactivated"
-    assert outcomes["pia@portal.example"] == (
-        "not deactivated: Zoho refused with 8114 (not a member of the organisation, or of the "
-        "portal domain it was sent with)")
-    [call] = [e for e in trail.read_trail(systems.lake) if e["kind"] == "call"][:1]
-    assert call["answer"]["code"] == 8114 and len(call["users"]) == 3
+def test_a_gold_day_let_through_by_allow_drop_waits_for_override(day):
+    day.set_module(c3001=False)  # the paying client stops: a change the guards may flag
+    gold_key = day.systems.lake.uri("gold/seat_capacity/2026-03-10.csv")
+    text = Path(gold_key).read_text().splitlines()
+    head, row = text[0].split(","), text[1].split(",")
+    row[head.index("overrides")] = "seat_status (gold of 2026-03-10): a drop"
+    Path(gold_key).write_text("\n".join([text[0], ",".join(row)]) + "\n")
+    with pytest.raises(check.Refused, match="let through by --allow-drop"):
+        reclaim(day, approve="2002", execute=True, **APPROVER)
+    _, _, out, _ = reclaim(day, approve="2002", execute=True, override_limit=True, **APPROVER)
+    assert out.users["outcome"].tolist() == ["deactivated"]
 
 
-def test_a_failure_in_the_middle_then_a_second_run_finishes_the_rest(sim, zoho_secrets,
-                                                                    tmp_path):
-    systems = systems_for(sim, zoho_secrets, tmp_path, batch_size=1)
-    sim.add_fault(r"/users/inactive$", "http", times=None, method="PUT", status=503, skip=1)
-    first = run(systems, "2001,2002,2003", execute=True)  # plan order: cy, bo, ana
-    assert first.users["email"].tolist() == ["cy@three.example", "bo@two.example",
-                                             "ana@one.example"]
-    outcomes = first.users["outcome"].tolist()
-    assert outcomes[0] == "deactivated"
-    assert outcomes[1:] == ["not deactivated: the run stopped before its call (run again to "
-                            "finish)"] * 2
-    assert "HTTP 503" in first.stopped
-    kinds = [e["kind"] for e in trail.read_trail(systems.lake)]
-    assert kinds == ["call", "stopped", "summary"]
-    sim.clear_faults()
-    sent_before = len(sim.users.calls)
-    second = run(systems, "2001,2002,2003", execute=True)
-    assert second.users["outcome"].tolist() == ["no call: already inactive", "deactivated",
-                                                "deactivated"]
-    sent = [c["emails"] for c in sim.users.calls[sent_before:]]
-    assert sent == [["bo@two.example"], ["ana@one.example"]]  # the done one untouched
+# -- 5. the trail first ------------------------------------------------------------------------------
+
+def test_the_intent_is_in_the_trail_before_the_call(day):
+    _, _, out, _ = reclaim(day, approve="2001,2004", execute=True, **APPROVER)
+    entries = trail.read_trail(day.systems.lake)
+    kinds = [e["kind"] for e in entries if e["kind"] != "dry_run"]
+    assert kinds == ["start", "intent", "answer", "intent", "answer", "summary"]
+    for intent, answer in zip(entries[1::2], entries[2::2]):
+        assert intent["at"] <= answer["at"] and intent["config"] == answer["config"]
+    assert {e["approver"] for e in entries} == {"Ana Souza"}
+    assert {e["reason"] for e in entries} == {"TICKET-1"}
+    assert [e["config"].get("domainName") for e in entries if e["kind"] == "intent"] == [
+        None, PORTAL]  # one call per domain, the portal user's with its domain
 
 
-def test_when_the_counter_does_not_move_it_says_so_and_offers_removal(sim, zoho_secrets,
-                                                                     tmp_path):
-    systems = systems_for(sim, zoho_secrets, tmp_path)
-    with pytest.raises(ConfigError, match="remove: refused for client.* 2001"):
-        reclaim.removal_selection(systems, "2001")
-    sim.users.deactivation_frees_seat = False
-    used = sim.state.seats_used
-    out = run(systems, "2001,2004", execute=True)
-    assert out.seats_after["used"] == used
-    assert "did not move" in out.counter_note and "--remove" in out.counter_note
-    with pytest.raises(ConfigError, match="refused for client.* 2002"):
-        reclaim.removal_selection(systems, "2001,2002")  # 2002 was never deactivated
-    dry = run(systems, "2001,2004", execute=False, action="remove")
-    assert [c["call"] for c in dry.calls] == ["DELETE /restapi/v2/users"] * 2
-    assert sim.state.seats_used == used
-    removed = run(systems, "2001,2004", execute=True, action="remove")
-    assert removed.users["outcome"].tolist() == ["removed", "removed"]
-    assert removed.seats_after["used"] == used - 2
-    emails = {u.email for u in sim.state.users}
-    assert not {"ana@one.example", "pia@portal.example"} & emails
+def test_a_trail_that_cannot_be_written_stops_before_any_call(day):
+    lake_dir = Path(day.systems.lake.url)
+    shutil.rmtree(lake_dir / "reclaim" / "trail", ignore_errors=True)
+    (lake_dir / "reclaim").mkdir(exist_ok=True)
+    (lake_dir / "reclaim" / "trail").write_text("not a folder")  # nothing can be created in it
+    with pytest.raises(TrailError, match="could not be written"):
+        reclaim(day, approve="2001", execute=True, **APPROVER)
+    assert day.sim.users.calls == []
 
 
-def test_no_gold_yet_is_an_error_naming_what_to_do(tmp_path):
-    systems = Systems.of(cfg.Settings(lake_url=str(tmp_path)))
-    with pytest.raises(Exception, match="run the daily pipeline"):
-        reclaim.plan(systems)
+def test_a_corrupt_trail_object_is_named_and_stops_before_any_call(day):
+    lake = day.systems.lake
+    lake.create_bytes("reclaim/trail/2026-03-09/20260309T100000000000-bad-0001.json", b"{nope")
+    with pytest.raises(TrailError, match=r"20260309T100000000000-bad-0001\.json is not JSON"):
+        reclaim(day, approve="2001", execute=True, **APPROVER)
+    assert day.sim.users.calls == []
 
 
-def test_the_trail_is_never_rewritten(tmp_path):
-    from seatlib.errors import LakeError
-    from seatlib.lake import Lake
+def test_a_call_applied_but_answered_too_late_is_unknown_then_read_back(day):
+    day.sim.add_fault(r"/users/inactive$", "timeout", times=None, method="PUT", seconds=1.0,
+                      applied=True)
+    _, _, out, journal = reclaim(day, approve="2002", execute=True, **APPROVER)
+    assert out.users["outcome"].tolist() == [
+        "deactivated (Zoho's answer was lost; GET /users shows it done)"]
+    entries = trail.read_trail(day.systems.lake)
+    answer = next(e for e in entries if e["kind"] == "answer")
+    assert answer["answer"]["unknown"] is True
+    [state] = [e for e in entries if e["kind"] == "state"]
+    assert {u["email"]: u["state"] for u in state["users"]}["bo@two.example"] == "inactive"
 
-    lake = Lake(str(tmp_path))
-    lake.create_bytes("reclaim/trail/x.json", b"1")
-    with pytest.raises(LakeError, match="exists already"):
-        lake.create_bytes("reclaim/trail/x.json", b"2")
-    assert lake.read_bytes("reclaim/trail/x.json") == b"1"
-    assert lake.list("reclaim/") == ["reclaim/trail/x.json"]
-    assert len(EX_CLIENTS) == 4
+
+# -- 7. undo, 8. removal after a second look, 9. two portals -------------------------------------------
+
+def test_undo_activates_again_the_users_this_tool_deactivated(day):
+    reclaim(day, approve="2001", execute=True, **APPROVER)
+    assert not users_state(day.sim)["ana@one.example"]
+    req = request(day, reactivate="2001", execute=True, **APPROVER)
+    out = flow.undo(day.systems, req, flow.Journal(req.attempt_dir))
+    assert out.users["outcome"].tolist() == ["activated"]
+    assert users_state(day.sim)["ana@one.example"]
+    with pytest.raises(ConfigError, match="no user of client\\(s\\) 2003 deactivated"):
+        flow.undo(day.systems, request(day, reactivate="2003"), flow.Journal(None))
+
+
+def test_removal_only_after_a_second_look_at_the_counter_in_a_later_run(day):
+    day.sim.users.deactivation_frees_seat = False  # Zoho's counter keeps the seat
+    reclaim(day, approve="2001", execute=True, **APPROVER)
+    with pytest.raises(ConfigError, match="remove: refused for client\\(s\\) 2001"):
+        actions.removal_users(day.systems.lake, [2001])  # the read right after never counts
+    lake = day.systems.lake
+    writer = trail.TrailWriter(lake, DAY, trail.Actor("t", "h"), True)
+    later = datetime.now(timezone.utc) + timedelta(minutes=61)
+    used = day.sim.state.seats_used
+    n = actions.recheck_counter(writer, trail.read_trail(lake), {"used": used},
+                                day.systems.settings.reclaim, now=later)
+    assert n == 1
+    users = actions.removal_users(lake, [2001])
+    assert users["email"].tolist() == ["ana@one.example"]
+    out = flow.remove(day.systems, request(day, remove="2001", execute=True, **APPROVER),
+                      flow.Journal(None))
+    assert out.users["outcome"].tolist() == ["removed"]
+
+
+def test_a_user_in_two_portals_is_deactivated_in_each(day):
+    state = day.sim.state
+    twice = SimUser("bo@two.example", True, "User", PORTAL)  # listed under the portal too
+    day.sim.set_state(dataclasses.replace(state, users=state.users + (twice,)))
+    day.rebuild()
+    _, rows, out, _ = reclaim(day, approve="2002", execute=True, **APPROVER)
+    calls = [c for c in out.calls]
+    assert sorted(c["config"].get("domainName", "") for c in calls) == ["", PORTAL]
+    assert out.users["outcome"].tolist() == ["deactivated"]
+    assert not any(u.active for u in day.sim.state.users if u.email == "bo@two.example")
+
+
+# -- 10. what the terminal shows ----------------------------------------------------------------------
+
+def test_every_step_leaves_its_lines_for_the_terminal_masked(day):
+    _, _, _, journal = reclaim(day, approve="2001", execute=True, **APPROVER)
+    lines = json.loads((journal.folder / "reclaim.json").read_text())["lines"]
+    assert lines == journal.lines
+    text = "\n".join(lines)
+    assert text.startswith("plan p") and "approved: 1 row(s)" in text
+    assert "PUT /restapi/v2/users/inactive (standard): 1 user(s): 204" in text
+    assert "a***@one.example: deactivated" in text and "ana@one.example" not in text

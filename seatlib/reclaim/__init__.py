@@ -1,0 +1,19 @@
+"""Freeing seats in Zoho: the one part of seat-monitor that changes Zoho (docs/reclaim.md).
+
+Run by a person through ``run_daily.sh --reclaim`` (``notebooks/reclaim_seats.ipynb``), never
+by cron. Read in this order, each module importing only the ones before it:
+
+* :mod:`.trail` - the audit trail in the lake: one object per action, created once, written
+  before each call and after it; read back strictly (a bad object is named).
+* :mod:`.plan` - the plan: one row per user from the latest gold day's seat ledger, an id that
+  is the hash of its content, written create-only to the lake and the attempt's folder.
+* :mod:`.check` - the approval bound to a plan and its rows, the same rows derived again from
+  Zoho and the company database right before any call, and the limit on one execution.
+* :mod:`.actions` - the calls (deactivate, reactivate, remove), their outcome per user, the
+  removal offered only after a second look at Zoho's seat counter, what the terminal and the
+  report say of it.
+
+They use the stages' rules (:mod:`seatlib.gold`, :mod:`seatlib.seats`) and the systems
+(:mod:`seatlib.systems`, :mod:`seatlib.zoho`); nothing outside this package imports it but the
+notebook and the report's reclaim section.
+"""

@@ -1,0 +1,192 @@
+"""One reclaim run, step by step, as ``notebooks/reclaim_seats.ipynb`` runs it (docs/reclaim.md).
+
+:class:`Request` is the notebook's parameters; each step is one call of the notebook:
+:func:`make_plan`, :func:`approve`, :func:`check` (age, the rows derived again, the limit),
+:func:`act` (the calls), and :func:`undo` / :func:`remove`. A refusal raises
+:class:`~seatlib.reclaim.check.Refused` (the run exits 2) after recording it in the trail.
+
+What the person at the terminal should read is kept in a :class:`Journal` and written to
+``<attempt folder>/reclaim.json`` (``{"lines": [...]}``, addresses masked unless shown) after
+every step, so that the runner prints it whatever step the run ended at.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..lake import Lake
+from ..privacy import mask_email, mask_text
+from . import actions, check, plan as plans
+from .trail import Actor, TrailWriter
+
+log = logging.getLogger(__name__)
+
+#: How many rows of the plan the terminal shows.
+FIRST_ROWS = 5
+
+
+@dataclass
+class Request:
+    """What the person asked for (the notebook's parameters; no secret among them)."""
+
+    run_date: date
+    attempt_dir: Path | None = None
+    approve: str = ""
+    remove: str = ""
+    reactivate: str = ""
+    execute: bool = False
+    approver: str = ""
+    reason: str = ""
+    override_limit: bool = False
+    show_emails: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.current(self.approver, self.reason)
+
+
+@dataclass
+class Journal:
+    """The lines the terminal shows, saved to ``reclaim.json`` after every step."""
+
+    folder: Path | None
+    show: bool = False
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        text = text if self.show else mask_text(text)
+        self.lines.append(text)
+        log.info("reclaim: %s", text)
+        if self.folder is not None:
+            Lake(str(self.folder)).write_bytes(
+                "reclaim.json", json.dumps({"lines": self.lines}, indent=1).encode("utf-8"))
+
+
+def _addr(email: str, show: bool) -> str:
+    return email if show else mask_email(email)
+
+
+def make_plan(systems, req: Request, journal: Journal) -> plans.Plan:
+    """Make the plan of the latest gold day and save it (lake and attempt folder)."""
+    made = plans.make(systems.lake, req.run_date, systems.settings)
+    plan = plans.save(systems.lake, made, req.attempt_dir, show=req.show_emails)
+    counts = plan.by_reason()
+    journal.say(f"plan {plan.plan_id} from gold of {plan.gold_day}: {len(plan.rows)} user(s): "
+                f"{counts['ex_client']} serving only ex-clients, {counts['inactive']} of idle "
+                f"paying clients; {len(plan.exempt)} left out (see the notebook)")
+    for r in plan.rows.head(FIRST_ROWS).to_dict("records"):
+        journal.say(f"  {r['row_id']}  {_addr(r['email'], req.show_emails)}  clients "
+                    f"{r['modules']}  {r['reason']}, idle {r['days_idle']} days")
+    if len(plan.rows) > FIRST_ROWS:
+        journal.say(f"  ... {len(plan.rows) - FIRST_ROWS} more in "
+                    f"{req.attempt_dir / 'reclaim_plan.csv' if req.attempt_dir else 'the plan'}")
+    return plan
+
+
+def approve(systems, req: Request, current: plans.Plan, journal: Journal
+            ) -> tuple[plans.Plan, pd.DataFrame]:
+    """The approved plan and rows; ``--execute`` with nothing approved is refused."""
+    if req.remove or req.reactivate:
+        return current, current.rows.iloc[0:0]
+    plan, rows = check.approved(req.approve or None, current, systems.lake)
+    if rows.empty:
+        if req.execute:
+            raise check.Refused("--execute with nothing approved: approve rows of a plan "
+                                "(--approve-file FILE with yes on them, or --approve IDS)")
+        journal.say("nothing approved: copy reclaim_plan.csv, write yes in approve on the rows "
+                    "to act on, and pass it with --approve-file (or --approve IDS)")
+        return plan, rows
+    journal.say(f"approved: {len(rows)} row(s) of plan {plan.plan_id} (gold of "
+                f"{plan.gold_day})")
+    return plan, rows
+
+
+def check_rows(systems, req: Request, plan: plans.Plan, rows: pd.DataFrame,
+               journal: Journal) -> check.Recheck | None:
+    """The approved rows against the facts of now, the plan's age and the limit; a refusal is
+    recorded in the trail and raised. None when nothing was approved."""
+    if rows.empty:
+        return None
+    settings = systems.settings.reclaim
+    why = check.check_age(plan, req.run_date, check.utc_now(), settings)
+    found = check.recheck(systems, rows, plan, req.run_date)
+    journal.say(f"checked against Zoho and the company database now: {found.calls} API "
+                f"call(s){' (the admins from today' + chr(39) + 's full extract)' if found.admins_fresh else ''}")
+    if found.refused:
+        why.append("the plan changed: make a new one (" + " | ".join(found.refused) + ")")
+    if not why and req.execute:
+        with systems.zoho() as zoho:
+            used = actions.seats(zoho, systems.settings).get("used")
+        over = check.limit(len(found.active), used, plan, settings,
+                           override=req.override_limit)
+        if over:
+            why.append(f"over the limit: {over}; nothing was changed. If it is meant, run "
+                       f"again with --override-limit")
+    if why:
+        TrailWriter(systems.lake, req.run_date, req.actor, not req.execute, plan.plan_id).write(
+            "refused", why=why, rows=list(rows["row_id"]))
+        for line in why:
+            journal.say(f"REFUSED: {line}")
+        raise check.Refused("; ".join(why))
+    return found
+
+
+def act(systems, req: Request, plan: plans.Plan | None, rows: pd.DataFrame, journal: Journal,
+        action: str = "deactivate") -> actions.Outcome | None:
+    """Make (or, as a dry run, show) the calls for ``rows`` and say what happened; None when
+    there is nothing to act on."""
+    if rows.empty:
+        return None
+    out = actions.run(systems, rows, run_date=req.run_date, execute=req.execute, action=action,
+                      actor=req.actor, plan_id=plan.plan_id if plan is not None else "")
+    for c in out.calls:
+        answer = c.get("answer")
+        said = ("would be made" if answer is None else "unknown answer" if answer.get("unknown")
+                else "204" if answer["ok"] else f"refused {answer['code']}")
+        domain = c.get("domain") or (c.get("config") or {}).get("domainName") or "standard"
+        journal.say(f"  {c['call']} ({domain}): {len(c['emails'])} user(s): {said}")
+    for r in out.users.to_dict("records"):
+        journal.say(f"  {_addr(r['email'], req.show_emails)}: {r['outcome']}")
+    journal.say(out.counter_note)
+    if out.stopped:
+        journal.say(f"STOPPED: {out.stopped}")
+    actions.notify_done(out, systems.settings, req.run_date, req.attempt_dir)
+    return out
+
+
+def undo(systems, req: Request, journal: Journal) -> actions.Outcome | None:
+    """Reactivate the users this tool deactivated for ``req.reactivate``'s clients (None when
+    not asked)."""
+    if not req.reactivate:
+        return None
+    users = actions.undo_users(systems.lake, check.parse_ids(req.reactivate, "reactivate"))
+    journal.say(f"reactivate: {len(users)} user(s) this tool deactivated")
+    return act(systems, req, None, users, journal, action="activate")
+
+
+def remove(systems, req: Request, journal: Journal) -> actions.Outcome | None:
+    """Remove (permanent, no undo) the users of ``req.remove``'s clients removal may take
+    (None when not asked)."""
+    if not req.remove:
+        return None
+    users = actions.removal_users(systems.lake, check.parse_ids(req.remove, "remove"))
+    journal.say(f"REMOVE (permanent: shares revoked, no undo): {len(users)} user(s)")
+    return act(systems, req, None, users, journal, action="remove")
+
+
+def request(run_date: date, attempt_dir: str = "", **params) -> Request:
+    """A :class:`Request` from the notebook's parameters (text as papermill gives them)."""
+    for name in ("approve", "remove", "reactivate", "approver", "reason"):
+        params[name] = str(params.get(name) or "").strip()
+    for name in ("execute", "override_limit", "show_emails"):
+        params[name] = bool(params.get(name))
+    if sum(bool(params[n]) for n in ("approve", "remove", "reactivate")) > 1:
+        raise ConfigError("give one of --approve/--approve-file, --remove, --reactivate")
+    return Request(run_date, Path(attempt_dir) if attempt_dir else None, **params)
