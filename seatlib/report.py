@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from . import gold, gold_history, quality, report_charts, report_runs
 from .charts import CATEGORY_LABELS, STATUS_LABELS
 from .contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
-from .errors import LakeError
+from .errors import LakeError, SeatlibError
 from .forecast import Forecast, forecast, full_days, full_since
 from .stages import StageOptions
 from .systems import Systems
@@ -70,6 +70,7 @@ class Report:
     quality_notes: list[str] = field(default_factory=list)
     figures: dict[str, go.Figure] = field(default_factory=dict)
     runs: object = None  # report_runs.RunsPanel: freshness and the run ledger (end of the page)
+    reclaims: dict = field(default_factory=dict)  # seatlib.reclaim.trail.month_figures
 
     @property
     def today(self) -> pd.Series:
@@ -300,6 +301,22 @@ def missing_days(days: list[date], until: date) -> list[date]:
     return out
 
 
+def reclaim_figures(lake, day: date) -> dict:
+    """What the reclaim did this month (docs/reclaim.md): users deactivated, seats freed, and
+    users deactivated in the last 30 days that are active again. A trail that cannot be read
+    is said on the page, never a failed report."""
+    from . import silver
+    from .reclaim.trail import month_figures, read_trail
+
+    try:
+        users = silver.read(lake, day, ("zoho_users",))["zoho_users"]
+        active = set(users.loc[users["active"].fillna(False).astype(bool), "email"])
+        return month_figures(read_trail(lake, day - timedelta(days=62)), day, active)
+    except SeatlibError as exc:
+        log.warning("report %s: the reclaim figures could not be read: %s", day, exc)
+        return {"error": str(exc)}
+
+
 def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> Report:
     """Read the day's gold and the compact history up to ``day`` and build the report.
 
@@ -336,4 +353,5 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
         log.warning("report %s: %d day(s) missing from the history: %s", day, len(gaps),
                     ", ".join(d.isoformat() for d in gaps[:10]))
     rep.runs = report_runs.panel(systems.lake, settings, day)
+    rep.reclaims = reclaim_figures(lake, day)
     return rep

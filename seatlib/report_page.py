@@ -131,6 +131,26 @@ def categories() -> str:
         f"<dd>{html.escape(CATEGORY_GLOSSARY[c])}</dd>" for c in CATEGORIES) + "</dl>"
 
 
+def reclaims(rep: "Report") -> str:
+    """This month's reclaims (run by a person: docs/reclaim.md) and the users back since."""
+    r = rep.reclaims or {}
+    if "error" in r:
+        return f"<p class='muted'>The reclaim's trail could not be read: {html.escape(r['error'])}</p>"
+    if not r:
+        return "<p class='muted'>No reclaim figures.</p>"
+    again = r.get("reactivated_within_30_days", [])
+    shown = [e if rep.settings.report.show_emails else mask_text(e) for e in again]
+    back = (f"<p><b>{len(again)} user(s) deactivated by the reclaim in the last 30 days are "
+            f"active again</b> (seen in GET /users, or reactivated with --reactivate): "
+            f"{html.escape(', '.join(shown))}. Was the client's seat freed too early?</p>"
+            if again else "<p>No user the reclaim deactivated in the last 30 days is active "
+                          "again.</p>")
+    return (f"<p>In {html.escape(r['month'])}: <b>{r['users_deactivated']}</b> user(s) "
+            f"deactivated, <b>{r['seats_freed']}</b> seat(s) freed by Zoho's counter. Plan, "
+            f"approve and execute with <code>run_daily.sh --reclaim</code> "
+            f"(docs/reclaim.md).</p>{back}")
+
+
 def quality(rep: "Report") -> str:
     """Rows per source against the day before, missing days, the guards that fired."""
     show = rep.settings.report.show_emails
@@ -164,6 +184,7 @@ def body(rep: "Report") -> str:
 <p class="muted">Blocked until a seat is free: Zoho creates the user inactive while the seats are full.</p>
 {_table(rep.paying_without_user, "None.", show)}
 <h2>Charts</h2>{charts}
+<h2>Seats freed with the reclaim</h2>{reclaims(rep)}
 <h2>Unmatched rows (check by hand)</h2>{_table(rep.unmatched, "None: every row is matched.", show)}
 <h2>Data quality</h2>{quality(rep)}
 <h2>Statuses</h2>{glossary(rep)}

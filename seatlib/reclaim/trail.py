@@ -38,7 +38,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -241,3 +241,28 @@ def seat_kept(entries: list[dict[str, Any]]) -> dict[str, tuple[list[int], str |
 def call_key(entry: dict[str, Any]) -> str:
     """What identifies one executed call across runs: its run and the moment of its answer."""
     return f"{entry['run_id']}@{entry['at']}"
+
+
+def month_figures(entries: list[dict[str, Any]], day: date, active_now: set[str]) -> dict:
+    """The report's reclaim figures for ``day``: users this tool deactivated in ``day``'s
+    month (and the seats Zoho's counter shows freed by those runs), and the users it
+    deactivated in the 30 days up to ``day`` that are active again: seen active in ``GET
+    /users`` (``active_now``), or activated with ``--reactivate``."""
+    first = day.replace(day=1).isoformat()
+    end = day.isoformat()
+    done = [e for e in entries if not e["dry_run"] and e["kind"] == "summary"
+            and e.get("action", "deactivate") == "deactivate" and first <= e["run_date"] <= end]
+    deactivated = {u["email"] for e in done for u in e.get("users", [])
+                   if u.get("outcome", "").startswith("deactivated")}
+    freed = sum(max(0, (e.get("seats_before") or {}).get("used", 0)
+                    - (e.get("seats_after") or {}).get("used", 0))
+                for e in done if (e.get("seats_after") or {}).get("used") is not None)
+    since = (day - timedelta(days=30)).isoformat()
+    recent = {u["email"]: e["run_date"] for e in deactivations(entries)
+              if since <= e["run_date"] <= end for u in e.get("users", [])}
+    undone = {u["email"] for e in entries if e["kind"] == "answer" and not e["dry_run"]
+              and e.get("action") == "activate" and (e.get("answer") or {}).get("ok")
+              and since <= e["run_date"] <= end for u in e.get("users", [])}
+    again = sorted(e for e in recent if e in active_now or e in undone)
+    return {"month": day.strftime("%Y-%m"), "users_deactivated": len(deactivated),
+            "seats_freed": freed, "reactivated_within_30_days": again}

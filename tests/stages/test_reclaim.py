@@ -277,3 +277,19 @@ def test_every_step_leaves_its_lines_for_the_terminal_masked(day):
     assert text.startswith("plan p") and "approved: 1 row(s)" in text
     assert "PUT /restapi/v2/users/inactive (standard): 1 user(s): 204" in text
     assert "a***@one.example: deactivated" in text and "ana@one.example" not in text
+
+
+# -- 11. the report's reclaim section ------------------------------------------------------------------
+
+def test_the_month_counts_users_freed_and_those_back_within_30_days(day):
+    from seatlib.reclaim.trail import month_figures
+
+    reclaim(day, approve="2001,2002", execute=True, **APPROVER)
+    flow.undo(day.systems, request(day, reactivate="2002", execute=True, **APPROVER),
+              flow.Journal(None))
+    entries = trail.read_trail(day.systems.lake)
+    got = month_figures(entries, DAY, active_now={"ana@one.example"})  # seen active again
+    assert got["users_deactivated"] == 2 and got["seats_freed"] == 2
+    assert got["reactivated_within_30_days"] == ["ana@one.example", "bo@two.example"]
+    later = month_figures(entries, DAY + timedelta(days=40), active_now={"ana@one.example"})
+    assert later["reactivated_within_30_days"] == [] and later["users_deactivated"] == 0

@@ -1,157 +1,183 @@
-"""The reclaim plan from constructed gold days: order, exemptions, staff, grace, approval, CSV."""
+"""The reclaim's plan and approval on small gold days built by gold's own rules (docs/seats.md,
+docs/reclaim.md): who is proposed and who never is, the ids, approvals by file and by client
+ids, the plan's age and the limit."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
 
-from seatlib.config import ReclaimSettings
+from seatlib import gold
+from seatlib.config import ReclaimSettings, Settings
 from seatlib.errors import ConfigError
-from seatlib.privacy import formula_safe
-from seatlib.reclaim import build_plan, select
-from tests.fixtures.reclaim import (DAY, admins_frame, gold_frame, gold_row, users_frame)
+from seatlib.lake import Lake
+from seatlib.reclaim import check, plan as plans
+from tests.unit.test_gold import DAY, access, frames, user, ws
 
-EX = "seat_held_by_ex_client"
-SETTINGS = ReclaimSettings(inactive_days=60, grace_days=30, staff_domains=("reseller.example",))
-
-
-def plan_of(rows, users, settings=SETTINGS, admins=()):
-    return build_plan(gold_frame(rows), users_frame(users), admins_frame(list(admins)), DAY,
-                      settings)
+SETTINGS = Settings(reclaim=ReclaimSettings(inactive_days=60, grace_days=30,
+                                            staff_domains=("reseller.example",)))
 
 
-def active(*emails, role="User"):
-    return [(e, True, role) for e in emails]
+def day_of(admins, users, acc, module, settings=SETTINGS, day=DAY) -> plans.Plan:
+    silver = frames(admins, users, acc, [{"client_id": c, "module_active": a}
+                                         for c, a in module])
+    built = gold.build_frames(silver, day, settings)
+    return plans.build(built.ledger, built.status, silver["zoho_workspace_admins"], day,
+                       settings.reclaim)
 
 
-def test_ex_clients_first_then_idle_paying_clients_longest_idle_first_ties_by_client_id():
-    rows = [gold_row(10, "a@x.example", EX, module=False, idle=40),
-            gold_row(11, "b@x.example", "inactive", module=True, idle=300),
-            gold_row(12, "c@x.example", EX, module=False, idle=90),
-            gold_row(13, "d@x.example", EX, module=False, idle=90),
-            gold_row(14, "e@x.example", "inactive", module=True, idle=61),
-            gold_row(15, "f@x.example", "inactive", module=True, idle=60),  # not beyond 60
-            gold_row(16, "g@x.example", "active", module=True, idle=3)]
-    p = plan_of(rows, active(*[f"{c}@x.example" for c in "abcdefg"]))
-    got = p.candidates[["client_id", "reason", "days_idle", "approve"]].values.tolist()
-    assert got == [[12, EX, 90, "yes"], [13, EX, 90, "yes"], [10, EX, 40, "yes"],
-                   [11, "inactive", 300, ""], [14, "inactive", 61, ""]]
-    assert p.candidates["rank"].tolist() == [1, 2, 3, 4, 5]
+def idle_since(name: str, email: str, days: int) -> dict:
+    when = (datetime(2026, 11, 29, 10, tzinfo=timezone.utc) - timedelta(days=days)).isoformat()
+    return access(name, email, when)
 
 
-def test_only_active_users_are_proposed_and_each_address_of_a_client_is_a_row():
-    rows = [gold_row(10, "a@x.example; old@x.example; z@x.example", EX, module=False)]
-    users = active("a@x.example", "z@x.example") + [("old@x.example", False, "User")]
-    assert plan_of(rows, users).candidates["email"].tolist() == ["a@x.example", "z@x.example"]
+def test_ex_clients_first_then_idle_paying_clients_longest_idle_first():
+    admins = [ws("1", "10 - A", "a@x.example"), ws("2", "11 - B", "b@x.example"),
+              ws("3", "12 - C", "c@x.example"), ws("4", "14 - E", "e@x.example"),
+              ws("5", "15 - F", "f@x.example"), ws("6", "16 - G", "g@x.example")]
+    acc = [idle_since("10 - A", "a@x.example", 40), idle_since("11 - B", "b@x.example", 300),
+           idle_since("12 - C", "c@x.example", 90), idle_since("14 - E", "e@x.example", 61),
+           idle_since("15 - F", "f@x.example", 45), idle_since("16 - G", "g@x.example", 3)]
+    users = [user(f"{c}@x.example") for c in "abcefg"]
+    p = day_of(admins, users, acc, [(10, False), (11, True), (12, False), (14, True),
+                                    (15, True), (16, True)])
+    assert p.rows[["email", "reason", "days_idle"]].values.tolist() == [
+        ["c@x.example", "ex_client", 90], ["a@x.example", "ex_client", 40],
+        ["b@x.example", "inactive", 300], ["e@x.example", "inactive", 61]]
+    assert (p.rows["approve"] == "").all()  # no row is approved in advance
+    assert p.rows["modules"].tolist() == ["12:off", "10:off", "11:on", "14:on"]
 
 
-def test_exempt_clients_and_addresses_grace_period_and_staff_are_left_out_with_why():
-    settings = dataclasses.replace(SETTINGS, exempt_clients=(10,), exempt_emails=("b@x.example",),
-                                   staff_emails=("helper@partner.example",))
-    rows = [gold_row(10, "a@x.example", EX, module=False),
-            gold_row(11, "b@x.example", EX, module=False),
-            gold_row(12, "c@x.example", EX, module=False, created="2026-02-20"),  # 18 days old
-            gold_row(13, "staff@reseller.example; helper@partner.example; owner@x.example; "
-                         "boss@x.example; d@x.example", EX, module=False),
-            gold_row(14, "e@x.example", EX, module=False, created="2026-02-01")]  # 37 days old
-    users = (active("a@x.example", "b@x.example", "c@x.example", "staff@reseller.example",
-                    "helper@partner.example", "owner@x.example", "d@x.example", "e@x.example")
-             + active("boss@x.example", role="Organization Admin"))
-    admins = admins_frame([(13, "d@x.example")], created_by="owner@x.example")
-    p = build_plan(gold_frame(rows), users_frame(users), admins, DAY, settings)
-    assert p.candidates["email"].tolist() == ["d@x.example", "e@x.example"]
+def test_never_a_seat_that_serves_a_paying_client_an_unknown_workspace_or_staff():
+    admins = [ws("1", "20 - Pays", "c@agency.example"), ws("2", "21 - Gone", "c@agency.example"),
+              ws("3", "22 - Gone", "u@x.example"), ws("4", "Parceiro sem id", "u@x.example"),
+              ws("5", "23 - Gone", "s@reseller.example"), ws("6", "24 - Gone", "v@x.example"),
+              ws("7", "25 - Gone", "g@gone.example")]
+    users = [user("c@agency.example"), user("u@x.example"), user("s@reseller.example"),
+             user("v@x.example", role="Viewer"), user("g@gone.example")]
+    acc = [idle_since("20 - Pays", "c@agency.example", 2)]
+    p = day_of(admins, users, acc, [(20, True), (21, False), (22, False), (23, False),
+                                    (24, False), (25, False)])
+    assert p.rows["email"].tolist() == ["g@gone.example"]
+
+
+def test_exempt_clients_addresses_and_young_workspaces_are_left_out_with_why():
+    settings = dataclasses.replace(SETTINGS, reclaim=dataclasses.replace(
+        SETTINGS.reclaim, exempt_clients=(30,), exempt_emails=("b@x.example",)))
+    admins = [ws("1", "30 - A", "a@x.example"), ws("2", "31 - B", "b@x.example"),
+              ws("3", "32 - C", "c@x.example", created="2026-11-11T00:00:00Z"),
+              ws("4", "33 - D", "d@x.example")]
+    users = [user(f"{c}@x.example") for c in "abcd"]
+    p = day_of(admins, users, [], [(30, False), (31, False), (32, False), (33, False)], settings)
+    assert p.rows["email"].tolist() == ["d@x.example"]
     why = dict(zip(p.exempt["email"], p.exempt["why"]))
-    assert "exempt_clients" in why["a@x.example"]
-    assert "exempt_emails" in why["b@x.example"]
-    assert "grace_days" in why["c@x.example"] and "18 day(s)" in why["c@x.example"]
-    assert "staff" in why["staff@reseller.example"] and "staff" in why["helper@partner.example"]
-    assert "created_by" in why["owner@x.example"]
-    assert "Organization Admin".lower() in why["boss@x.example"]
-
-
-def test_active_module_clients_need_naming_and_ids_must_be_candidates():
-    rows = [gold_row(10, "a@x.example", EX, module=False),
-            gold_row(11, "b@x.example", "inactive", module=True, idle=300),
-            gold_row(12, "c@x.example", "active", module=True, idle=2)]
-    p = plan_of(rows, active("a@x.example", "b@x.example", "c@x.example"),
-                dataclasses.replace(SETTINGS, exempt_clients=(13,)))
-    assert select(p, "").empty and select(p, None).empty
-    assert select(p, "10, 11")["client_id"].tolist() == [10, 11]  # 11 named explicitly
-    with pytest.raises(ConfigError, match="client 12 is not a candidate.*holds no seat"):
-        select(p, "10,12")
-    with pytest.raises(ConfigError, match="'ten' is not a client id"):
-        select(p, "ten")
-
-
-def test_plan_file_approves_rows_marked_yes_masked_or_not_and_rejects_stale_rows(tmp_path):
-    rows = [gold_row(10, "ana@x.example", EX, module=False),
-            gold_row(11, "bo@x.example", "inactive", module=True, idle=300),
-            gold_row(12, "cy@x.example", EX, module=False)]
-    p = plan_of(rows, active("ana@x.example", "bo@x.example", "cy@x.example"))
-    path = tmp_path / "plan.csv"
-    path.write_bytes(p.to_csv())  # masked; the paying client's row is not pre-approved
-    assert sorted(select(p, str(path))["client_id"]) == [10, 12]
-    edited = pd.read_csv(path, dtype=str, keep_default_na=False)
-    edited["approve"] = edited["client_id"].map({"10": "no", "11": "YES", "12": ""})
-    edited.to_csv(path, index=False)
-    assert select(p, str(path))["client_id"].tolist() == [11]  # named explicitly
-    edited.loc[edited["client_id"] == "11", "email"] = "someone@else.example"
-    edited.to_csv(path, index=False)
-    with pytest.raises(ConfigError, match="plan.csv, line 4: client 11.*not a candidate"):
-        select(p, str(path))
-
-
-def test_plan_csv_is_formula_safe_and_masked_unless_shown():
-    rows = [gold_row(10, "=cmd@x.example", EX, module=False)]
-    rows[0]["workspace_name"] = "=HYPERLINK(\"http://evil\")"
-    p = plan_of(rows, active("=cmd@x.example"))
-    masked, shown = p.to_csv().decode(), p.to_csv(show=True).decode()
-    assert "'=HYPERLINK" in masked and "'=***@x.example" in masked
-    assert "'=cmd@x.example" in shown and "=cmd@x.example" not in masked
-    cells = pd.DataFrame({"c": pd.Series(["+1", "-1", "@a", "\tx", "\rx", "ok", 5, -5],
-                                         dtype="object")})
-    assert formula_safe(cells)["c"].tolist() == ["'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", 5, -5]
-
-
-def test_domain_comes_from_silver_when_it_has_the_column():
-    rows = [gold_row(10, "p@portal.example", EX, module=False)]
-    users = users_frame([("p@portal.example", True, "User", "reports.brand.example")],
-                        domains=True)
-    p = build_plan(gold_frame(rows), users, admins_frame([]), DAY, SETTINGS)
-    assert p.candidates["domain"].tolist() == ["reports.brand.example"]
-
-
-def consultant_rows():
-    """c@agency administers 1019 (pays, busy) and 1020 (cancelled); 1021 cancelled, alone."""
-    return [gold_row(1019, "c@agency.example; p@pays.example", "active", module=True, idle=2),
-            gold_row(1020, "c@agency.example", EX, module=False, idle=100),
-            gold_row(1021, "g@gone.example", EX, module=False, idle=100)]
-
-
-def test_a_seat_shared_with_a_paying_client_is_never_proposed_from_gold_rows():
-    p = plan_of(consultant_rows(), active("c@agency.example", "p@pays.example", "g@gone.example"))
-    assert p.candidates["email"].tolist() == ["g@gone.example"]
-    why = p.exempt.set_index("email")["why"]
-    assert why["c@agency.example"].startswith("shared seat: also serves paying client(s) 1019")
-
-
-def test_a_seat_shared_with_a_paying_client_is_never_proposed_from_the_ledger():
-    ledger = pd.DataFrame({"email": ["c@agency.example", "g@gone.example", "p@pays.example"],
-                           "clients": ["1019; 1020", "1021", "1019"],
-                           "paying_clients": ["1019", None, "1019"],
-                           "category": ["client", "ex_client", "client"]})
-    p = build_plan(gold_frame(consultant_rows()),
-                   users_frame(active("c@agency.example", "p@pays.example", "g@gone.example")),
-                   admins_frame([]), DAY, SETTINGS, ledger)
-    assert p.candidates["email"].tolist() == ["g@gone.example"]
-    assert "c@agency.example" in set(p.exempt["email"])
+    assert "exempt_clients" in why["a@x.example"] and "exempt_emails" in why["b@x.example"]
+    assert "grace_days = 30" in why["c@x.example"]
 
 
 def test_an_idle_paying_client_busy_in_another_workspace_is_not_proposed():
-    rows = [gold_row(1030, "a@a.example", "inactive", module=True, idle=200),
-            dict(gold_row(1030, "b@a.example", "active", module=True, idle=3),
-                 workspace_id="other-ws")]
-    p = plan_of(rows, active("a@a.example", "b@a.example"))
-    assert p.candidates.empty
+    admins = [ws("1", "40 - A", "a@a.example"), ws("2", "40 - A bis", "b@a.example"),
+              ws("3", "41 - B", "c@b.example"), ws("4", "41 - B (Filial)", None, source="none")]
+    acc = [idle_since("40 - A", "a@a.example", 200), idle_since("40 - A bis", "b@a.example", 3),
+           idle_since("41 - B", "c@b.example", 273)]
+    p = day_of(admins, [user("a@a.example"), user("b@a.example"), user("c@b.example")], acc,
+               [(40, True), (41, True)])
+    # 40 is busy in its second workspace; 41's second workspace holds no seat: it is idle
+    assert p.rows[["email", "days_idle"]].values.tolist() == [["c@b.example", 273]]
+
+
+def test_row_ids_tell_look_alike_addresses_apart_and_the_plan_id_follows_the_facts():
+    admins = [ws("1", "50 - A", "g1@gone.example"), ws("1", "50 - A", "g2@gone.example")]
+    users = [user("g1@gone.example"), user("g2@gone.example")]
+    p = day_of(admins, users, [], [(50, False)])
+    assert len(set(p.rows["row_id"])) == 2  # both mask to g***@gone.example
+    same = day_of(admins, users, [], [(50, False)])
+    assert same.plan_id == p.plan_id and list(same.rows["row_id"]) == list(p.rows["row_id"])
+    later = day_of(admins, users, [], [(50, False)], day=date(2026, 11, 30))
+    assert later.plan_id != p.plan_id  # another gold day, another plan
+
+
+def test_the_plan_file_is_formula_safe_and_masked_unless_shown():
+    admins = [ws("1", "60 - A", "=cmd@x.example")]
+    p = day_of(admins, [user("=cmd@x.example")], [], [(60, False)])
+    masked, shown = p.csv().decode(), p.csv(show=True).decode()
+    assert "'=***@x.example" in masked and "=cmd@x.example" not in masked
+    assert "'=cmd@x.example" in shown
+
+
+# -- approvals ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def saved(tmp_path):
+    admins = [ws("1", "70 - A", "ana@x.example"), ws("2", "71 - B", "bo@x.example"),
+              ws("3", "72 - C", "cy@x.example"), ws("3", "72 - C", "cy2@x.example"),
+              ws("4", "73 - D", "dan@x.example"), ws("4", "73 - D", "dan@y.example"),
+              ws("5", "74 - E", "dan@y.example")]
+    users = [user(e) for e in ("ana@x.example", "bo@x.example", "cy@x.example",
+                               "cy2@x.example", "dan@x.example", "dan@y.example")]
+    p = day_of(admins, users, [], [(70, False), (71, False), (72, False), (73, False),
+                                   (74, False)])
+    lake = Lake(str(tmp_path / "lake"))
+    return plans.save(lake, p, None), lake, tmp_path
+
+
+def approval_file(plan: plans.Plan, folder, yes: list[str]):
+    df = pd.read_csv(pd.io.common.BytesIO(plan.csv()), dtype=str, keep_default_na=False)
+    df["approve"] = ["yes" if r in yes else "" for r in df["row_id"]]
+    path = folder / "any name.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_a_file_approves_its_yes_rows_by_plan_and_row_ids(saved):
+    plan, lake, folder = saved
+    cy = plan.rows.set_index("email").at["cy@x.example", "row_id"]  # cy2 masks alike
+    path = approval_file(plan, folder, [cy])
+    got_plan, rows = check.approved(str(path), plan, lake)
+    assert got_plan.plan_id == plan.plan_id and rows["email"].tolist() == ["cy@x.example"]
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[df["row_id"] == cy, "row_id"] = "rdeadbeef"
+    df.to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="name row\\(s\\) rdeadbeef that plan"):
+        check.approved(str(path), plan, lake)
+    df["plan_id"] = "pnotaplan"
+    df.to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="plan 'pnotaplan' is not in"):
+        check.approved(str(path), plan, lake)
+
+
+def test_client_ids_approve_only_rows_whose_every_client_is_named(saved):
+    plan, lake, _ = saved
+    _, rows = check.approved("70, 71", plan, lake)
+    assert sorted(rows["email"]) == ["ana@x.example", "bo@x.example"]
+    with pytest.raises(ConfigError, match="also serves 74"):  # dan@y serves 73 and 74
+        check.approved("73", plan, lake)
+    _, rows = check.approved("73,74", plan, lake)
+    assert sorted(rows["email"]) == ["dan@x.example", "dan@y.example"]
+    with pytest.raises(ConfigError, match="client 99 is in no row"):
+        check.approved("99", plan, lake)
+    with pytest.raises(ConfigError, match="'ten' is not a client id"):
+        check.approved("ten", plan, lake)
+    assert check.approved(",,,", plan, lake)[1].empty
+
+
+def test_an_old_plan_or_a_plan_from_old_gold_is_too_old():
+    p = plans.Plan("p1", date(2026, 11, 1), datetime(2026, 11, 20, tzinfo=timezone.utc),
+                   pd.DataFrame(columns=plans.PLAN_COLUMNS), pd.DataFrame())
+    why = check.check_age(p, date(2026, 11, 21), datetime(2026, 11, 23, 1, tzinfo=timezone.utc),
+                          ReclaimSettings())
+    assert len(why) == 2 and "made 3.0 days ago" in why[0] and "20 days before" in why[1]
+
+
+def test_the_limit():
+    p = plans.Plan("p1", DAY, datetime.now(timezone.utc), pd.DataFrame(), pd.DataFrame())
+    s = ReclaimSettings(max_users=10, max_share=0.2)
+    assert check.limit(10, 70, p, s, override=False) == ""
+    assert "max_users = 10" in check.limit(11, 70, p, s, override=False)
+    assert "max_share = 20% of the 40 seats used" in check.limit(9, 40, p, s, override=False)
+    dropped = dataclasses.replace(p, overrides="seat_status (gold of D): 64 of 70 changed")
+    assert "let through by --allow-drop" in check.limit(1, 70, dropped, s, override=False)
+    assert check.limit(11, 70, dropped, s, override=True) == ""
