@@ -298,7 +298,8 @@ def bronze_frames(c: Clients, s: DaySources, allocated: int) -> dict[str, pd.Dat
     access = pd.DataFrame({"workspace_name": c.name.to_pylist(), "user_email": emails,
                            "last_access_at": np.char.add(np.datetime_as_string(s.last, unit="D"),
                                                          " " + ACCESS_TIME),
-                           "time_format": [ACCESS_FORMAT] * n})
+                           "time_format": [ACCESS_FORMAT] * n,
+                           "future_accesses": ["0"] * n})  # no clock error in the model
     keep = ~s.unmatched
     module_rows = pd.DataFrame({"client_id": c.ids[keep].astype(str),
                                 "module_active": np.where(s.module[keep], "true", "false")})

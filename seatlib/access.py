@@ -128,8 +128,11 @@ def _by_client_id(unseen: pd.DataFrame, admins: pd.DataFrame,
 def _today_holder(admins: pd.DataFrame) -> dict[str, str | None]:
     """Today's name -> the one id bearing it (None when two ids bear it today)."""
     pairs = admins[["workspace_id", "workspace_name"]].dropna().drop_duplicates()
-    ids = pairs.groupby("workspace_name")["workspace_id"].agg(list)
-    return {name: (found[0] if len(found) == 1 else None) for name, found in ids.items()}
+    two = pairs["workspace_name"].duplicated(keep=False).to_numpy()
+    holder: dict[str, str | None] = dict(zip(pairs["workspace_name"][~two],
+                                             pairs["workspace_id"][~two]))
+    holder.update(dict.fromkeys(pairs["workspace_name"][two]))
+    return holder
 
 
 def _pick(cand: pd.DataFrame, holder: dict[str, str | None]) -> pd.Series:
