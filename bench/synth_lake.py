@@ -117,6 +117,13 @@ def gold_table(c: Clients, day: date, status: np.ndarray) -> pa.Table:
         "module_active": pa.array(module, mask=unmatched),
         "status": pa.array(np.array(STATUSES, dtype=object)[status]),
         "reclaimable": pa.array(status == STATUSES.index("seat_held_by_ex_client")),
+        # one workspace a client, one admin a workspace: the client's status is the row's, and
+        # an ex-client's admin serves nobody else (docs/seats.md)
+        "client_status": pa.array(np.array(STATUSES, dtype=object)[status]),
+        "seats_reclaimable": pa.array((status == STATUSES.index("seat_held_by_ex_client"))
+                                      .astype(np.int64)),
+        "admin_shared": pa.array(np.zeros(n, dtype=bool)),
+        "shared_with": pa.nulls(n, pa.string()), "note": pa.nulls(n, pa.string()),
     })
 
 
@@ -124,14 +131,19 @@ def capacity_row(day: date, status: np.ndarray, allocated: int) -> dict:
     counts = np.bincount(status, minlength=len(STATUSES))
     held = int(HELD[status].sum())
     used = held + STAFF
+    n = {s: int(counts[STATUSES.index(s)]) for s in STATUSES}
     return {"snapshot_date": day.isoformat(), "seats_allocated": allocated, "seats_used": used,
-            "seats_free": allocated - used, "seats_held_by_clients": held,
-            "seats_held_by_ex_clients": int(counts[STATUSES.index("seat_held_by_ex_client")]),
-            "seats_held_by_inactive_clients": int(counts[STATUSES.index("inactive")]),
-            "seats_held_unmatched": int(counts[STATUSES.index("unmatched")]),
+            "seats_free": allocated - used,
+            "seats_held_by_clients": n["active"] + n["inactive"],  # the ledger's categories
+            "seats_held_by_ex_clients": n["seat_held_by_ex_client"],
+            "seats_held_by_inactive_clients": n["inactive"],
+            "seats_held_unmatched": n["unmatched"],
             "seats_other": STAFF,
-            "paying_without_user": int(counts[STATUSES.index("paying_without_user")]),
-            "usage_share": round(used / allocated, 4)}
+            "paying_without_user": n["paying_without_user"],
+            "usage_share": round(used / allocated, 4),
+            "seat_users": used, "seats_staff": STAFF, "seats_no_workspace": 0,
+            "seats_shared": 0, "seats_counter_gap": 0, "access_future": 0,
+            "access_without_address": 0, "access_ambiguous": 0, "overrides": None}
 
 
 def csv_bytes(table: pa.Table) -> bytes:
@@ -154,7 +166,8 @@ def write_gold(lake: Lake, c: Clients, days: list[date], matrix: np.ndarray, all
         if copy is not None:
             copy(data, [cap])
         counts = np.bincount(matrix[i], minlength=len(STATUSES))
-        summary.append({**cap, **{f"n_{s}": int(counts[k]) for k, s in enumerate(STATUSES)}})
+        summary.append({**cap, **{f"n_{s}": int(counts[k]) for k, s in enumerate(STATUSES)},
+                        **{f"clients_{s}": int(counts[k]) for k, s in enumerate(STATUSES)}})
         if month_parts and day.isoformat()[:7] != month:
             write_months(lake, c, month, month_parts)
             month_parts = []
@@ -167,9 +180,8 @@ def write_gold(lake: Lake, c: Clients, days: list[date], matrix: np.ndarray, all
 def write_summary(lake: Lake, rows: list[dict]) -> None:
     from seatlib.contracts import coerce
 
-    df = pd.DataFrame(rows)
-    cap = coerce(df[GOLD_CAPACITY.names], GOLD_CAPACITY, "synthetic summary")
-    df = cap.join(df[list(gold_history.COUNT_COLUMNS)].astype("Int64"))
+    df = coerce(pd.DataFrame(rows)[gold_history.SUMMARY.names], gold_history.SUMMARY,
+                "synthetic summary")
     lake.write_bytes(gold_history.SUMMARY_KEY, gold_history._to_parquet(df))
 
 
@@ -286,7 +298,8 @@ def bronze_frames(c: Clients, s: DaySources, allocated: int) -> dict[str, pd.Dat
     access = pd.DataFrame({"workspace_name": c.name.to_pylist(), "user_email": emails,
                            "last_access_at": np.char.add(np.datetime_as_string(s.last, unit="D"),
                                                          " " + ACCESS_TIME),
-                           "time_format": [ACCESS_FORMAT] * n})
+                           "time_format": [ACCESS_FORMAT] * n,
+                           "future_accesses": ["0"] * n})  # no clock error in the model
     keep = ~s.unmatched
     module_rows = pd.DataFrame({"client_id": c.ids[keep].astype(str),
                                 "module_active": np.where(s.module[keep], "true", "false")})

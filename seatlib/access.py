@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -43,18 +44,23 @@ class Attributed:
     ambiguous: pd.DataFrame
 
 
-def usable(access: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+def usable(access: pd.DataFrame, latest: pd.Timestamp | None = None
+           ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The access rows by an address at a known time, and how many rows were not.
 
     ``future_accesses`` (accesses the export left out for being later than the extract's start
-    plus ``[zoho] future_tolerance_minutes``) are summed whatever the row.
+    plus ``[zoho] future_tolerance_minutes``) are summed whatever the row; a row whose time is
+    after ``latest`` (the end of the day plus the tolerance: an export that did not leave them
+    out, an engine that ignored the GROUP BY) counts as one more and is left out too.
     """
     email = access["user_email"].astype("string").str.strip()
     address = email.str.fullmatch(EMAIL_RE.pattern).fillna(False).astype(bool)
     future = (pd.to_numeric(access["future_accesses"], errors="coerce").fillna(0).astype(int)
               if "future_accesses" in access else pd.Series(0, index=access.index))
-    keep = address & access["last_access_at"].notna()
-    counts = {NO_ADDRESS: int((~address).sum()), FUTURE: int(future.sum())}
+    late = ((access["last_access_at"] > latest).fillna(False).astype(bool)
+            if latest is not None else pd.Series(False, index=access.index))
+    keep = address & access["last_access_at"].notna() & ~late
+    counts = {NO_ADDRESS: int((~address).sum()), FUTURE: int(future.sum() + (late & address).sum())}
     rows = access.loc[keep, ["workspace_name", "user_email", "last_access_at"]].copy()
     rows["user_email"] = email[keep].str.lower()
     return rows.reset_index(drop=True), counts
@@ -66,8 +72,9 @@ def today_names(admins: pd.DataFrame, day: date) -> pd.DataFrame:
     return pairs.assign(first_seen=day, last_seen=day).reset_index(drop=True)
 
 
-def attribute(access: pd.DataFrame, names: pd.DataFrame, admins: pd.DataFrame
-              ) -> Attributed:
+def attribute(access: pd.DataFrame, names: pd.DataFrame, admins: pd.DataFrame, *,
+              latest: pd.Timestamp | None = None,
+              client_ids: Callable[[pd.Series], pd.Series] | None = None) -> Attributed:
     """Tie each usable access row to a workspace id (docs/seats.md, "Renamed workspaces").
 
     Args:
@@ -75,14 +82,20 @@ def attribute(access: pd.DataFrame, names: pd.DataFrame, admins: pd.DataFrame
         names: the names history as known by the day (``workspace_id``, ``workspace_name``,
             ``first_seen``, ``last_seen``).
         admins: silver ``zoho_workspace_admins`` of the day (today's names).
+        latest: no access can be later than this (the day's end plus the tolerance).
+        client_ids: the client id in each name (gold's pattern), for a name the lake never
+            saw (rule 6).
     """
-    rows, counts = usable(access)
+    rows, counts = usable(access, latest)
     rows["row"] = np.arange(len(rows))
     rows["on"] = rows["last_access_at"].dt.tz_convert("UTC").dt.date
     hist = names[["workspace_id", "workspace_name", "first_seen", "last_seen"]].dropna(
         subset=["workspace_id", "workspace_name"])
     cand = rows.merge(hist, on="workspace_name", how="inner")
     picked = _pick(cand, _today_holder(admins))
+    unseen = rows[~rows["row"].isin(set(cand["row"]))]
+    if client_ids is not None and len(unseen):
+        picked = pd.concat([picked, _by_client_id(unseen, admins, client_ids)])
     rows["workspace_id"] = rows["row"].map(picked).astype("string")
     ambiguous = rows["row"].isin(picked[picked.isna()].index)
     counts[AMBIGUOUS] = int(ambiguous.sum())
@@ -96,11 +109,30 @@ def attribute(access: pd.DataFrame, names: pd.DataFrame, admins: pd.DataFrame
     return Attributed(latest, counts, detail)
 
 
+def _by_client_id(unseen: pd.DataFrame, admins: pd.DataFrame,
+                  client_ids: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Rule 6: a name the lake never saw (a rename before its first day) whose client id is
+    the client id of exactly one workspace today belongs to that workspace; any other is
+    joined to none (not ambiguous: nothing bore it)."""
+    today = admins[["workspace_id", "workspace_name"]].dropna().drop_duplicates("workspace_id")
+    ids = client_ids(today["workspace_name"]).to_numpy()
+    by_client = pd.Series(today["workspace_id"].to_numpy(), index=ids).dropna()
+    by_client = by_client[~by_client.index.isna()]
+    one = by_client[~by_client.index.duplicated(keep=False)]
+    logged = client_ids(unseen["workspace_name"])
+    found = {row: one[cid] for row, cid in zip(unseen["row"], logged)
+             if not pd.isna(cid) and cid in one.index}
+    return pd.Series(found, dtype="object")
+
+
 def _today_holder(admins: pd.DataFrame) -> dict[str, str | None]:
     """Today's name -> the one id bearing it (None when two ids bear it today)."""
     pairs = admins[["workspace_id", "workspace_name"]].dropna().drop_duplicates()
-    ids = pairs.groupby("workspace_name")["workspace_id"].agg(list)
-    return {name: (found[0] if len(found) == 1 else None) for name, found in ids.items()}
+    two = pairs["workspace_name"].duplicated(keep=False).to_numpy()
+    holder: dict[str, str | None] = dict(zip(pairs["workspace_name"][~two],
+                                             pairs["workspace_id"][~two]))
+    holder.update(dict.fromkeys(pairs["workspace_name"][two]))
+    return holder
 
 
 def _pick(cand: pd.DataFrame, holder: dict[str, str | None]) -> pd.Series:
@@ -126,7 +158,10 @@ def _choose(group: pd.DataFrame, holder: dict[str, str | None]) -> str | None:
         return holds["workspace_id"].iloc[0] if holds["workspace_id"].nunique() == 1 else None
     before = group[group["last_seen"] < on]
     if len(before):  # in a gap after some sighting: the latest bearer, unless the name moved
-        prev = before.loc[before["last_seen"].idxmax()]
+        last = before[before["last_seen"] == before["last_seen"].max()]
+        if last["workspace_id"].nunique() > 1:
+            return None  # two ids last bore it on the same day: which one is a guess
+        prev = last.iloc[0]
         after = group[group["first_seen"] > on]
         if len(after):
             nxt = after.loc[after["first_seen"].idxmin()]

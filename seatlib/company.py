@@ -20,7 +20,7 @@ from .config import DatabaseSettings
 from .contracts import TYPES, to_python
 from .db import READ_ONLY_SQLSTATE, connect, short_sql, sqlstate
 from .errors import CompanyDatabaseError, DataQualityError
-from .values import is_missing, parse_flag
+from .values import MAX_ID_DIGITS, is_missing, parse_flag
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,13 @@ def check_module_status(raw: pd.DataFrame, where: str) -> pd.DataFrame:
             raise DataQualityError(f"{where}: missing column {col!r}; the query returned "
                                    f"columns {list(raw.columns)} (alias it: ... AS {col})")
     client_ids = _client_ids(raw["client_id"].astype(object), where)
+    fits = [abs(c) < 10 ** MAX_ID_DIGITS for c in client_ids]
+    if not all(fits):  # no workspace name can carry it either (docs/seats.md): never matched
+        long_ids = [c for c, ok in zip(client_ids, fits) if not ok]
+        log.warning("%s: %d client id(s) of more than %d digits left out (no workspace can "
+                    "match them): %s", where, len(long_ids), MAX_ID_DIGITS, long_ids[:5])
+        raw = raw[fits].reset_index(drop=True)
+        client_ids = [c for c, ok in zip(client_ids, fits) if ok]
     out = pd.DataFrame({"client_id": pd.array(client_ids, dtype=TYPES["int"].pandas_dtype)})
     dup = out["client_id"].duplicated(keep=False)
     if dup.any():

@@ -45,14 +45,11 @@ from .errors import DataQualityError
 from .guards import check_gold, client_status_of
 from .lake import GOLD_LATEST_KEY, Lake, days_in, gold_key
 from .privacy import formula_safe
+from .values import MAX_ID_DIGITS
 from .stages import StageOptions
 from .systems import Systems
 
 log = logging.getLogger(__name__)
-
-
-#: The most digits a client id may have: BIGINT (the warehouse's) holds every 18-digit number.
-MAX_ID_DIGITS = 18
 
 
 def client_ids(names: pd.Series, settings: cfg.Settings) -> pd.Series:
@@ -205,7 +202,12 @@ def build_frames(silver: dict[str, pd.DataFrame], day: date, settings: cfg.Setti
     names = silver.get("workspace_names")
     if names is None:
         names = access_rules.today_names(admins, day)
-    seen = access_rules.attribute(silver["zoho_last_access"], names, admins)
+    # no access can be later than the day's end (plus the tolerance): a clock error on Zoho's
+    # side that the export did not leave out is left out here
+    latest = (pd.Timestamp(day, tz="UTC") + pd.Timedelta(days=1)
+              + pd.Timedelta(minutes=settings.zoho.future_tolerance_minutes))
+    seen = access_rules.attribute(silver["zoho_last_access"], names, admins, latest=latest,
+                                  client_ids=lambda names: client_ids(names, settings))
 
     last = seen.rows.merge(pairs[["workspace_id", "admin_email"]],
                            left_on=["workspace_id", "user_email"],

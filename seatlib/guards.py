@@ -202,7 +202,9 @@ def check_status_change(before: pd.DataFrame, after: pd.DataFrame, *, max_share:
     a day's ordinary churn is there (a cancellation, a user activated), while the hundreds of
     long-released clients would hide a mass change in a share of all clients (the demo's worst
     day over a year: 12% of module clients; every module off: 100%). An ex-client's seat freed
-    (ex-client -> released) is the point of this tool and is not counted.
+    (ex-client -> released) is the point of this tool and is not counted; nor is a move from or
+    to ``unmatched`` (a client that reaches the company database a day after its workspace, a
+    batch of new clients): the unmatched share has its own guard.
 
     Args:
         before, after: by client id, ``client_status`` and ``module_active``, of the latest
@@ -219,6 +221,10 @@ def check_status_change(before: pd.DataFrame, after: pd.DataFrame, *, max_share:
         return 0
     old = before.loc[both, "client_status"].astype("string")
     new = after.loc[both, "client_status"].astype("string")
+    paired = ((old != "unmatched") & (new != "unmatched")).to_numpy()
+    both, old, new = both[paired], old[paired], new[paired]
+    if not len(both):
+        return 0
     moved = old != new
     changed = int(moved.sum())
     share = round(changed / len(both), 9)

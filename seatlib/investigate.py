@@ -125,8 +125,11 @@ def advice(last: dict, since, latest_day: date, free_seats: int) -> str:
         return (f"Do not deactivate {who}: {last['note']} (docs/seats.md). Remove the user from "
                 f"this ex-client's workspace instead; the seat stays with the paying client.")
     if status == "seat_held_by_ex_client":
+        note = last.get("note")
+        also = (f" Not every admin's seat goes: {note}." if isinstance(note, str) and note
+                else "")
         return (f"Free the seat: the client has had no module since {since} but {who} still holds "
-                f"a seat ({idle_words}).")
+                f"a seat ({idle_words}).{also}")
     if status == "inactive":
         return (f"Ask the client whether it still uses Zoho, and free the seat if not: inactive "
                 f"since {since}, {idle_words}.")

@@ -55,6 +55,13 @@ FIGURES = {
 }
 
 
+#: Capacity columns whose meaning changed with the seat ledger (docs/seats.md): a day from
+#: before it (``seat_users`` empty) is not compared with one after it.
+LEDGER_MEANING = frozenset({"seats_held_by_clients", "seats_held_by_ex_clients",
+                            "seats_held_by_inactive_clients", "seats_held_unmatched",
+                            "seats_other", "paying_without_user", "reclaimable"})
+
+
 @dataclass
 class Report:
     day: date
@@ -71,6 +78,7 @@ class Report:
     figures: dict[str, go.Figure] = field(default_factory=dict)
     runs: object = None  # report_runs.RunsPanel: freshness and the run ledger (end of the page)
     reclaims: dict = field(default_factory=dict)  # seatlib.reclaim.trail.month_figures
+    idle_users: set[str] | None = None  # the ledger's idle seats (None: no ledger that day)
 
     @property
     def today(self) -> pd.Series:
@@ -86,9 +94,22 @@ class Report:
             rows = rows[rows["seat_held"].fillna(False).astype(bool)]
         return rows
 
-    def _listed(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return display_rows(rows.sort_values("days_since_last_access", ascending=False,
-                                             na_position="first"))
+    @property
+    def idle_rows(self) -> pd.DataFrame:
+        """Inactive clients' workspaces with a seat that can go after a talk with the client:
+        one of its admins serves no paying client but idle ones (the ledger's idle seats; a
+        consultant who also serves an active client keeps its seat)."""
+        rows = self._client_rows("inactive")
+        if self.idle_users is None:  # a day from before the seat ledger
+            return rows
+        admins = rows["admin_email"].astype("string").fillna("").str.split("; ")
+        return rows[[bool(set(a) & self.idle_users) for a in admins]]
+
+    def _listed(self, *parts: pd.DataFrame) -> pd.DataFrame:
+        """Rows for people, each part longest unused first, in the order given."""
+        rows = [p.sort_values("days_since_last_access", ascending=False, na_position="first")
+                for p in parts]
+        return display_rows(pd.concat(rows) if rows else self.latest.iloc[0:0])
 
     @property
     def reclaimable_rows(self) -> pd.DataFrame:
@@ -97,8 +118,8 @@ class Report:
 
     @property
     def free_these(self) -> pd.DataFrame:
-        """Seats to free, in order: ex-clients' reclaimable seats, then inactive clients."""
-        return self._listed(pd.concat([self.reclaimable_rows, self._client_rows("inactive")]))
+        """Seats to free, in order: ex-clients' reclaimable seats, then inactive clients'."""
+        return self._listed(self.reclaimable_rows, self.idle_rows)
 
     @property
     def reclaim(self) -> pd.DataFrame:
@@ -106,15 +127,15 @@ class Report:
 
     @property
     def shared_ex_clients(self) -> pd.DataFrame:
-        """Ex-clients whose workspace's seat is held by a user who serves a paying client too:
-        shown, never offered for freeing."""
+        """Ex-clients whose workspace's seat is not reclaimable: held by a user who serves a
+        paying client too, or a workspace of an unknown client; shown, never offered."""
         rows = self.latest[(self.latest["status"] == "seat_held_by_ex_client")
                            & ~self.latest["reclaimable"].fillna(False).astype(bool)]
         return self._listed(rows)
 
     @property
     def inactive(self) -> pd.DataFrame:
-        return self._listed(self._client_rows("inactive"))
+        return self._listed(self.idle_rows)
 
     @property
     def paying_without_user(self) -> pd.DataFrame:
@@ -158,7 +179,10 @@ class Report:
             row = {"Figure": name, "Today": int(now[col])}
             for label, back in (("Yesterday", 1), ("A week ago", 7)):
                 then = by_day.get(str(self.day - timedelta(days=back)))
-                row[label] = ("—" if then is None or _missing(then.get(col)) else
+                # a day counted before the ledger gave these columns another meaning
+                other = (col in LEDGER_MEANING and then is not None
+                         and _missing(then.get("seat_users")) != _missing(now.get("seat_users")))
+                row[label] = ("—" if then is None or other or _missing(then.get(col)) else
                               _delta(int(now[col]), int(then[col])))
             out.append(row)
         return pd.DataFrame(out)
@@ -317,6 +341,27 @@ def reclaim_figures(lake, day: date) -> dict:
         return {"error": str(exc)}
 
 
+def idle_users(lake, day: date, latest: pd.DataFrame) -> set[str] | None:
+    """The seat users whose every paying client is inactive (the ledger's idle seats), or
+    None on a day without a seat ledger."""
+    from .contracts import GOLD_LEDGER
+    from .lake import gold_key
+
+    if not lake.exists(gold_key(GOLD_LEDGER.name, day)):
+        return None
+    ledger = gold.read_day(lake, GOLD_LEDGER.name, day)
+    status = latest.dropna(subset=["client_id"]).drop_duplicates("client_id").set_index(
+        "client_id")["client_status"]
+    idle = set(status[status == "inactive"].index.astype(int))
+    out = set()
+    for email, category, paying in zip(ledger["email"], ledger["category"],
+                                       ledger["paying_clients"]):
+        ids = {int(c) for c in str(paying).split("; ") if c.isdigit()} if not pd.isna(paying) else set()
+        if category == "client" and ids and ids <= idle:
+            out.add(email)
+    return out
+
+
 def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> Report:
     """Read the day's gold and the compact history up to ``day`` and build the report.
 
@@ -354,4 +399,5 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> 
                     ", ".join(d.isoformat() for d in gaps[:10]))
     rep.runs = report_runs.panel(systems.lake, settings, day)
     rep.reclaims = reclaim_figures(lake, day)
+    rep.idle_users = idle_users(lake, day, latest)
     return rep

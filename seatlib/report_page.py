@@ -118,9 +118,11 @@ def shared(rep: "Report") -> str:
     rows = rep.shared_ex_clients
     if rows.empty:
         return ""
-    return ("<h3>Ex-clients whose admin also serves a paying client (not to free)</h3>"
-            "<p class='muted'>Deactivating that user would lock the paying client out; "
-            "remove the user from the ex-client's workspace instead.</p>"
+    return ("<h3>Ex-clients whose seat is not reclaimable (not to free)</h3>"
+            "<p class='muted'>Their admin also serves a paying client (deactivating it would "
+            "lock that client out: remove the user from the ex-client's workspace instead) or "
+            "runs a workspace of a client nobody can name (check it first). The last column "
+            "says which.</p>"
             + _table(rows, "", rep.settings.report.show_emails))
 
 

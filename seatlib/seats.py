@@ -77,12 +77,22 @@ class Seats:
     ledger: pd.DataFrame  # email, domains, role, category, clients, paying_clients,
     #                       n_clients, workspaces, shared, reclaimable, reason
     pairs: pd.DataFrame  # workspace_id, admin_email, seat (a seat user outside staff),
-    #                      category, n_clients, clients
+    #                      category
+    served: dict[str, tuple[list[int], list[int]]]  # seat user -> (its clients, paying ones)
 
 
-def _ids(values) -> str | None:
-    ids = sorted({int(v) for v in values if not pd.isna(v)})
-    return "; ".join(str(v) for v in ids) if ids else None
+#: A list of client ids kept whole up to this many (a consultant of thousands of clients is
+#: told apart, not spelt out); a longer one ends with ``MORE`` and how many more.
+MAX_LISTED = 2000
+MORE = "+"
+
+
+def join_ids(ids: list[int], cap: int = MAX_LISTED) -> str | None:
+    """``"12; 34"``; None when empty; past ``cap`` ids, ``"...; +N"`` (N more)."""
+    if not ids:
+        return None
+    text = "; ".join(map(str, ids[:cap]))
+    return text + (f"; {MORE}{len(ids) - cap}" if len(ids) > cap else "")
 
 
 def build(users: pd.DataFrame, pairs: pd.DataFrame, owners: set[str],
@@ -100,26 +110,28 @@ def build(users: pd.DataFrame, pairs: pd.DataFrame, owners: set[str],
     staff = is_staff(seat, owners, settings)
     mine = pairs[pairs["admin_email"].isin(set(seat["email"]))]
     known = mine[mine["matched"]]
+    pays = known["module_active"].fillna(False).astype(bool)
     per = pd.DataFrame(index=pd.Index(seat["email"], name="email"))
-    per["paying"] = known[known["module_active"].fillna(False).astype(bool)].groupby(
-        "admin_email")["client_id"].nunique()
+    per["paying"] = known[pays].groupby("admin_email")["client_id"].nunique()
     per["unmatched_ws"] = mine[~mine["matched"]].groupby("admin_email")["workspace_id"].nunique()
     per["n_clients"] = known.groupby("admin_email")["client_id"].nunique()
     per["workspaces"] = mine.groupby("admin_email")["workspace_id"].nunique()
     per = per.fillna(0).astype(int)
-    clients = known.groupby("admin_email")["client_id"].agg(_ids)
-    paying = known[known["module_active"].fillna(False).astype(bool)].groupby(
-        "admin_email")["client_id"].agg(_ids)
     category = pd.Series("no_workspace", index=per.index, dtype="string")
     category[per["n_clients"].to_numpy() > 0] = "ex_client"
     category[per["unmatched_ws"].to_numpy() > 0] = "unmatched"
     category[per["paying"].to_numpy() > 0] = "client"
     category[staff.to_numpy()] = "staff"
+    served = _served(known, pays, set(seat["email"][~staff.to_numpy()]))
     ledger = seat.assign(
-        category=category.to_numpy(), clients=seat["email"].map(clients).astype("string"),
-        paying_clients=seat["email"].map(paying).astype("string"),
+        category=category.to_numpy(),
+        clients=pd.array([join_ids(served.get(e, ([], []))[0]) for e in seat["email"]],
+                         dtype="string"),
+        paying_clients=pd.array([join_ids(served.get(e, ([], []))[1]) for e in seat["email"]],
+                                dtype="string"),
         n_clients=per["n_clients"].to_numpy(), workspaces=per["workspaces"].to_numpy())
-    ledger["shared"] = ledger["n_clients"] >= 2
+    # the reseller's own users serve every client by trade: neither shared nor listed
+    ledger["shared"] = (ledger["n_clients"] >= 2) & ledger["category"].ne("staff")
     ledger["reclaimable"] = ledger["category"].eq("ex_client")
     ledger["reason"] = ledger["category"].map(REASONS).astype("string")
     ledger = ledger.sort_values("email", kind="stable").reset_index(drop=True)
@@ -127,15 +139,28 @@ def build(users: pd.DataFrame, pairs: pd.DataFrame, owners: set[str],
     out = pairs[["workspace_id", "admin_email"]].copy()
     out["category"] = out["admin_email"].map(by["category"]).astype("string")
     out["seat"] = out["category"].notna() & out["category"].ne("staff")
-    out["n_clients"] = out["admin_email"].map(by["n_clients"]).fillna(0).astype(int)
-    out["clients"] = out["admin_email"].map(by["clients"]).astype("string")
-    return Seats(ledger, out)
+    return Seats(ledger, out, served)
+
+
+def _served(known: pd.DataFrame, pays: pd.Series, who: set[str]
+            ) -> dict[str, tuple[list[int], list[int]]]:
+    """Each non-staff seat user's known clients and the paying ones, sorted (one pass)."""
+    out: dict[str, tuple[set[int], set[int]]] = {}
+    for email, cid, paying in zip(known["admin_email"], known["client_id"], pays):
+        if email in who:
+            clients, paid = out.setdefault(email, (set(), set()))
+            clients.add(int(cid))
+            if paying:
+                paid.add(int(cid))
+    return {e: (sorted(c), sorted(p)) for e, (c, p) in out.items()}
 
 
 def workspace_seats(seats: Seats, client_of: pd.Series, paying_of: pd.Series) -> pd.DataFrame:
     """Per workspace id with an admin who is a seat user: ``seats_held``,
     ``seats_reclaimable``, ``admin_shared``, ``shared_with`` (the other clients its shared
-    admins serve) and a ``note`` on whose seat it is when that is not simply the client's.
+    admins serve, at most :data:`SHARED_LISTED`) and a ``note`` on whose seat it is when that is
+    not simply the client's. One pass over the admin pairs: a consultant of hundreds of
+    workspaces costs its pairs, not workspaces times pairs.
 
     Args:
         client_of: workspace id -> its client id (NA when unknown).
@@ -148,53 +173,60 @@ def workspace_seats(seats: Seats, client_of: pd.Series, paying_of: pd.Series) ->
     out["seats_reclaimable"] = held[held["category"].eq("ex_client")].groupby(
         "workspace_id").size()
     out = out.fillna(0).astype(int)
-    shared = held[held["n_clients"] >= 2][["workspace_id", "clients"]].copy()
-    shared["client"] = shared["clients"].str.split("; ")
-    shared = shared.explode("client").dropna(subset=["client"])
-    shared["client"] = shared["client"].astype(int)
-    own = shared["workspace_id"].map(client_of)
-    shared = shared[own.isna() | (shared["client"] != own.fillna(-1).astype("int64"))]
-    others = shared.groupby("workspace_id")["client"].agg(lambda c: sorted(set(c)))
-    out["admin_shared"] = out.index.isin(others.index)
-    out["shared_with"] = pd.Series(out.index.map(
-        lambda w: "; ".join(map(str, others[w])) if w in others.index else None),
-        index=out.index, dtype="string")
-    odd = set(others.index) | set(p.loc[p["category"].isin(["unmatched", "staff"]),
-                                        "workspace_id"])
-    notes = {w: _note(p[p["workspace_id"] == w], client_of.get(w), paying_of)
-             for w in sorted(odd)}
-    out["note"] = pd.Series([notes.get(w) for w in out.index], index=out.index, dtype="string")
+    client_of, paying = client_of.to_dict(), {int(k): bool(v) for k, v in paying_of.items()
+                                              if not pd.isna(v)}
+    notes: dict[str, list[str]] = {}
+    shared: dict[str, set[int]] = {}
+    for ws, email, category, seat in sorted(zip(p["workspace_id"], p["admin_email"],
+                                                p["category"], p["seat"])):
+        own = client_of.get(ws)
+        own = None if own is None or pd.isna(own) else int(own)
+        part = _note(email, category, seat, own, seats.served.get(email, ([], [])), paying)
+        if part:
+            notes.setdefault(ws, []).append(part)
+        if seat and len(seats.served.get(email, ([], []))[0]) >= 2:
+            shared.setdefault(ws, set()).update(
+                c for c in seats.served[email][0] if c != own)
+    out["admin_shared"] = [bool(shared.get(w)) for w in out.index]
+    out["shared_with"] = pd.array([_listed(shared.get(w)) for w in out.index], dtype="string")
+    out["note"] = pd.array(["; ".join(notes[w]) if w in notes else None for w in out.index],
+                           dtype="string")
     return out.reset_index()
 
 
+#: How many other clients ``shared_with`` names before it says how many more.
+SHARED_LISTED = 100
 #: How many paying clients a note names before it says "and N more".
 NOTE_NAMES = 3
 
 
-def _note(group: pd.DataFrame, own, paying_of: pd.Series) -> str | None:
-    """Whose seat the workspace's admins hold, in words, when it is not simply the client's:
-    per admin, the paying clients it also serves (a few by id) and how many ex-clients; an
+def _listed(ids: set[int] | None) -> str | None:
+    return join_ids(sorted(ids), SHARED_LISTED) if ids else None
+
+
+def _note(email: str, category: str, seat: bool, own: int | None,
+          served: tuple[list[int], list[int]], paying: dict[int, bool]) -> str | None:
+    """Whose seat one admin of a workspace holds, in words, when it is not simply the
+    client's: the paying clients it also serves (a few by id) and how many ex-clients; an
     admin of an unknown client's workspace; a staff admin."""
+    if category == "staff":
+        return f"{email} is staff (not the client's seat)"
+    if not seat:
+        return None
+    others = [c for c in served[0] if c != own]
     parts = []
-    for r in group.sort_values("admin_email").itertuples():
-        if r.category == "staff":
-            parts.append(f"{r.admin_email} is staff (not the client's seat)")
-            continue
-        clients = "" if pd.isna(r.clients) else str(r.clients)
-        others = [int(c) for c in clients.split("; ") if c and
-                  (own is None or pd.isna(own) or int(c) != int(own))]
-        if r.seat and others:
-            paying = [c for c in others if bool(paying_of.get(c, False))]
-            ex = len(others) - len(paying)
-            said = []
-            if paying:
-                more = len(paying) - NOTE_NAMES
-                said.append(f"paying client(s) {', '.join(map(str, paying[:NOTE_NAMES]))}"
-                            + (f" and {more} more" if more > 0 else ""))
-            if ex:
-                said.append(f"{ex} other ex-client(s)")
-            stays = ": its seat stays" if paying else ""
-            parts.append(f"{r.admin_email} also serves {' and '.join(said)}{stays}")
-        if r.seat and r.category == "unmatched":
-            parts.append(f"{r.admin_email} also runs a workspace of an unknown client")
-    return "; ".join(parts) if parts else None
+    if others:
+        pays = [c for c in others if paying.get(c, False)]
+        ex = len(others) - len(pays)
+        said = []
+        if pays:
+            more = len(pays) - NOTE_NAMES
+            said.append(f"paying client(s) {', '.join(map(str, pays[:NOTE_NAMES]))}"
+                        + (f" and {more} more" if more > 0 else ""))
+        if ex:
+            said.append(f"{ex} other ex-client(s)")
+        parts.append(f"{email} also serves {' and '.join(said)}"
+                     + (": its seat stays" if pays else ""))
+    if category == "unmatched":
+        parts.append(f"{email} also runs a workspace of an unknown client")
+    return "; ".join(parts) or None

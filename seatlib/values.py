@@ -15,6 +15,10 @@ from typing import Any
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n"})
 
+#: A client id has at most this many digits: the warehouse's BIGINT holds every 18-digit number,
+#: and a longer one is never rounded or wrapped (docs/seats.md).
+MAX_ID_DIGITS = 18
+
 #: A plain SQL identifier: unquoted, so it needs no escaping. PostgreSQL cuts names at 63
 #: bytes and Redshift at 127; 63 is the stricter of the two.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")

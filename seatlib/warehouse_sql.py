@@ -37,10 +37,12 @@ LEDGER_LATEST_VIEW = "v_seat_ledger_latest"
 #: a workspace name gets 512 characters of any script (Zoho documents no limit we could find);
 #: ``admin_email`` is a "; "-joined list of addresses of up to 254 octets each (RFC 5321).
 #: The seat ledger's lists and notes name clients (ids of up to 18 digits) and domains.
-VARCHAR_BYTES: dict[str, int] = {"workspace_name": 2048, "admin_email": 4096, "note": 4096,
-                                 "shared_with": 4096, "clients": 4096, "paying_clients": 4096,
-                                 "domains": 2048, "email": 1024, "overrides": 8192,
-                                 "reason": 1024}
+#: A ledger's client lists hold up to 2,000 ids (seats.MAX_LISTED) of up to 18 digits: 65535,
+#: Redshift's widest VARCHAR; ``shared_with`` names at most 100.
+VARCHAR_BYTES: dict[str, int] = {"workspace_name": 2048, "admin_email": 4096, "note": 65535,
+                                 "shared_with": 4096, "clients": 65535,
+                                 "paying_clients": 65535, "domains": 2048, "email": 1024,
+                                 "overrides": 8192, "reason": 1024}
 DEFAULT_VARCHAR_BYTES = 256  # TYPES["str"].sql_type
 #: What a text parameter is cast to in an INSERT: wide enough never to cut (an explicit cast to
 #: VARCHAR(n) truncates silently); the column's own width then applies, and errors.

@@ -185,9 +185,9 @@ def test_unmatched_rows_say_why():
 
 def test_an_access_under_a_workspaces_old_name_still_counts():
     admins = [ws("1", "801 - New Name", "a@a.example")]
-    acc = [access("801 - Old Name", "a@a.example", "2026-11-25T10:00:00Z")]
+    acc = [access("Old Name Without An Id", "a@a.example", "2026-11-25T10:00:00Z")]
     mod = module((801, True))
-    history = names(("1", "801 - Old Name", "2026-10-01", "2026-11-26"),
+    history = names(("1", "Old Name Without An Id", "2026-10-01", "2026-11-26"),
                     ("1", "801 - New Name", "2026-11-27", "2026-11-29"))
     renamed = rows_of(built(admins, [user("a@a.example")], acc, mod, history=history))
     assert renamed[(801, "1")].status == "active"
@@ -213,7 +213,7 @@ def test_a_name_two_workspaces_bore_on_the_day_is_ambiguous_and_counted():
 
 def test_days_since_an_access_are_never_negative():
     admins = [ws("1", "111 - Clock", "a@a.example")]
-    acc = [access("111 - Clock", "a@a.example", "2027-11-29T10:00:00Z")]
+    acc = [access("111 - Clock", "a@a.example", "2026-11-29T23:30:00Z")]  # later that day
     row = rows_of(built(admins, [user("a@a.example")], acc, module((111, True))))[(111, "1")]
     assert row.days_since_last_access == 0
 
@@ -255,3 +255,67 @@ def test_freed_ex_client_seats_are_not_a_change_the_guard_counts():
     after = before.assign(client_status=["released"] * 30 + ["active"] * 10)  # a reclaim
     assert guards.check_status_change(before, after, max_share=0.2, allow_drop=False,
                                       where="w", action="a") == 0
+
+
+def test_an_access_after_the_day_is_left_out_and_counted_as_future():
+    admins = [ws("1", "112 - Clock", "a@a.example")]
+    acc = [access("112 - Clock", "a@a.example", "2027-11-29T10:00:00Z")]
+    day = built(admins, [user("a@a.example")], acc, module((112, True)))
+    row = rows_of(day)[(112, "1")]
+    assert pd.isna(row.last_access_at) and row.status == "inactive"  # idle since creation
+    assert day.capacity.iloc[0].access_future == 1
+
+
+def test_a_name_the_lake_never_saw_counts_for_the_one_workspace_of_its_client_id():
+    """A rename before the lake's first day (docs/seats.md rule 6)."""
+    admins = [ws("1", "113 - New Name", "a@a.example"), ws("2", "114 - One", "b@b.example"),
+              ws("3", "114 - Two", "c@b.example")]
+    acc = [access("113 - Old Name", "a@a.example", "2026-11-25T10:00:00Z"),
+           access("114 - Gone", "b@b.example", "2026-11-25T10:00:00Z")]
+    history = names(("1", "113 - New Name", "2026-11-20", "2026-11-29"),
+                    ("2", "114 - One", "2026-11-20", "2026-11-29"),
+                    ("3", "114 - Two", "2026-11-20", "2026-11-29"))
+    day = built(admins, [user("a@a.example"), user("b@b.example"), user("c@b.example")], acc,
+                module((113, True), (114, True)), history=history)
+    rows = rows_of(day)
+    assert rows[(113, "1")].days_since_last_access == 4  # the one workspace of client 113
+    assert pd.isna(rows[(114, "2")].last_access_at)  # client 114 has two: never guessed
+    assert day.capacity.iloc[0].access_ambiguous == 0
+
+
+def test_two_ids_that_last_bore_a_name_on_the_same_day_are_ambiguous():
+    admins = [ws("1", "115 - A", "a@a.example"), ws("2", "116 - B", "a@a.example")]
+    acc = [access("Dup", "a@a.example", "2026-11-27T10:00:00Z")]
+    history = names(("1", "Dup", "2026-11-01", "2026-11-20"), ("2", "Dup", "2026-11-05", "2026-11-20"),
+                    ("1", "115 - A", "2026-11-21", "2026-11-29"),
+                    ("2", "116 - B", "2026-11-21", "2026-11-29"))
+    day = built(admins, [user("a@a.example")], acc, module((115, True), (116, True)),
+                history=history)
+    assert day.capacity.iloc[0].access_ambiguous == 1
+
+
+def test_clients_reaching_the_company_database_are_no_change_the_guard_counts():
+    before = statuses(["unmatched"] * 15 + ["active"] * 50, module=[None] * 15 + [True] * 50)
+    after = before.assign(client_status=["paying_without_user"] * 15 + ["active"] * 50,
+                          module_active=True)
+    assert guards.check_status_change(before, after, max_share=0.2, allow_drop=False,
+                                      where="w", action="a") == 0
+
+
+def test_the_reports_idle_seats_leave_out_a_consultant_of_an_active_client(tmp_path):
+    """c@agency serves 201 (pays, busy) and 202 (pays, idle): 202 is inactive, but its seat is
+    not one to free; i@idle serves only 202 and is."""
+    from seatlib import report
+    from seatlib.lake import Lake, gold_key
+
+    admins = [ws("1", "201 - Busy", "c@agency.example"), ws("2", "202 - Idle", "c@agency.example"),
+              ws("2", "202 - Idle", "i@idle.example")]
+    acc = [access("201 - Busy", "c@agency.example", "2026-11-28T10:00:00Z")]
+    day = built(admins, [user("c@agency.example"), user("i@idle.example")], acc,
+                module((201, True), (202, True)))
+    lake = Lake(str(tmp_path))
+    lake.write_bytes(gold_key("seat_ledger", DAY), gold.to_csv_bytes(day.ledger))
+    assert report.idle_users(lake, DAY, day.status) == {"i@idle.example"}
+    assert day.capacity.iloc[0].seats_held_by_inactive_clients == 1
+    lake.delete(gold_key("seat_ledger", DAY))
+    assert report.idle_users(lake, DAY, day.status) is None  # a day from before the ledger
