@@ -138,7 +138,7 @@ class Session:
                     f"The record of attempt {attempt.name} (notebooks, log, page) could not be "
                     f"written to {self.durable.url}: {error.splitlines()[0][:300]}\nIt is kept "
                     f"in {attempt.folder}; the next run tries again. The run exits 1.",
-                    level="failure", day=day,
+                    level="failure", day=day, folder=attempt.folder,
                     payload={"kind": "history_failure", "day": day.isoformat(),
                              "attempt": attempt.name, "error": error.splitlines()[0][:300]})
 

@@ -16,6 +16,7 @@ import pytest
 from seatlib import health, history, ledger, runner
 from seatlib.config import load_settings
 from seatlib.lake import Lake
+from seatlib.notify import read_alerts
 from seatlib.session import Session
 from tests.fixtures.webhook import pinger
 
@@ -247,3 +248,23 @@ def test_retention_keeps_a_day_whose_reclaim_is_not_stored(tmp_path):
     history.prune(settings, date(2026, 11, 29))
     assert not reclaim.folder.parent.exists()
     assert history.durable(settings).exists(f"2026-10-01/{reclaim.name}/reclaim_plan.csv")
+
+
+def test_a_reclaim_whose_record_cannot_be_stored_alerts_in_its_own_attempt(tmp_path):
+    """The run history's failure alert of a reclaim goes into the reclaim's attempt; the day's
+    daily attempt, already stored, is never written to again."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the durable copy should be")
+    settings = _settings(tmp_path, url=str(blocked / "runs"))
+    day = date(2026, 11, 29)
+    daily = history.begin(settings, day, "daily")
+    before = sorted(p.name for p in daily.folder.iterdir())
+    session = Session(settings, "reclaim")
+    rec = session.recorder(day)
+    rec.start("reclaim")
+    rec.end("reclaim", [])
+    assert session.finish(0, None) == 1
+    reclaim = session.attempts[day].folder
+    [alert] = read_alerts(reclaim / "alerts.json")
+    assert "NOT STORED" in alert["title"] and reclaim.name in alert["body"]
+    assert sorted(p.name for p in daily.folder.iterdir()) == before
