@@ -11,6 +11,7 @@ import pytest
 
 from seatlib import config as cfg
 from seatlib import history, ledger, reclaim_cli, runner, trail
+from seatlib.demo import check_against_truth
 from seatlib.lake import Lake
 
 from tests.fixtures.demo import safe_demo_config
@@ -153,3 +154,4 @@ def test_demo_reclaim_dry_run_then_execute_then_the_next_extract_sees_it(tmp_pat
     gold = _gold(settings)
     assert gold[ex[0]]["status"] == gold[ex[1]]["status"] == "released"
     assert _used(settings, day) == used - 2
+    assert check_against_truth(settings, day) == []  # the truth follows the demo's reclaims
