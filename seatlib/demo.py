@@ -135,12 +135,18 @@ class DemoEnvironment:
         entries = self.changes() + [{"day": self.day.isoformat(), **c.as_dict()} for c in changes]
         Lake(str(self.root)).write_bytes(CHANGES_FILE, json.dumps(entries, indent=1).encode())
 
-    def _state(self, day: date):
-        from .sim.users import Change, apply_changes
+    def changes_until(self, day: date) -> list:
+        """The changes made on ``day`` or before, oldest first, as the simulator replays them
+        (:class:`seatlib.sim.users.Change`)."""
+        from .sim.users import Change
 
-        later = [Change(c["email"], c["action"], c["keeps_seat"]) for c in self.changes()
-                 if c["day"] <= day.isoformat()]
-        return apply_changes(self.world.zoho_state(day), later)
+        return [Change(c["email"], c["action"], c["keeps_seat"]) for c in self.changes()
+                if c["day"] <= day.isoformat()]
+
+    def _state(self, day: date):
+        from .sim.users import apply_changes
+
+        return apply_changes(self.world.zoho_state(day), self.changes_until(day))
 
     # -- days -----------------------------------------------------------------------------
     def set_day(self, day: date) -> None:
@@ -149,10 +155,12 @@ class DemoEnvironment:
         self.day = day
         self.sim.set_state(self._state(day))
         seed_company(self.pg.dsn(), self.world.company_rows(day))
-        # the truth by user knows the staff as gold does: from [reclaim]
+        # the truth by user knows the staff as gold does: from [reclaim]; and the users as
+        # served: with the changes made through the API (the demo's reclaims)
         truth = self.world.truth(day, inactive_days=self.settings.inactive_days,
                                  staff_emails=self.settings.reclaim.staff_emails,
-                                 staff_domains=self.settings.reclaim.staff_domains)
+                                 staff_domains=self.settings.reclaim.staff_domains,
+                                 changes=self.changes_until(day))
         # whole or nothing, as every lake file: a killed run leaves no half truth file
         Lake(str(self.root)).write_bytes(
             f"truth/{day.isoformat()}.json",

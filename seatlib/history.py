@@ -8,6 +8,8 @@ Local layout (``[runs] dir``)::
         run.log, alerts.json     run.log, alerts.json, report.html, actions.csv
     runs/<date>/LATEST           the latest attempt's folder name, as text (also in the durable copy)
     runs/<date>/latest           a symlink to that folder (where the file system has symlinks)
+    runs/<date>/<NN>-<HHMMSS>/   a reclaim (kind ``reclaim``): numbered with the day's attempts,
+        reclaim_seats.ipynb ...  never the day's ``LATEST`` (see :data:`APART`)
     runs/latest-report.html, runs/plotly.min.js, runs/last-success.json
 
 A re-run of a date makes a new attempt folder; nothing of an earlier attempt is deleted or
@@ -38,6 +40,9 @@ from .lake import Lake
 log = logging.getLogger(__name__)
 
 LATEST_FILE, LATEST_LINK, INFO_FILE, STORED_MARK = "LATEST", "latest", "attempt.json", ".stored"
+#: Kinds of attempt that never become the day's ``LATEST``: a reclaim is a person's action on
+#: Zoho, not the day's report, so the page, the alerts and ``--check`` keep reading the day's own.
+APART = frozenset({"reclaim"})
 SHARED_FILES = ("plotly.min.js", "latest-report.html", "last-success.json")
 _ATTEMPT = re.compile(r"^(\d{2,})-(\d{6})$")
 
@@ -69,7 +74,7 @@ class Attempt:
     day: date
     number: int
     started: datetime  # UTC
-    kind: str  # daily, stages, backfill, catch-up
+    kind: str  # daily, stages, backfill, catch-up, reclaim
     folder: Path
 
     @property
@@ -89,7 +94,8 @@ def _durable_names(lake: Lake, day: date) -> list[str]:
 
 def begin(settings: cfg.Settings, day: date, kind: str, *, now: datetime | None = None,
           lake: Lake | None = None) -> Attempt:
-    """Make the next attempt folder of ``day`` and point ``LATEST`` and ``latest`` at it.
+    """Make the next attempt folder of ``day`` and point ``LATEST`` and ``latest`` at it
+    (unless its kind is one of :data:`APART`).
 
     The number follows every attempt of the day found locally *and* in the durable copy, so a
     new instance (an empty ``runs/``) does not count from 01 again.
@@ -110,7 +116,8 @@ def begin(settings: cfg.Settings, day: date, kind: str, *, now: datetime | None 
     info = {"day": day.isoformat(), "attempt": number, "folder": folder.name, "kind": kind,
             "started_at": now.isoformat(timespec="seconds"), "code_version": code_version()}
     Lake(str(folder)).write_bytes(INFO_FILE, (json.dumps(info, indent=1) + "\n").encode())
-    point_latest(day_folder, folder.name)
+    if kind not in APART:
+        point_latest(day_folder, folder.name)
     return attempt
 
 
@@ -139,7 +146,8 @@ def latest_attempt(runs_dir: str | Path, day: date) -> Path | None:
 
 def day_dir(runs_dir: str | Path, day: date) -> Path:
     """Where the files of ``day``'s current attempt go (report page, alerts.json): the latest
-    attempt's folder, or ``runs/<day>/`` when no runner made one (a notebook run by hand)."""
+    attempt's folder (never a reclaim's: :data:`APART`), or ``runs/<day>/`` when no runner made
+    one (a notebook run by hand)."""
     return latest_attempt(runs_dir, day) or Path(runs_dir) / day.isoformat()
 
 

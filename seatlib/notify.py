@@ -6,8 +6,9 @@ secrets (they carry tokens): never a setting, never printed, logged or saved; a 
 Apprise's privacy form of its URL (``slack://T1***/B1***/...``), or only by its scheme.
 
 Sending never raises and never fails a run: a channel that cannot be reached is logged, named and
-returned. Every message, sent or not, is appended to ``runs/<date>/alerts.json`` (a JSON list),
-with e-mail addresses masked unless ``[report] show_emails``.
+returned. Every message, sent or not, is appended to the ``alerts.json`` (a JSON list) of the
+day's latest attempt, or of the attempt folder the caller names (a reclaim's own), with e-mail
+addresses masked unless ``[report] show_emails``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def send(settings: cfg.Settings, title: str, body: str, *, level: str, payload: 
         payload: figures for ``alerts.json`` (JSON-serialisable; dates become text).
         day: the run date whose ``runs/<day>/alerts.json`` gets the record (default: today, UTC).
         env: where ``SEATLIB_NOTIFY_URLS`` is read (default ``os.environ``).
-        folder: the attempt folder whose ``alerts.json`` gets the record (a reclaim's own);
-            default: the day's latest attempt.
+        folder: the attempt folder whose ``alerts.json`` gets the record instead of the day's
+            latest attempt (a reclaim records in its own, never in a daily attempt).
 
     Never raises: a failure to send or to record is logged and reported in the return value
     (``"alerts.json"`` when the record could not be written).
@@ -60,8 +61,9 @@ def send(settings: cfg.Settings, title: str, body: str, *, level: str, payload: 
 def record(settings: cfg.Settings, title: str, body: str, *, level: str, payload: dict,
            day: date | None = None, channels: list[str] = (), failed: list[str] = (),
            note: str = "", folder: Path | None = None) -> list[str]:
-    """Append a message to ``runs/<day>/alerts.json`` (masked unless ``show_emails``) without
-    sending it; returns ``["alerts.json"]`` when it could not be written, else ``[]``."""
+    """Append a message to ``runs/<day>/alerts.json`` (or ``folder``'s, as :func:`send`; masked
+    unless ``show_emails``) without sending it; returns ``["alerts.json"]`` when it could not be
+    written, else ``[]``."""
     show = settings.report.show_emails
     entry = {"recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
              "sent": bool(channels) and len(failed) < len(channels), "level": level, "title": mask_value(title, show=show),
@@ -125,13 +127,13 @@ def channel_name(url: str, index: int) -> str:
     return f"channel {index} ({scheme}://…)"
 
 
-def record_alert(settings: cfg.Settings, day: date, record: dict,
-                 folder: Path | None = None) -> Path:
-    """Append ``record`` to ``alerts.json`` of ``folder``, else of the day's latest attempt
+def record_alert(settings: cfg.Settings, day: date, record: dict, folder: Path | None = None
+                 ) -> Path:
+    """Append ``record`` to the ``alerts.json`` of ``folder``, else of ``day``'s latest attempt
     (written whole: temp file, then rename)."""
     from .history import day_dir
 
-    path = (Path(folder) if folder is not None else day_dir(settings.runs_dir, day)) / "alerts.json"
+    path = Path(folder or day_dir(settings.runs_dir, day)) / "alerts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     records = read_alerts(path)
     records.append(record)

@@ -13,13 +13,17 @@ shape::
       truth      var/demo/truth/2026-12-07.json  (the simulator's expected statuses)
 
 It names only files that are there, and says why the others are not; the paths are the attempt's
-own folder (``latest/`` moves with the next run), relative to the repository when under it.
+own folder (``latest/`` moves with the next run), relative to the repository when under it. A
+reclaim's block (:func:`reclaim_block`) follows the lines its notebook left for the person at
+the terminal (:func:`reclaim_lines`): the plan's summary, the dry run's calls, the result.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -30,6 +34,11 @@ if TYPE_CHECKING:
     from .session import Session
 
 REPORT = "report"
+#: In a reclaim's attempt folder: its plan, and what its notebook leaves for the terminal
+#: (``{"lines": [text, ...]}``, written by the reclaim engine; :func:`reclaim_lines`).
+RECLAIM_PLAN, RECLAIM_SUMMARY = "reclaim_plan.csv", "reclaim.json"
+#: What a terminal would act on (escape sequences, carriage returns): never printed as is.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Label width: the values line up under each other.
 _WIDTH = 10
 
@@ -86,25 +95,56 @@ def run_block(session: "Session", settings: cfg.Settings, day: date, rc: int, *,
     return _block(what, rows)
 
 
-def reclaim_block(settings: cfg.Settings, day: date, rc: int, *, execute: bool,
-                  started: datetime, demo: bool) -> list[str]:
-    """The block of ``run_daily.sh --reclaim``: its notebook, plan and log in ``runs/<day>/``.
+def reclaim_block(settings: cfg.Settings, attempt: "Attempt", rc: int, *, execute: bool,
+                  demo: bool) -> list[str]:
+    """The block of ``run_daily.sh --reclaim``: its attempt's notebook, plan, log and alerts.
 
-    The plan is named only when this reclaim wrote it (a failed one leaves an earlier reclaim's
-    plan of the day in place); the notebook of an earlier reclaim was renamed before this one ran.
+    The attempt folder is the reclaim's own and new, so whatever is in it is this run's.
     """
-    folder = Path(settings.runs_dir) / day.isoformat()
-    failed = "not written: the reclaim failed before it (see the log)"
-    plan = folder / "reclaim_plan.csv"
-    fresh = plan.is_file() and _written_since(plan, started)
-    what = f"the reclaim of {day} ({'executed' if execute else 'dry run'}, " \
-           f"{'succeeded' if rc == 0 else f'FAILED, exit {rc}'})"
-    rows = [("notebook", _file(folder / "reclaim_seats.ipynb", failed)),
-            ("plan", _shown(plan) if fresh else failed),
-            ("log", _file(folder / "reclaim.log"))]
+    folder = attempt.folder
+    notebook = folder / "reclaim_seats.ipynb"
+    stopped = "not written: the reclaim failed before it (see " + \
+        ("the notebook)" if notebook.is_file() else "the log)")
+    what = (f"the reclaim of {attempt.day} (attempt {attempt.name}, "
+            f"{'executed' if execute else 'dry run'}, "
+            f"{'succeeded' if rc == 0 else f'FAILED, exit {rc}'})")
+    alerts = folder / "alerts.json"
+    rows = [("notebook", _file(notebook, "not written: the reclaim failed before it (see the "
+                                         "log)")),
+            ("plan", _file(folder / RECLAIM_PLAN, stopped if rc else
+                           "none: this reclaim wrote no plan (see the notebook)")),
+            ("log", _file(folder / "run.log")),
+            ("alerts", _shown(alerts) if alerts.is_file() else "none recorded")]
     if demo:
-        rows.append(_truth(settings, day))
+        rows.append(_truth(settings, attempt.day))
     return _block(what, rows)
+
+
+def reclaim_lines(folder: Path, *, show_emails: bool = False) -> list[str]:
+    """What the reclaim's notebook left for the person at the terminal: the ``"lines"`` (a list
+    of text) of ``<attempt>/reclaim.json``, then an empty line.
+
+    The notebook masks them already; they are masked again unless ``show_emails`` (a line that
+    slipped through would otherwise reach a shared terminal log), and control characters are
+    replaced, as a notebook's file is read as if anyone wrote it. A missing or malformed file is
+    one line saying so, never a traceback: the run's outcome stands.
+    """
+    from .privacy import mask_text
+
+    path = Path(folder) / RECLAIM_SUMMARY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"reclaim: no summary ({_shown(path)} was not written; see the notebook)", ""]
+    except (OSError, ValueError) as exc:
+        return [f"reclaim: the summary {_shown(path)} could not be read ({type(exc).__name__}); "
+                f"see the notebook", ""]
+    lines = data.get("lines") if isinstance(data, dict) else None
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        return [f"reclaim: the summary {_shown(path)} has no \"lines\" list of text; see the "
+                f"notebook", ""]
+    out = [_CONTROL.sub("?", part) for line in lines for part in (line.splitlines() or [""])]
+    return [line if show_emails else mask_text(line) for line in out] + [""]
 
 
 def show(lines: list[str]) -> None:
@@ -160,7 +200,3 @@ def _truth(settings: cfg.Settings, day: date) -> tuple[str, str]:
     return ("truth", f"{_shown(path)}  (the simulator's expected statuses)" if path.is_file()
             else f"none for {day} (the demo had not served that day)")
 
-
-def _written_since(path: Path, started: datetime) -> bool:
-    # the file system's clock is coarser than the process's: a second of slack
-    return path.stat().st_mtime >= (started - timedelta(seconds=1)).timestamp()

@@ -4,7 +4,8 @@
 
     run_daily.sh [--date YYYY-MM-DD] [--demo] [--stage NAME ...] [--allow-drop] [--full-refresh] [--config FILE]
     run_daily.sh --backfill FROM TO [--demo] [--config FILE]
-    run_daily.sh --reclaim [--approve IDS | --approve-file FILE] [--remove IDS] [--execute]
+    run_daily.sh --reclaim [--approve IDS | --approve-file FILE | --reactivate IDS] [--remove IDS]
+                 [--execute --approver NAME --reason TEXT [--override-limit]]
                  [--show-emails] [--demo] [--config FILE]
     run_daily.sh --demo --serve [--serve-host ADDR] [--serve-port PORT]   then serve the warehouse
     run_daily.sh --demo --stop-serving
@@ -12,10 +13,12 @@
 Each stage notebook runs in its own kernel and is saved as
 ``runs/<date>/<attempt>/NN_stage.ipynb`` (``runs/`` is the ``[runs] dir``: production's, or the
 demo's ``var/demo/runs/``, never both); the first failing stage stops the run (its notebook, with
-papermill's error banner, is kept). A lock (``runs/.lock``) stops a second run from starting
-while one runs; the kernel dies with the runner, so a killed run leaves nothing running behind
-it. Secrets are never parameters: kernels inherit them from this process's environment. Every
-run that started ends by printing where its outputs are (:mod:`seatlib.outputs`).
+papermill's error banner, is kept); a reclaim is an attempt of its own, kind ``reclaim``
+(:mod:`seatlib.reclaim_cli`). A lock (``runs/.lock``) stops a second run, a reclaim included,
+from starting while one runs; the kernel dies with the runner, so a killed run leaves nothing
+running behind it. Secrets are never parameters: kernels inherit them from this process's
+environment. Every run that started ends by printing where its outputs are
+(:mod:`seatlib.outputs`).
 
 Extract only runs for today (UTC): Zoho keeps no past state, so a past ``--date`` with the
 extract stage is refused at once (exit 2) unless ``--demo``, whose simulator replays past days.
@@ -400,9 +403,8 @@ def _run_locked(args: argparse.Namespace, settings: cfg.Settings, config_path: s
         with run_lock(runs_dir) as left:
             kind = run_kind(args, day, stages)
             session = Session(settings, kind)
-            log_file = (runs_dir / log_day.isoformat() / "reclaim.log" if args.reclaim
-                        else session.attempt(log_day).folder / "run.log")
-            _start_log(args, settings, log_file, left, day, config_path)
+            _start_log(args, settings, session.attempt(log_day).folder / "run.log", left, day,
+                       config_path)
             rc = _under_lock(args, settings, config_path, day, stages, session, kind)
     except RunInProgressError as exc:
         print(f"run_daily: {exc}; not starting a second run", file=sys.stderr)
@@ -424,11 +426,15 @@ def _show_outputs(args: argparse.Namespace, settings: cfg.Settings, day: date, r
     from . import outputs
 
     try:
-        outputs.show(outputs.reclaim_block(settings, day, rc, execute=args.execute,
-                                           started=session.started, demo=args.demo)
-                     if args.reclaim else
-                     outputs.run_block(session, settings, day, rc, demo=args.demo,
-                                       backfill=args.backfill))
+        if args.reclaim:
+            folder = session.attempt(day).folder
+            show = args.show_emails or settings.report.show_emails
+            outputs.show(outputs.reclaim_lines(folder, show_emails=show)
+                         + outputs.reclaim_block(settings, session.attempt(day), rc,
+                                                 execute=args.execute, demo=args.demo))
+        else:
+            outputs.show(outputs.run_block(session, settings, day, rc, demo=args.demo,
+                                           backfill=args.backfill))
     except OSError as exc:  # the run's outcome stands; its log names its files
         log.error("could not list the run's outputs: %s: %s", type(exc).__name__, exc)
 
@@ -469,18 +475,18 @@ def _under_lock(args: argparse.Namespace, settings: cfg.Settings, config_path: s
                 stand_ins.fill_history(day, settings.demo_history_days)
             if not args.backfill:
                 stand_ins.set_day(day)  # with the earlier demo reclaims laid over it
-        if args.reclaim:
-            return run_reclaim(day, settings, config_path, args, kernel_env,
-                               execute=execute_notebook)
         session.store_pending()
-        run = functools.partial(run_stages, settings=settings, config_path=config_path,
-                                demo=args.demo, allow_drop=args.allow_drop,
-                                env=kernel_env, session=session,
-                                full_refresh=args.full_refresh)
-        if args.backfill:
+        if args.reclaim:
+            rc = run_reclaim(day, settings, config_path, args, kernel_env, session=session,
+                             execute=execute_notebook)
+        elif args.backfill:
             rc = backfill(*args.backfill, settings, config_path, demo=args.demo,
                           env=kernel_env, allow_drop=args.allow_drop, session=session)
         else:
+            run = functools.partial(run_stages, settings=settings, config_path=config_path,
+                                    demo=args.demo, allow_drop=args.allow_drop,
+                                    env=kernel_env, session=session,
+                                    full_refresh=args.full_refresh)
             late = catch_up(session, day, lambda d: run(d, REBUILD)) if kind == "daily" \
                 else EXIT_OK
             rc = max(run(day, stages), late)

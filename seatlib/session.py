@@ -4,7 +4,8 @@ The runner asks :meth:`Session.attempt` for the folder of each day it runs (one 
 made on first use); :meth:`Session.recorder` times the stages. :meth:`Session.finish` closes
 every attempt in order: the ledger file in the lake, the attempt's files in the durable copy,
 the ledger rows in the warehouse; after a successful daily run ``runs/last-success.json`` and
-the heartbeat; then retention. A history that cannot be stored fails the run (exit 1, a failure
+the heartbeat (never after a reclaim, kind ``reclaim``, which otherwise ends like any attempt);
+then retention. A history that cannot be stored fails the run (exit 1, a failure
 alert); a ledger that cannot reach the warehouse only logs (the lake holds it, and the next run
 loads the recent days again).
 """
@@ -138,7 +139,7 @@ class Session:
                     f"The record of attempt {attempt.name} (notebooks, log, page) could not be "
                     f"written to {self.durable.url}: {error.splitlines()[0][:300]}\nIt is kept "
                     f"in {attempt.folder}; the next run tries again. The run exits 1.",
-                    level="failure", day=day,
+                    level="failure", day=day, folder=attempt.folder,
                     payload={"kind": "history_failure", "day": day.isoformat(),
                              "attempt": attempt.name, "error": error.splitlines()[0][:300]})
 

@@ -57,6 +57,9 @@ class Facts:
     access_future: int = 0  # served Access Log rows stamped after the instant
     access_without_address: int = 0  # (workspace name, "") groups of the served Access Log
     extra: dict = field(default_factory=dict)
+    #: inactive users still counted in the seats used (a demo deactivation that kept its seat,
+    #: seatlib.sim.users): in Zoho's counter, never in the seat ledger
+    seat_keepers: frozenset[str] = frozenset()
 
 
 def client_id_of(name: str, max_digits: int | None = None) -> int | None:
@@ -242,7 +245,8 @@ def _client_statuses(rows: list[dict], inactive_days: int) -> dict[int, str]:
 def _user_capacity(facts: Facts, ledger: list[dict], client_status: dict[int, str]) -> dict:
     """docs/seats.md's capacity row, as far as the world can know it (no ``overrides``)."""
     count = {c: sum(1 for e in ledger if e["category"] == c) for c in CATEGORIES}
-    used = sum(1 for u in facts.users if u.active and "viewer" not in u.role.lower())
+    used = sum(1 for u in facts.users if "viewer" not in u.role.lower()
+               and (u.active or u.email in facts.seat_keepers))
     idle_holders = sum(1 for e in ledger if e["category"] == "client" and all(
         client_status.get(c) == "inactive" for c in e["paying_clients"]))
     return {

@@ -26,7 +26,8 @@ Where the documentation is silent or contradicts itself, switches:
 
 Each change is handed to :attr:`SimUserAdmin.on_change` (the demo persists them under
 ``var/demo``, :mod:`seatlib.demo`) and replayed onto another day's state by
-:func:`apply_changes`. Every call is logged in :attr:`SimUserAdmin.calls`.
+:func:`apply_changes`, and onto the world's facts for the truth by
+:func:`facts_with_changes`. Every call is logged in :attr:`SimUserAdmin.calls`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any, Callable
 
 from .protocol import Options, Request, Response, fail, parse_config
 from .state import ZohoState
+from .truth import Facts
 
 MAX_BATCH = 1000
 CODE_INVALID_VALUE = 8516  # the Account Admin, or too many addresses (invented, see above)
@@ -57,13 +59,11 @@ class Change:
         return dataclasses.asdict(self)
 
 
-def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
-    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold).
-
-    A user listed under two domains is one user: a change applies to each of its listings.
-    """
-    active = {u.email.lower(): u.active for u in state.users}
-    keepers = set(state.seat_keepers)
+def _replay(changes: list[Change], active: dict[str, bool], keepers: set[str]) -> set[str]:
+    """Apply ``changes`` in order to ``active`` (address -> active) and ``keepers``, in place;
+    returns the addresses removed. The one reading of a change that both the served state
+    (:func:`apply_changes`) and the truth's facts (:func:`facts_with_changes`) follow, so the
+    demo's gold and its truth cannot part over a reclaim."""
     removed: set[str] = set()
     for ch in changes:
         if ch.email not in active or ch.email in removed:
@@ -78,6 +78,17 @@ def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
             active[ch.email] = False
             if ch.keeps_seat:
                 keepers.add(ch.email)
+    return removed
+
+
+def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
+    """``state`` with ``changes`` applied in order (pure; a no-op for users it does not hold).
+
+    A user listed under two domains is one user: a change applies to each of its listings.
+    """
+    active = {u.email.lower(): u.active for u in state.users}
+    keepers = set(state.seat_keepers)
+    removed = _replay(changes, active, keepers)
     users = tuple(u if u.active == active[u.email.lower()]
                   else dataclasses.replace(u, active=active[u.email.lower()])
                   for u in state.users if u.email.lower() not in removed)
@@ -90,6 +101,24 @@ def apply_changes(state: ZohoState, changes: list[Change]) -> ZohoState:
         users=tuple((e, role, status(e, was)) for e, role, was in ws.users
                     if e.lower() not in removed)) for ws in state.workspaces)
     return dataclasses.replace(state, users=users, workspaces=workspaces,
+                               seat_keepers=frozenset(keepers))
+
+
+def facts_with_changes(facts: Facts, changes: list[Change]) -> Facts:
+    """The world's ``facts`` after ``changes`` (pure), for the truth oracle: a deactivated user
+    is inactive (and still counted in the seats used when its change ``keeps_seat``), a removed
+    one is gone from the users and from every workspace's admins, an activated one is active."""
+    if not changes:
+        return facts
+    active = {u.email: u.active for u in facts.users}
+    keepers = set(facts.seat_keepers)
+    removed = _replay(changes, active, keepers)
+    users = tuple(u if u.active == active[u.email] else
+                  dataclasses.replace(u, active=active[u.email])
+                  for u in facts.users if u.email not in removed)
+    workspaces = tuple(ws if not removed.intersection(ws.admins) else dataclasses.replace(
+        ws, admins=tuple(a for a in ws.admins if a not in removed)) for ws in facts.workspaces)
+    return dataclasses.replace(facts, users=users, workspaces=workspaces,
                                seat_keepers=frozenset(keepers))
 
 

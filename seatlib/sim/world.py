@@ -44,6 +44,7 @@ import random
 import sys
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import Sequence
 
 from .accesses import AccessLog, next_month
 from .hard_cases import AGENCIES, HOLDING, TWO_DOMAINS, HardCases
@@ -54,6 +55,7 @@ from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEAN
 from .protocol import STANDARD_DOMAIN
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
 from .truth import Facts, UserFact, WorkspaceFact, truth_by_user
+from .users import Change, facts_with_changes
 
 __all__ = ["AUDIT_START", "ORIGIN", "World", "main"]
 
@@ -190,7 +192,8 @@ class World:
 
     def truth(self, day: date, inactive_days: int = 30, *,
               staff_emails: tuple[str, ...] | None = None,
-              staff_domains: tuple[str, ...] | None = None) -> dict:
+              staff_domains: tuple[str, ...] | None = None,
+              changes: Sequence[Change] = ()) -> dict:
         """The gold the pipeline must produce for ``day``, from the world's own facts.
 
         Args:
@@ -198,13 +201,16 @@ class World:
             inactive_days: a paying client with a seat is "inactive" when idle for more days.
             staff_emails, staff_domains: the reseller's own people, as ``[reclaim]`` lists them
                 for gold; None: the world's own (the owner and the support address).
+            changes: user changes made through the simulator's API up to ``day`` (the demo's
+                reclaims), laid over the facts as :func:`seatlib.sim.users.apply_changes` lays
+                them over the state served.
 
         Returns:
             :func:`seatlib.sim.truth.truth_by_user` of :meth:`facts` (docs/seats.md), with or
             without the hard cases in the world.
         """
-        return truth_by_user(self.facts(day), inactive_days, staff_emails=staff_emails,
-                             staff_domains=staff_domains)
+        return truth_by_user(facts_with_changes(self.facts(day), list(changes)), inactive_days,
+                             staff_emails=staff_emails, staff_domains=staff_domains)
 
     def facts(self, day: date) -> Facts:
         """What the world knows at :meth:`as_of` ``(day)``, for the truth oracles: workspaces by

@@ -67,3 +67,22 @@ def test_stage_failure_alert_names_stage_error_and_notebook(tmp_path):
     message = hook.received[0]["json"]["message"]
     assert "Stage gold failed" in message and "duplicate key" in message and "more" not in message
     assert "runs/x.ipynb" in message
+
+
+def test_an_alert_goes_to_the_folder_named_never_to_the_days_latest(tmp_path):
+    """A reclaim records its alerts in its own attempt; the day's latest attempt (a daily run's)
+    is left as it was."""
+    from seatlib import history
+
+    s = settings(tmp_path)
+    daily = history.begin(s, DAY, "daily")
+    reclaim = history.begin(s, DAY, "reclaim")
+    assert notify.send(s, "freed", "b", level="info", payload={}, day=DAY, env={},
+                       folder=reclaim.folder) == []
+    assert notify.record(s, "t", "b", level="failure", payload={}, day=DAY,
+                         folder=reclaim.folder) == []
+    got = notify.read_alerts(reclaim.folder / "alerts.json")
+    assert [r["title"] for r in got] == ["freed", "t"]
+    assert not (daily.folder / "alerts.json").exists()
+    notify.record(s, "daily", "b", level="ok", payload={}, day=DAY)  # the default is unchanged
+    assert [r["title"] for r in notify.read_alerts(daily.folder / "alerts.json")] == ["daily"]

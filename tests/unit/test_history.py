@@ -16,6 +16,7 @@ import pytest
 from seatlib import health, history, ledger, runner
 from seatlib.config import load_settings
 from seatlib.lake import Lake
+from seatlib.notify import read_alerts
 from seatlib.session import Session
 from tests.fixtures.webhook import pinger
 
@@ -207,3 +208,63 @@ def test_numbering_follows_the_durable_copy_on_a_new_instance(tmp_path):
     shutil.rmtree(settings.runs_dir)  # the instance was replaced
     second = history.begin(settings, day, "daily")
     assert (first.number, second.number) == (1, 2)
+
+
+def test_a_reclaim_is_numbered_with_the_day_and_never_becomes_its_latest(tmp_path):
+    settings = _settings(tmp_path)
+    day = date(2026, 11, 29)
+    daily = history.begin(settings, day, "daily")
+    reclaim = history.begin(settings, day, "reclaim")
+    assert (daily.number, reclaim.number) == (1, 2)
+    assert history.read_info(reclaim.folder)["kind"] == "reclaim"
+    assert history.latest_attempt(settings.runs_dir, day) == daily.folder
+    assert history.day_dir(settings.runs_dir, day) == daily.folder  # the page, the alerts
+    assert os.readlink(Path(settings.runs_dir) / DAY / "latest") == daily.name
+    history.store(settings, reclaim.folder)
+    assert history.durable(settings).read_bytes(f"{DAY}/LATEST").decode().strip() == daily.name
+    assert history.begin(settings, day, "stages").number == 3  # after the reclaim
+
+
+def test_a_reclaim_alone_on_its_day_leaves_the_day_without_a_latest(tmp_path):
+    settings = _settings(tmp_path)
+    day = date(2026, 11, 29)
+    history.begin(settings, day, "reclaim")
+    assert history.latest_attempt(settings.runs_dir, day) is None
+    assert history.day_dir(settings.runs_dir, day) == Path(settings.runs_dir) / DAY
+
+
+def test_retention_keeps_a_day_whose_reclaim_is_not_stored(tmp_path):
+    """A reclaim's record (its plan, its notebook) is pruned only once it is in the durable
+    copy, like any attempt's."""
+    settings = _settings(tmp_path, keep_days=10)
+    old = date(2026, 10, 1)
+    daily = history.begin(settings, old, "daily")
+    history.store(settings, daily.folder)
+    reclaim = history.begin(settings, old, "reclaim")
+    (reclaim.folder / "reclaim_plan.csv").write_text("row_id\n")
+    history.prune(settings, date(2026, 11, 29))
+    assert (reclaim.folder / "reclaim_plan.csv").is_file()
+    history.store(settings, reclaim.folder)
+    history.prune(settings, date(2026, 11, 29))
+    assert not reclaim.folder.parent.exists()
+    assert history.durable(settings).exists(f"2026-10-01/{reclaim.name}/reclaim_plan.csv")
+
+
+def test_a_reclaim_whose_record_cannot_be_stored_alerts_in_its_own_attempt(tmp_path):
+    """The run history's failure alert of a reclaim goes into the reclaim's attempt; the day's
+    daily attempt, already stored, is never written to again."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the durable copy should be")
+    settings = _settings(tmp_path, url=str(blocked / "runs"))
+    day = date(2026, 11, 29)
+    daily = history.begin(settings, day, "daily")
+    before = sorted(p.name for p in daily.folder.iterdir())
+    session = Session(settings, "reclaim")
+    rec = session.recorder(day)
+    rec.start("reclaim")
+    rec.end("reclaim", [])
+    assert session.finish(0, None) == 1
+    reclaim = session.attempts[day].folder
+    [alert] = read_alerts(reclaim / "alerts.json")
+    assert "NOT STORED" in alert["title"] and reclaim.name in alert["body"]
+    assert sorted(p.name for p in daily.folder.iterdir()) == before

@@ -4,13 +4,14 @@ reclaim (seatlib.outputs)."""
 
 from __future__ import annotations
 
-import os
-import time
-from datetime import date, datetime, timedelta, timezone
+import json
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from seatlib import config as cfg
-from seatlib import outputs, runner
+from seatlib import history, outputs, runner
 from seatlib.session import Session
 from seatlib.stages import STAGES
 
@@ -117,26 +118,69 @@ def test_a_backfill_shows_its_last_rebuilt_day_and_the_log_of_its_last(tmp_path)
         f"  other days 2 attempts, {folders[0]}/ … {folders[1]}/"]
 
 
-def test_a_reclaim_names_its_notebook_plan_and_log(tmp_path):
+def test_a_reclaim_names_its_attempts_notebook_plan_log_and_alerts(tmp_path):
     s = settings(tmp_path)
-    folder = tmp_path / "runs" / DAY.isoformat()
-    folder.mkdir(parents=True)
-    for name in ("reclaim_seats.ipynb", "reclaim.log", "reclaim_plan.csv"):
-        (folder / name).write_text("x")
-    started = datetime.now(timezone.utc)
-    lines = outputs.reclaim_block(s, DAY, 0, execute=False, started=started, demo=False)
-    assert lines == [f"outputs of the reclaim of {DAY} (dry run, succeeded):",
-                     f"  notebook   {folder}/reclaim_seats.ipynb",
-                     f"  plan       {folder}/reclaim_plan.csv",
-                     f"  log        {folder}/reclaim.log"]
-    # a reclaim that failed before its plan: the plan there is an earlier one's
-    old = time.time() - 3600
-    os.utime(folder / "reclaim_plan.csv", (old, old))
-    (folder / "reclaim_seats.ipynb").unlink()
-    lines = outputs.reclaim_block(s, DAY, 1, execute=True, started=started, demo=False)
-    assert lines[:3] == [f"outputs of the reclaim of {DAY} (executed, FAILED, exit 1):",
-                         "  notebook   not written: the reclaim failed before it (see the log)",
-                         "  plan       not written: the reclaim failed before it (see the log)"]
+    a = history.begin(s, DAY, "reclaim")
+    for name in ("reclaim_seats.ipynb", "run.log", "reclaim_plan.csv"):
+        (a.folder / name).write_text("x")
+    lines = outputs.reclaim_block(s, a, 0, execute=False, demo=False)
+    assert lines == [f"outputs of the reclaim of {DAY} (attempt {a.name}, dry run, succeeded):",
+                     f"  notebook   {a.folder}/reclaim_seats.ipynb",
+                     f"  plan       {a.folder}/reclaim_plan.csv",
+                     f"  log        {a.folder}/run.log",
+                     "  alerts     none recorded"]
+    (a.folder / "reclaim_plan.csv").unlink()
+    (a.folder / "alerts.json").write_text("[]")
+    lines = outputs.reclaim_block(s, a, 1, execute=True, demo=True)
+    assert lines == [f"outputs of the reclaim of {DAY} (attempt {a.name}, executed, FAILED, "
+                     f"exit 1):",
+                     f"  notebook   {a.folder}/reclaim_seats.ipynb",
+                     "  plan       not written: the reclaim failed before it (see the notebook)",
+                     f"  log        {a.folder}/run.log",
+                     f"  alerts     {a.folder}/alerts.json",
+                     f"  truth      none for {DAY} (the demo had not served that day)"]
+    (a.folder / "reclaim_seats.ipynb").unlink()
+    assert outputs.reclaim_block(s, a, 1, execute=True, demo=False)[1:3] == [
+        "  notebook   not written: the reclaim failed before it (see the log)",
+        "  plan       not written: the reclaim failed before it (see the log)"]
+    assert outputs.reclaim_block(s, a, 0, execute=True, demo=False)[2] == \
+        "  plan       none: this reclaim wrote no plan (see the notebook)"  # e.g. --reactivate
+
+
+def test_the_reclaims_summary_lines_are_printed_masked_and_harmless(tmp_path):
+    summary = tmp_path / "reclaim.json"
+    summary.write_text(json.dumps({"lines": [
+        "plan 3f9c…: 4 row(s): 3 seat_held_by_ex_client, 1 inactive",
+        "  1003  a***@one.example  seat_held_by_ex_client",
+        "  1007  bob@two.example  inactive\nsecond line",
+        "\x1b[2Jcleared?"], "other": 1}))
+    assert outputs.reclaim_lines(tmp_path) == [
+        "plan 3f9c…: 4 row(s): 3 seat_held_by_ex_client, 1 inactive",
+        "  1003  a***@one.example  seat_held_by_ex_client",
+        "  1007  b***@two.example  inactive", "second line",  # masked again, split
+        "?[2Jcleared?", ""]  # no escape sequence reaches the terminal
+    assert "  1007  bob@two.example  inactive" in outputs.reclaim_lines(tmp_path,
+                                                                        show_emails=True)
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "reclaim: no summary ({p} was not written; see the notebook)"),
+    ("{not json", "reclaim: the summary {p} could not be read (JSONDecodeError); see the notebook"),
+    (b"\xff\xfe", "reclaim: the summary {p} could not be read (UnicodeDecodeError); see the "
+                  "notebook"),
+    ('["a list"]', 'reclaim: the summary {p} has no "lines" list of text; see the notebook'),
+    ('{"lines": "one text"}', 'reclaim: the summary {p} has no "lines" list of text; see the '
+                              'notebook'),
+    ('{"lines": ["ok", 3]}', 'reclaim: the summary {p} has no "lines" list of text; see the '
+                             'notebook'),
+])
+def test_a_missing_or_malformed_summary_is_one_line(tmp_path, content, says):
+    path = tmp_path / "reclaim.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    assert outputs.reclaim_lines(tmp_path) == [says.format(p=path), ""]
 
 
 def test_paths_under_the_repository_are_shown_from_its_root(tmp_path):

@@ -110,3 +110,64 @@ def test_days_since_last_access_never_below_zero():
                   users=(user("a@paga.br"),), module={1001: True})
     [row] = truth_by_user(facts)["clients"]
     assert row["days_since_last_access"] == 0 and row["status"] == "active"
+
+
+# -- the demo's reclaims laid over the facts (seatlib.sim.users.facts_with_changes) ---------------
+
+def test_a_deactivation_frees_the_seat_in_the_truth():
+    from seatlib.sim.users import Change, facts_with_changes
+
+    truth = truth_by_user(facts_with_changes(FACTS, [Change("c@tambem.br", "deactivate")]))
+    assert truth["capacity"]["seats_used"] == truth_by_user(FACTS)["capacity"]["seats_used"] - 1
+    assert "c@tambem.br" not in {e["email"] for e in truth["ledger"]}
+    [row] = [r for r in truth["clients"] if r["client_id"] == 1003]
+    assert row["status"] == "released" and not row["seat_held"]
+
+
+def test_a_deactivation_that_keeps_its_seat_is_counted_in_the_seats_used_only():
+    from seatlib.sim.users import Change, facts_with_changes
+
+    before = truth_by_user(FACTS)["capacity"]
+    truth = truth_by_user(facts_with_changes(FACTS, [Change("c@tambem.br", "deactivate",
+                                                            keeps_seat=True)]))
+    assert truth["capacity"]["seats_used"] == before["seats_used"]
+    assert truth["capacity"]["seat_users"] == before["seat_users"] - 1
+    assert truth["capacity"]["seats_counter_gap"] == before["seats_counter_gap"] + 1
+    assert "c@tambem.br" not in {e["email"] for e in truth["ledger"]}
+
+
+def test_a_removed_user_is_gone_and_an_activated_one_back():
+    from seatlib.sim.users import Change, facts_with_changes
+
+    gone = facts_with_changes(FACTS, [Change("c@tambem.br", "remove"),
+                                      Change("c@tambem.br", "activate")])  # too late: gone
+    assert "c@tambem.br" not in {u.email for u in gone.users}
+    [ws3] = [w for w in gone.workspaces if w.workspace_id == "3"]
+    assert ws3.admins == ()
+    back = facts_with_changes(FACTS, [Change("b@saiu.br", "activate"),
+                                      Change("nobody@x.br", "deactivate")])  # not a user: no-op
+    assert truth_by_user(back)["capacity"]["seats_used"] == \
+        truth_by_user(FACTS)["capacity"]["seats_used"] + 1
+    assert "b@saiu.br" in {e["email"] for e in truth_by_user(back)["ledger"]}
+    assert facts_with_changes(FACTS, []) is FACTS
+
+
+def test_the_worlds_truth_counts_the_seats_the_simulator_serves_after_the_same_changes():
+    """One reading of a change for the state served and for the truth: Zoho's counter after a
+    reclaim (deactivations, one keeping its seat, a removal) is the truth's seats used."""
+    from seatlib.sim.users import Change, apply_changes
+    from seatlib.sim.world import World
+
+    world = World(7, hard_cases=True)
+    plain = world.truth(DAY)
+    ex = [e["email"] for e in plain["ledger"] if e["category"] == "ex_client"][:4]
+    assert len(ex) == 4
+    changes = [Change(ex[0], "deactivate"), Change(ex[1], "deactivate"),
+               Change(ex[2], "deactivate", keeps_seat=True), Change(ex[3], "remove")]
+    truth = world.truth(DAY, changes=changes)
+    served = apply_changes(world.zoho_state(DAY), changes)
+    assert truth["capacity"]["seats_used"] == served.seats_used == \
+        plain["capacity"]["seats_used"] - 3
+    assert {e["email"] for e in plain["ledger"]} - {e["email"] for e in truth["ledger"]} == \
+        set(ex)
+    assert not [r for r in truth["clients"] if ex[3] in r["admin_emails"]]  # removed
