@@ -15,7 +15,7 @@ shape::
 It names only files that are there, and says why the others are not; the paths are the attempt's
 own folder (``latest/`` moves with the next run), relative to the repository when under it. A
 reclaim's block (:func:`reclaim_block`) follows the lines its notebook left for the person at
-the terminal (:func:`reclaim_lines`): the plan's summary, the dry run's calls, the result.
+the terminal (:func:`seatlib.reclaim.flow.read_lines`): the plan's summary, the dry run's calls, the result.
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
     from .session import Session
 
 REPORT = "report"
-#: In a reclaim's attempt folder: its plan, and what its notebook leaves for the terminal
-#: (``{"lines": [text, ...]}``, written by the reclaim engine; :func:`reclaim_lines`).
-RECLAIM_PLAN, RECLAIM_SUMMARY = "reclaim_plan.csv", "reclaim.json"
-#: What a terminal would act on (escape sequences, carriage returns): never printed as is.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Label width: the values line up under each other.
 _WIDTH = 10
 
@@ -101,6 +96,8 @@ def reclaim_block(settings: cfg.Settings, attempt: "Attempt", rc: int, *, execut
 
     The attempt folder is the reclaim's own and new, so whatever is in it is this run's.
     """
+    from .reclaim.plan import PLAN_FILE  # whoever writes the plan names it
+
     folder = attempt.folder
     notebook = folder / "reclaim_seats.ipynb"
     stopped = "not written: the reclaim failed before it (see " + \
@@ -111,40 +108,13 @@ def reclaim_block(settings: cfg.Settings, attempt: "Attempt", rc: int, *, execut
     alerts = folder / "alerts.json"
     rows = [("notebook", _file(notebook, "not written: the reclaim failed before it (see the "
                                          "log)")),
-            ("plan", _file(folder / RECLAIM_PLAN, stopped if rc else
+            ("plan", _file(folder / PLAN_FILE, stopped if rc else
                            "none: this reclaim wrote no plan (see the notebook)")),
             ("log", _file(folder / "run.log")),
             ("alerts", _shown(alerts) if alerts.is_file() else "none recorded")]
     if demo:
         rows.append(_truth(settings, attempt.day))
     return _block(what, rows)
-
-
-def reclaim_lines(folder: Path, *, show_emails: bool = False) -> list[str]:
-    """What the reclaim's notebook left for the person at the terminal: the ``"lines"`` (a list
-    of text) of ``<attempt>/reclaim.json``, then an empty line.
-
-    The notebook masks them already; they are masked again unless ``show_emails`` (a line that
-    slipped through would otherwise reach a shared terminal log), and control characters are
-    replaced, as a notebook's file is read as if anyone wrote it. A missing or malformed file is
-    one line saying so, never a traceback: the run's outcome stands.
-    """
-    from .privacy import mask_text
-
-    path = Path(folder) / RECLAIM_SUMMARY
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [f"reclaim: no summary ({_shown(path)} was not written; see the notebook)", ""]
-    except (OSError, ValueError) as exc:
-        return [f"reclaim: the summary {_shown(path)} could not be read ({type(exc).__name__}); "
-                f"see the notebook", ""]
-    lines = data.get("lines") if isinstance(data, dict) else None
-    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
-        return [f"reclaim: the summary {_shown(path)} has no \"lines\" list of text; see the "
-                f"notebook", ""]
-    out = [_CONTROL.sub("?", part) for line in lines for part in (line.splitlines() or [""])]
-    return [line if show_emails else mask_text(line) for line in out] + [""]
 
 
 def show(lines: list[str]) -> None:

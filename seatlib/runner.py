@@ -427,9 +427,11 @@ def _show_outputs(args: argparse.Namespace, settings: cfg.Settings, day: date, r
 
     try:
         if args.reclaim:
+            from .reclaim.flow import read_lines  # the engine writes them, so it reads them
+
             folder = session.attempt(day).folder
             show = args.show_emails or settings.report.show_emails
-            outputs.show(outputs.reclaim_lines(folder, show_emails=show)
+            outputs.show(read_lines(folder, show_emails=show)
                          + outputs.reclaim_block(settings, session.attempt(day), rc,
                                                  execute=args.execute, demo=args.demo))
         else:

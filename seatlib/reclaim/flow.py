@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from ..config import shown_path
 from ..errors import ConfigError
 from ..lake import Lake
 from ..privacy import mask_email, mask_text
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 
 #: How many rows of the plan the terminal shows.
 FIRST_ROWS = 5
+#: In the attempt folder: what the terminal shows (``{"lines": [text, ...]}``).
+SUMMARY_FILE = "reclaim.json"
+#: Control characters a line read back may not carry to a terminal (ESC included).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -66,7 +72,7 @@ class Journal:
         log.info("reclaim: %s", text)
         if self.folder is not None:
             Lake(str(self.folder)).write_bytes(
-                "reclaim.json", json.dumps({"lines": self.lines}, indent=1).encode("utf-8"))
+                SUMMARY_FILE, json.dumps({"lines": self.lines}, indent=1).encode("utf-8"))
 
 
 def _addr(email: str, show: bool) -> str:
@@ -190,3 +196,28 @@ def request(run_date: date, attempt_dir: str = "", **params) -> Request:
     if sum(bool(params[n]) for n in ("approve", "remove", "reactivate")) > 1:
         raise ConfigError("give one of --approve/--approve-file, --remove, --reactivate")
     return Request(run_date, Path(attempt_dir) if attempt_dir else None, **params)
+
+
+def read_lines(folder: Path, *, show_emails: bool = False) -> list[str]:
+    """What the reclaim's notebook left for the person at the terminal: the ``"lines"`` (a list
+    of text) of ``<attempt>/reclaim.json``, then an empty line.
+
+    The notebook masks them already; they are masked again unless ``show_emails`` (a line that
+    slipped through would otherwise reach a shared terminal log), and control characters are
+    replaced, as a notebook's file is read as if anyone wrote it. A missing or malformed file is
+    one line saying so, never a traceback: the run's outcome stands.
+    """
+    path = Path(folder) / SUMMARY_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"reclaim: no summary ({shown_path(path)} was not written; see the notebook)", ""]
+    except (OSError, ValueError) as exc:
+        return [f"reclaim: the summary {shown_path(path)} could not be read ({type(exc).__name__}); "
+                f"see the notebook", ""]
+    lines = data.get("lines") if isinstance(data, dict) else None
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        return [f"reclaim: the summary {shown_path(path)} has no \"lines\" list of text; see the "
+                f"notebook", ""]
+    out = [_CONTROL.sub("?", part) for line in lines for part in (line.splitlines() or [""])]
+    return [line if show_emails else mask_text(line) for line in out] + [""]

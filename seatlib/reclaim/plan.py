@@ -37,6 +37,8 @@ from ..privacy import formula_safe, mask_frame
 log = logging.getLogger(__name__)
 
 PLANS_PREFIX = "reclaim/plans/"
+#: The plan's name in the reclaim's attempt folder.
+PLAN_FILE = "reclaim_plan.csv"
 EX_CLIENT, INACTIVE = "ex_client", "inactive"
 #: The columns of a plan, in the order its file shows them.
 PLAN_COLUMNS = ["plan_id", "row_id", "email", "domains", "clients", "modules", "workspaces",
@@ -268,7 +270,7 @@ def save(lake: Lake, plan: Plan, folder: Path | None, *, show: bool = False) -> 
             "rows": len(plan.rows), "by_reason": plan.by_reason(), "overrides": plan.overrides,
             "exempt": plan.exempt.to_dict("records")}, sort_keys=True, default=str).encode())
     if folder is not None:
-        path = Path(folder) / "reclaim_plan.csv"
+        path = Path(folder) / PLAN_FILE
         Lake(str(path.parent)).create_bytes(path.name, plan.csv(show=show))
     return plan
 

@@ -12,6 +12,7 @@ import pytest
 
 from seatlib import config as cfg
 from seatlib import history, outputs, runner
+from seatlib.reclaim.flow import read_lines
 from seatlib.session import Session
 from seatlib.stages import STAGES
 
@@ -154,12 +155,12 @@ def test_the_reclaims_summary_lines_are_printed_masked_and_harmless(tmp_path):
         "  1003  a***@one.example  seat_held_by_ex_client",
         "  1007  bob@two.example  inactive\nsecond line",
         "\x1b[2Jcleared?"], "other": 1}))
-    assert outputs.reclaim_lines(tmp_path) == [
+    assert read_lines(tmp_path) == [
         "plan 3f9c…: 4 row(s): 3 seat_held_by_ex_client, 1 inactive",
         "  1003  a***@one.example  seat_held_by_ex_client",
         "  1007  b***@two.example  inactive", "second line",  # masked again, split
         "?[2Jcleared?", ""]  # no escape sequence reaches the terminal
-    assert "  1007  bob@two.example  inactive" in outputs.reclaim_lines(tmp_path,
+    assert "  1007  bob@two.example  inactive" in read_lines(tmp_path,
                                                                         show_emails=True)
 
 
@@ -180,7 +181,7 @@ def test_a_missing_or_malformed_summary_is_one_line(tmp_path, content, says):
         path.write_bytes(content)
     elif content is not None:
         path.write_text(content)
-    assert outputs.reclaim_lines(tmp_path) == [says.format(p=path), ""]
+    assert read_lines(tmp_path) == [says.format(p=path), ""]
 
 
 def test_paths_under_the_repository_are_shown_from_its_root(tmp_path):
