@@ -91,8 +91,9 @@ def make_plan(systems, req: Request, journal: Journal) -> plans.Plan:
         journal.say(f"  {r['row_id']}  {_addr(r['email'], req.show_emails)}  clients "
                     f"{r['modules']}  {r['reason']}, idle {r['days_idle']} days")
     if len(plan.rows) > FIRST_ROWS:
-        journal.say(f"  ... {len(plan.rows) - FIRST_ROWS} more in "
-                    f"{req.attempt_dir / 'reclaim_plan.csv' if req.attempt_dir else 'the plan'}")
+        where = (shown_path(req.attempt_dir / plans.PLAN_FILE) if req.attempt_dir
+                 else "the plan")
+        journal.say(f"  ... {len(plan.rows) - FIRST_ROWS} more in {where}")
     return plan
 
 
@@ -123,8 +124,12 @@ def check_rows(systems, req: Request, plan: plans.Plan, rows: pd.DataFrame,
     settings = systems.settings.reclaim
     why = check.check_age(plan, req.run_date, check.utc_now(), settings)
     found = check.recheck(systems, rows, plan, req.run_date)
+    per_minute = systems.settings.zoho.calls_per_minute
+    took = (f", about {found.calls / per_minute:.0f} minute(s) at [zoho] calls_per_minute = "
+            f"{per_minute}" if per_minute and found.calls >= per_minute else "")
+    fresh = " (the admins from today's full extract)" if found.admins_fresh else ""
     journal.say(f"checked against Zoho and the company database now: {found.calls} API "
-                f"call(s){' (the admins from today' + chr(39) + 's full extract)' if found.admins_fresh else ''}")
+                f"call(s){took}{fresh}")
     if found.refused:
         why.append("the plan changed: make a new one (" + " | ".join(found.refused) + ")")
     if not why and req.execute:
