@@ -14,7 +14,7 @@ import pandas as pd
 
 #: An address inside any text: local part, @, a domain with a dot. Deliberately wider than the
 #: extract's validity check (seatlib.guards.EMAIL_RE), so malformed addresses are masked too.
-_ADDRESS = re.compile(r"([A-Za-z0-9._%+\-'!#$&*/=?^`{|}~]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+_ADDRESS = re.compile(r"([\w.%+\-'!#$&*/=?^`{|}~]+)@([\w\-]+(?:\.[\w\-]+)+)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

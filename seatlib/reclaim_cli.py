@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -74,6 +74,13 @@ def _check_reclaim_args(p: argparse.ArgumentParser, args: argparse.Namespace) ->
                 "--allow-drop")
     if args.approve and args.approve_file:
         p.error("give either --approve IDS or --approve-file FILE, not both")
+    if args.remove and (args.approve or args.approve_file):
+        p.error("--remove is a run of its own (permanent, after a second look); do not combine "
+                "it with --approve or --approve-file")
+    today = datetime.now(timezone.utc).date()
+    if args.reclaim and args.date is not None and args.date != today:
+        p.error(f"--reclaim acts on Zoho as it is now and plans from the latest gold day; it "
+                f"takes no --date other than today ({today} UTC)")
     if args.reactivate and (args.approve or args.approve_file or args.remove):
         p.error("--reactivate undoes; do not combine it with --approve, --approve-file or "
                 "--remove")

@@ -4,8 +4,7 @@
 undo and removal, users this tool deactivated, found in the trail) and:
 
 1. reads the whole trail strictly (a bad object stops the run here, named), ``GET /users``
-   (every listing: a user in two portals is acted on in each) and Zoho's seat counter, and
-   records the counter again for past deactivations old enough (removal's second look);
+   (every listing: a user in two portals is acted on in each) and Zoho's seat counter;
 2. groups the users to change by portal domain (one call per domain, at most
    ``[reclaim] batch_size`` addresses);
 3. as a dry run, records the calls it would make and stops; executing, writes ``start`` (a
@@ -13,13 +12,16 @@ undo and removal, users this tool deactivated, found in the trail) and:
    ``intent`` before it and Zoho's ``answer`` after it; a call that got no answer is recorded
    ``unknown``, and ``GET /users`` is read again and each user's real state recorded;
 4. reads ``GET /users`` and the counter again and says, per user, what happened.
+
+Removal's second look at the counter (:func:`due_for_second_look`, :func:`recheck_counter`)
+is taken by every reclaim run, whether or not it acts (:func:`seatlib.reclaim.flow.second_look`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,13 @@ from .. import config as cfg
 from ..errors import ConfigError, ZohoError
 from ..privacy import mask_frame
 from ..zoho.users import ACTIONS, REFUSALS, CallResult, batches, portal_domain
-from .trail import (Actor, TrailWriter, call_key, deactivations, read_trail, seat_kept)
+from .trail import (LEFT, Actor, TrailWriter, call_key, deactivations, last_actions, read_trail,
+                    seat_kept)
 
 log = logging.getLogger(__name__)
 
 USER_COLUMNS = ["email", "clients", "domains", "before", "after", "outcome"]
-DONE = {"deactivate": "inactive", "activate": "active", "remove": "absent"}
+DONE = LEFT  # the state each action leaves a user in
 
 
 @dataclass
@@ -133,11 +136,10 @@ def run(systems, users: pd.DataFrame, *, run_date: date, execute: bool, action: 
                           "trail beside the OS user")
     settings = systems.settings
     trail = TrailWriter(systems.lake, run_date, actor, not execute, plan_id)
-    entries = read_trail(systems.lake)  # a bad object stops here, before any call
+    read_trail(systems.lake)  # a bad object stops here, before any call
     with systems.zoho() as zoho:
         live = listings(zoho.list_users())
         before = seats(zoho, settings)
-        recheck_counter(trail, entries, before, settings.reclaim)
         users = users[["email", "clients", "domains"]].drop_duplicates("email").assign(
             before=[state(live.get(e)) for e in users.drop_duplicates("email")["email"]])
         plan_calls = [{"call": _call_name(action), "domain": d, "emails": list(e)}
@@ -152,9 +154,14 @@ def run(systems, users: pd.DataFrame, *, run_date: date, execute: bool, action: 
         trail.write("start", action=action, users=_who(users), calls=plan_calls,
                     seats_before=before)
         calls, stopped = _calls(zoho, settings, trail, action, users, plan_calls, before)
-        live_after = listings(zoho.list_users())
-        after = seats(zoho, settings)
-    users = users.assign(after=[state(live_after.get(e)) for e in users["email"]])
+        try:  # what Zoho says now; a failure here must not lose the summary of the calls
+            live_after = listings(zoho.list_users())
+            after = seats(zoho, settings)
+        except ZohoError as exc:
+            stopped = stopped or f"Zoho could not be read after the calls: {exc}"
+            live_after, after = None, {"used": None, "error": str(exc)}
+    users = users.assign(after=[state(live_after.get(e)) if live_after is not None
+                                else "unknown" for e in users["email"]])
     users["outcome"] = [_outcome(action, r, calls) for r in users.to_dict("records")]
     trail.write("summary", action=action, users=_who(users, with_outcome=True),
                 seats_before=before, seats_after=after, stopped=stopped)
@@ -175,35 +182,43 @@ def _calls(zoho, settings, trail: TrailWriter, action: str, users: pd.DataFrame,
         trail.write("intent", action=action, call=c.call, config=c.config, users=who(c.emails))
 
     def answer(c: CallResult) -> None:
-        after = seats(zoho, settings)
+        # Zoho's answer is recorded first: the counter read after it may fail on its own
+        try:
+            after = seats(zoho, settings)
+        except ZohoError as exc:
+            log.warning("reclaim: the seat counter could not be read after %s: %s", c.call, exc)
+            after = {"used": None, "error": str(exc)}
         entry = {"call": c.call, "config": c.config, "emails": list(c.emails),
+                 "domain": c.domain,
                  "answer": {"ok": c.ok, "code": c.code, "message": c.message},
                  "seats_before": counter["now"], "seats_after": after}
-        counter["now"] = after
+        if after.get("used") is not None:
+            counter["now"] = after
         made.append(entry)
         trail.write("answer", action=action, users=who(c.emails),
-                    **{k: v for k, v in entry.items() if k != "emails"})
+                    **{k: v for k, v in entry.items() if k not in ("emails", "domain")})
 
     for n, c in enumerate(plan_calls):
         try:
             zoho.users.apply(action, c["emails"], c["domain"], on_call=answer, before=intent)
         except ZohoError as exc:
             unanswered = exc.code is None and exc.http_status is None
-            left = [e for later in plan_calls[n:] for e in later["emails"]]
-            trail.write("answer", action=action, call=_call_name(action),
-                        config={"emailIds": c["emails"], **({"domainName": c["domain"]}
-                                                           if c["domain"] else {})},
-                        users=who(c["emails"]),
-                        answer={"ok": False, "unknown": unanswered, "code": exc.code,
-                                "message": str(exc)})
+            later = sum(len(c2["emails"]) for c2 in plan_calls[n + 1:])
+            failed = {"ok": False, "unknown": unanswered, "code": exc.code, "message": str(exc)}
+            config = {"emailIds": c["emails"], **({"domainName": c["domain"]}
+                                                  if c["domain"] else {})}
+            trail.write("answer", action=action, call=_call_name(action), config=config,
+                        users=who(c["emails"]), answer=failed)
             now = listings(zoho.list_users())  # what Zoho really did, whatever it answered
-            trail.write("state", action=action, users=[
+            trail.write("state", action=action, config=config, users=[
                 {"email": e, "clients": _ids(clients.get(e)), "state": state(now.get(e))}
-                for e in users["email"]])
-            made.append({"call": _call_name(action), "emails": c["emails"],
-                         "answer": {"ok": False, "unknown": unanswered, "code": exc.code,
-                                    "message": str(exc)}})
-            return made, f"{exc} (users not yet called: {len(left)})"
+                for e in c["emails"]])
+            made.append({"call": _call_name(action), "emails": c["emails"], "domain": c["domain"],
+                         "answer": failed, "failed": True})
+            if unanswered and all(state(now.get(e)) == DONE[action] for e in c["emails"]):
+                continue  # the answer was lost, the change was made: the next call may go
+            return made, (f"call {n + 1} of {len(plan_calls)} failed: {exc}; {later} user(s) in "
+                          f"the calls after it were not called")
     return made, ""
 
 
@@ -218,12 +233,16 @@ def _outcome(action: str, r: dict, calls: list[dict]) -> str:
     if r["after"] == done:
         return f"{action}d" + (" (Zoho's answer was lost; GET /users shows it done)"
                                if lost else "")
+    if lost:
+        return f"not {action}d: the call got no answer and GET /users shows it not done"
+    failed = [c["answer"] for c in mine if c.get("failed")]
+    if failed:
+        return (f"not {action}d: the call failed ({failed[-1].get('code') or 'no code'}) and "
+                f"GET /users shows it not done (run again to finish)")
     refused = [c["answer"] for c in mine if not c["answer"]["ok"] and c["answer"].get("code")]
     if refused:
         code = refused[-1]["code"]
         return f"not {action}d: Zoho refused with {code} ({REFUSALS.get(code, refused[-1]['message'])})"
-    if lost:
-        return f"not {action}d: the call got no answer and GET /users shows it not done"
     return f"not {action}d: the run stopped before its call (run again to finish)"
 
 
@@ -257,26 +276,32 @@ def _who(users: pd.DataFrame, with_outcome: bool = False) -> list[dict]:
 
 # -- the counter's second look, undo and removal -----------------------------------------------------
 
-def recheck_counter(trail: TrailWriter, entries: list[dict], now_seats: dict,
-                    settings: cfg.ReclaimSettings, now: datetime | None = None) -> int:
-    """Record Zoho's seat counter again for every executed deactivation of the last 30 days
-    that is at least ``counter_recheck_minutes`` old: did it move below what it was before the
-    call? Removal is offered on these records only. Returns how many were written."""
-    now = now or datetime.now(timezone.utc)
+def due_for_second_look(entries: list[dict], settings: cfg.ReclaimSettings,
+                        now: datetime) -> list[dict]:
+    """The executed deactivations of the last 30 days at least ``[reclaim]
+    counter_recheck_minutes`` old (their ``answer`` entries): each gets a second look at Zoho's
+    seat counter in every reclaim run (:func:`recheck_counter`)."""
     wait = timedelta(minutes=settings.counter_recheck_minutes)
-    written = 0
-    for e in deactivations(entries):
-        at = datetime.fromisoformat(e["at"])
-        if not (now - timedelta(days=30) <= at <= now - wait):
-            continue
+    return [e for e in deactivations(entries)
+            if now - timedelta(days=30) <= datetime.fromisoformat(e["at"]) <= now - wait]
+
+
+def recheck_counter(trail: TrailWriter, due: list[dict], now_seats: dict,
+                    now: datetime) -> int:
+    """Record Zoho's seat counter now for each deactivation in ``due``: did it move below what
+    it was before the call? Removal is offered on these records only
+    (:func:`seatlib.reclaim.trail.seat_kept`). Returns how many still had not moved."""
+    kept = 0
+    used = now_seats.get("used")
+    for e in due:
         before = (e.get("seats_before") or {}).get("used")
-        used = now_seats.get("used")
         moved = None if before is None or used is None else used < before
+        at = datetime.fromisoformat(e["at"])
         trail.write("counter_recheck", call_key=call_key(e), call_at=e["at"],
                     users=e.get("users", []), seats_before_call=before, seats_now=used,
                     moved=moved, minutes_after=int((now - at).total_seconds() // 60))
-        written += 1
-    return written
+        kept += moved is False
+    return kept
 
 
 def undo_users(lake, ids: list[int]) -> pd.DataFrame:
@@ -285,12 +310,14 @@ def undo_users(lake, ids: list[int]) -> pd.DataFrame:
     Raises:
         ConfigError: a named client has no user this tool deactivated.
     """
+    entries = read_trail(lake)
+    last = last_actions(entries)
     rows = {}
-    for e in deactivations(read_trail(lake)):
+    for e in deactivations(entries):
         domain = (e.get("config") or {}).get("domainName")
         for u in e.get("users", []):
             served = u.get("clients") or ([u["client_id"]] if u.get("client_id") else [])
-            if set(served) & set(ids):
+            if set(served) & set(ids) and last.get(u["email"].lower()) == "deactivate":
                 old = rows.get(u["email"], {"domains": set(), "clients": set()})
                 old["domains"].add(domain or "")
                 old["clients"].update(served)

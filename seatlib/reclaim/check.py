@@ -17,6 +17,8 @@ A refusal is a :class:`Refused` (exit 2): nothing was changed, and the message n
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,7 +33,10 @@ from . import plan as plans
 
 log = logging.getLogger(__name__)
 
-YES = frozenset({"yes", "y", "true", "1", "x"})
+#: What a person may write in a plan copy's ``approve`` column; anything else is refused, named
+#: by line, rather than guessed (``ok?``, ``yes, but not today``).
+YES = frozenset({"yes", "y", "true", "1", "x", "sim", "s"})
+NO = frozenset({"", "no", "n", "false", "0", "não", "nao", "-"})
 
 
 class Refused(ConfigError):
@@ -69,17 +74,46 @@ def parse_ids(value: str | list[int], what: str) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _from_file(path: Path, lake, current: plans.Plan) -> tuple[plans.Plan, pd.DataFrame]:
+def _read_copy(path: Path) -> pd.DataFrame:
+    """A person's copy of a plan file, as a spreadsheet may have saved it: separated by commas,
+    semicolons (Excel in a pt-BR locale) or tabs, as its header line shows; UTF-8 with or
+    without BOM, or Windows-1252."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"approve file {path} could not be read: {exc.strerror or exc}") from None
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 reads any byte
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    header = text.split("\n", 1)[0]
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except (ValueError, csv.Error) as exc:
         raise ConfigError(f"approve file {path} could not be read: {exc}") from None
+
+
+def _from_file(path: Path, lake, current: plans.Plan) -> tuple[plans.Plan, pd.DataFrame]:
+    df = _read_copy(path)
+    df.columns = [str(c).strip().lower() for c in df.columns]
     missing = {"plan_id", "row_id", "approve"} - set(df.columns)
     if missing:
         raise ConfigError(f"approve file {path} lacks the column(s) {sorted(missing)}: start "
                           f"from a plan a reclaim wrote (reclaim_plan.csv in its attempt folder)")
-    chosen = df[df["approve"].str.strip().str.lower().isin(YES)]
-    ids = sorted(set(chosen["plan_id"].str.strip().str.lstrip("'")))
+    for col in ("plan_id", "row_id"):  # a spreadsheet's text marker (formula-safe copies)
+        df[col] = df[col].str.strip().str.lstrip("'")
+    said = df["approve"].str.strip().str.lower()
+    unclear = [str(n + 2) for n, v in zip(df.index, said) if v not in YES | NO]
+    if unclear:
+        raise ConfigError(f"approve file {path}: line(s) {', '.join(unclear[:10])} say neither "
+                          f"yes nor no in approve ({df['approve'][int(unclear[0]) - 2]!r} on line "
+                          f"{unclear[0]}): write yes on the rows to act on and leave the others "
+                          f"empty")
+    chosen = df[said.isin(YES)]
+    ids = sorted(set(chosen["plan_id"]))
     if len(ids) > 1:
         raise ConfigError(f"approve file {path} approves rows of {len(ids)} plans "
                           f"({', '.join(ids)}): approve rows of one plan")
@@ -87,13 +121,12 @@ def _from_file(path: Path, lake, current: plans.Plan) -> tuple[plans.Plan, pd.Da
         return current, current.rows.iloc[0:0]
     plan = plans.read(lake, ids[0])
     known = set(plan.rows["row_id"])
-    unknown = [(n + 2, r) for n, r in zip(chosen.index, chosen["row_id"].str.strip())
-               if r not in known]
+    unknown = [(n + 2, r) for n, r in zip(chosen.index, chosen["row_id"]) if r not in known]
     if unknown:
         raise ConfigError(f"approve file {path}: line(s) {', '.join(str(n) for n, _ in unknown)} "
                           f"name row(s) {', '.join(r for _, r in unknown)} that plan {ids[0]} "
                           f"does not have: approve a copy of the plan, without editing its ids")
-    rows = plan.rows[plan.rows["row_id"].isin(set(chosen["row_id"].str.strip()))]
+    rows = plan.rows[plan.rows["row_id"].isin(set(chosen["row_id"]))]
     return plan, rows.reset_index(drop=True)
 
 
@@ -132,13 +165,19 @@ class Recheck:
     calls: int  # API calls it took (GET /users, /workspaces, every /admins, /resources)
     admins_fresh: bool  # True: the admins came from today's full extract, not asked now
     refused: list[str] = field(default_factory=list)  # one line per row that changed
-    active: set[str] = field(default_factory=set)  # approved users still active now
+    to_call: set[str] = field(default_factory=set)  # still as approved and still to change
+    already: set[str] = field(default_factory=set)  # already as the action leaves them: no call
+
+    @property
+    def ok(self) -> set[str]:
+        """The addresses the calls may take: still as approved, or already done."""
+        return self.to_call | self.already
 
 
 def check_age(plan: plans.Plan, today: date, now: datetime, settings: cfg.ReclaimSettings
               ) -> list[str]:
     """Why the plan is too old to act on, or nothing: made more than ``max_plan_age_days``
-    ago, or from a gold day that much older than the run."""
+    ago, or from a gold day that much older than ``today`` (the clock's, never a --date)."""
     out = []
     limit = settings.max_plan_age_days
     age = (now - plan.created_at).total_seconds() / 86400
@@ -158,18 +197,23 @@ def recheck(systems, rows: pd.DataFrame, plan: plans.Plan, today: date) -> Reche
     """Derive each approved row again from Zoho and the company database now."""
     from . import fresh
 
-    facts = fresh.facts(systems, today, plan.gold_day)
+    facts = fresh.facts(systems, today)
     again = plans.build(facts.ledger, facts.gold, facts.admins, plan.gold_day,
                         systems.settings.reclaim, now=plan.created_at)
     now = {r["email"]: r for r in again.rows.to_dict("records")}
     exempt = dict(zip(again.exempt["email"], again.exempt["why"]))
     seat = facts.ledger.set_index("email")
+    live = facts.users.set_index("email")
     out = Recheck(facts.calls, facts.admins_fresh)
     for r in rows.to_dict("records"):
         email = r["email"]
         if email not in seat.index:
-            continue  # no longer a seat user (deactivated since): nothing to call
-        out.active.add(email)
+            if email in live.index and bool(live.at[email, "active"]):  # a viewer now, say
+                out.refused.append(f"row {r['row_id']} ({mask_email(email)}): no longer holds "
+                                   f"one of the plan's seats (role {live.at[email, 'role']})")
+            else:
+                out.already.add(email)  # deactivated (or gone) since: nothing to call
+            continue
         then = now.get(email)
         if then is None:
             why = exempt.get(email) or (f"it now serves paying client(s) "
@@ -183,21 +227,52 @@ def recheck(systems, rows: pd.DataFrame, plan: plans.Plan, today: date) -> Reche
                    if str(r[k] or "") != str(then[k] or "")]
         if changed:
             out.refused.append(f"row {r['row_id']} ({mask_email(email)}): {'; '.join(changed)}")
+        else:
+            out.to_call.add(email)
+    return out
+
+
+def recheck_users(systems, users: pd.DataFrame, today: date, action: str) -> Recheck:
+    """Users chosen from the trail (undo, removal) against the facts of now: removal takes
+    only a user still inactive whose every client still has the module off; reactivation
+    only a user still inactive (a client paying again is the usual reason to undo)."""
+    from . import fresh
+
+    facts = fresh.facts(systems, today)
+    live = facts.users.set_index("email")
+    pays = facts.paying_by_user()
+    out = Recheck(facts.calls, facts.admins_fresh)
+    for email in users["email"]:
+        state = "absent" if email not in live.index else (
+            "active" if bool(live.at[email, "active"]) else "inactive")
+        if state == "active":
+            if action == "remove":
+                out.refused.append(f"{mask_email(email)}: active again since its deactivation")
+            else:
+                out.already.add(email)  # already active: nothing to call
+        elif action == "remove" and pays.get(email):
+            out.refused.append(f"{mask_email(email)}: serves paying client(s) "
+                               f"{', '.join(map(str, pays[email]))} again")
+        elif state == "absent":
+            out.already.add(email)
+        else:
+            out.to_call.add(email)
     return out
 
 
 # -- too much? -----------------------------------------------------------------------------------
 
-def limit(users: int, seats_used: int | None, plan: plans.Plan, settings: cfg.ReclaimSettings,
-          *, override: bool) -> str:
-    """Why this execution waits for ``--override-limit``, or "" when it may go."""
+def limit(users: int, seats_used: int | None, plan: plans.Plan | None,
+          settings: cfg.ReclaimSettings, *, override: bool) -> str:
+    """Why this execution waits for ``--override-limit``, or "" when it may go (``plan``: the
+    plan acted on, None for undo and removal)."""
     why = []
     if users > settings.max_users:
         why.append(f"{users} users is more than [reclaim] max_users = {settings.max_users}")
     if seats_used and users > settings.max_share * seats_used:
         why.append(f"{users} users is more than [reclaim] max_share = {settings.max_share:.0%} "
                    f"of the {seats_used} seats used")
-    if plan.overrides:
+    if plan is not None and plan.overrides:
         why.append(f"the gold day {plan.gold_day} was let through by --allow-drop "
                    f"({plan.overrides[:200]})")
     if why and override:

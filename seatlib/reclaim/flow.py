@@ -15,18 +15,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from ..config import shown_path
-from ..errors import ConfigError
+from ..errors import ConfigError, SeatlibError
 from ..lake import Lake
 from ..privacy import mask_email, mask_text
 from . import actions, check, plan as plans
-from .trail import Actor, TrailWriter
+from .trail import Actor, TrailWriter, read_trail
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ FIRST_ROWS = 5
 SUMMARY_FILE = "reclaim.json"
 #: Control characters a line read back may not carry to a terminal (ESC included).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Stopped(SeatlibError):
+    """The calls ended early (Zoho failed, a scope was missing): the run exits 1; the trail and
+    the lines say which users were changed and which were not."""
 
 
 @dataclass
@@ -99,14 +104,19 @@ def make_plan(systems, req: Request, journal: Journal) -> plans.Plan:
 
 def approve(systems, req: Request, current: plans.Plan, journal: Journal
             ) -> tuple[plans.Plan, pd.DataFrame]:
-    """The approved plan and rows; ``--execute`` with nothing approved is refused."""
+    """The approved plan and rows; ``--execute`` with nothing approved is refused. A bad
+    approval (a file that is no plan copy, an id no row names) is said and raised."""
     if req.remove or req.reactivate:
         return current, current.rows.iloc[0:0]
-    plan, rows = check.approved(req.approve or None, current, systems.lake)
-    if rows.empty:
-        if req.execute:
+    try:
+        plan, rows = check.approved(req.approve or None, current, systems.lake)
+        if rows.empty and req.execute:
             raise check.Refused("--execute with nothing approved: approve rows of a plan "
                                 "(--approve-file FILE with yes on them, or --approve IDS)")
+    except ConfigError as exc:
+        journal.say(f"REFUSED: {exc}")
+        raise
+    if rows.empty:
         journal.say("nothing approved: copy reclaim_plan.csv, write yes in approve on the rows "
                     "to act on, and pass it with --approve-file (or --approve IDS)")
         return plan, rows
@@ -115,38 +125,87 @@ def approve(systems, req: Request, current: plans.Plan, journal: Journal
     return plan, rows
 
 
+def second_look(systems, req: Request, journal: Journal) -> int:
+    """Zoho's seat counter read again for every past deactivation old enough
+    (:func:`seatlib.reclaim.actions.due_for_second_look`), recorded in the trail: what removal
+    is offered on. Every reclaim run takes it; returns how many were recorded."""
+    entries = read_trail(systems.lake)  # a bad object stops the run here, named
+    now = check.utc_now()
+    due = actions.due_for_second_look(entries, systems.settings.reclaim, now)
+    if not due:
+        return 0
+    with systems.zoho() as zoho:
+        seats_now = actions.seats(zoho, systems.settings)
+    writer = TrailWriter(systems.lake, req.run_date, req.actor, not req.execute, "")
+    kept = actions.recheck_counter(writer, due, seats_now, now)
+    journal.say(f"second look at Zoho's seat counter ({seats_now.get('used')} used now) for "
+                f"{len(due)} past deactivation call(s): {kept} still had not moved it")
+    return len(due)
+
+
 def check_rows(systems, req: Request, plan: plans.Plan, rows: pd.DataFrame,
-               journal: Journal) -> check.Recheck | None:
-    """The approved rows against the facts of now, the plan's age and the limit; a refusal is
-    recorded in the trail and raised. None when nothing was approved."""
+               journal: Journal) -> pd.DataFrame:
+    """The approved rows against the facts of now, the plan's age (by the clock) and the
+    limit: the rows the calls may take (still as approved, or already done). A refusal is
+    recorded in the trail and raised."""
     if rows.empty:
-        return None
+        return rows
     settings = systems.settings.reclaim
-    why = check.check_age(plan, req.run_date, check.utc_now(), settings)
+    now = check.utc_now()
+    why = check.check_age(plan, now.date(), now, settings)
     found = check.recheck(systems, rows, plan, req.run_date)
+    _said_checked(systems, found, journal)
+    if found.refused:
+        why.append("the plan changed: make a new one (" + " | ".join(found.refused) + ")")
+    if found.already:
+        journal.say(f"{len(found.already)} approved user(s) already inactive or gone in Zoho: "
+                    f"no call for them")
+    if not why:  # the gold day's overrides read now: --allow-drop may have come after the plan
+        current = replace(plan, overrides=plans.day_overrides(systems.lake, plan.gold_day)
+                          or plan.overrides)
+        why += _over_limit(systems, req, len(found.to_call), current, journal)
+    _refuse_if(systems, req, plan.plan_id, why, list(rows["row_id"]), journal)
+    return rows[rows["email"].isin(found.ok)].reset_index(drop=True)
+
+
+def _said_checked(systems, found: check.Recheck, journal: Journal) -> None:
     per_minute = systems.settings.zoho.calls_per_minute
     took = (f", about {found.calls / per_minute:.0f} minute(s) at [zoho] calls_per_minute = "
             f"{per_minute}" if per_minute and found.calls >= per_minute else "")
     fresh = " (the admins from today's full extract)" if found.admins_fresh else ""
     journal.say(f"checked against Zoho and the company database now: {found.calls} API "
                 f"call(s){took}{fresh}")
-    if found.refused:
-        why.append("the plan changed: make a new one (" + " | ".join(found.refused) + ")")
-    if not why and req.execute:
-        with systems.zoho() as zoho:
-            used = actions.seats(zoho, systems.settings).get("used")
-        over = check.limit(len(found.active), used, plan, settings,
-                           override=req.override_limit)
-        if over:
-            why.append(f"over the limit: {over}; nothing was changed. If it is meant, run "
-                       f"again with --override-limit")
-    if why:
-        TrailWriter(systems.lake, req.run_date, req.actor, not req.execute, plan.plan_id).write(
-            "refused", why=why, rows=list(rows["row_id"]))
-        for line in why:
-            journal.say(f"REFUSED: {line}")
-        raise check.Refused("; ".join(why))
-    return found
+
+
+def _over_limit(systems, req: Request, users: int, plan: plans.Plan | None,
+                journal: Journal) -> list[str]:
+    """The limit's refusal for an execution (a dry run only says it would be refused)."""
+    if not users:
+        return []
+    with systems.zoho() as zoho:
+        used = actions.seats(zoho, systems.settings).get("used")
+    over = check.limit(users, used, plan, systems.settings.reclaim,
+                       override=req.override_limit)
+    if not over:
+        return []
+    if not req.execute:
+        journal.say(f"note: executing this would be refused, over the limit: {over} (unless "
+                    f"run with --override-limit)")
+        return []
+    return [f"over the limit: {over}; nothing was changed. If it is meant, run again with "
+            f"--override-limit"]
+
+
+def _refuse_if(systems, req: Request, plan_id: str, why: list[str], what: list[str],
+               journal: Journal) -> None:
+    """Record ``why`` in the trail and the journal and raise :class:`check.Refused` (if any)."""
+    if not why:
+        return
+    TrailWriter(systems.lake, req.run_date, req.actor, not req.execute, plan_id).write(
+        "refused", why=why, rows=what)
+    for line in why:
+        journal.say(f"REFUSED: {line}")
+    raise check.Refused("; ".join(why))
 
 
 def act(systems, req: Request, plan: plans.Plan | None, rows: pd.DataFrame, journal: Journal,
@@ -159,37 +218,73 @@ def act(systems, req: Request, plan: plans.Plan | None, rows: pd.DataFrame, jour
                       actor=req.actor, plan_id=plan.plan_id if plan is not None else "")
     for c in out.calls:
         answer = c.get("answer")
-        said = ("would be made" if answer is None else "unknown answer" if answer.get("unknown")
-                else "204" if answer["ok"] else f"refused {answer['code']}")
+        said = ("would be made" if answer is None else "no answer (unknown)"
+                if answer.get("unknown") else "204" if answer["ok"] else
+                f"failed ({answer.get('code') or 'no code'})" if c.get("failed") else
+                f"refused {answer['code']}")
         domain = c.get("domain") or (c.get("config") or {}).get("domainName") or "standard"
         journal.say(f"  {c['call']} ({domain}): {len(c['emails'])} user(s): {said}")
     for r in out.users.to_dict("records"):
         journal.say(f"  {_addr(r['email'], req.show_emails)}: {r['outcome']}")
     journal.say(out.counter_note)
+    actions.notify_done(out, systems.settings, req.run_date, req.attempt_dir)
     if out.stopped:
         journal.say(f"STOPPED: {out.stopped}")
-    actions.notify_done(out, systems.settings, req.run_date, req.attempt_dir)
+        raise Stopped(f"the reclaim stopped: {out.stopped}")
     return out
 
 
 def undo(systems, req: Request, journal: Journal) -> actions.Outcome | None:
-    """Reactivate the users this tool deactivated for ``req.reactivate``'s clients (None when
-    not asked)."""
+    """Reactivate the users this tool deactivated for ``req.reactivate``'s clients, still
+    inactive now (None when not asked)."""
     if not req.reactivate:
         return None
-    users = actions.undo_users(systems.lake, check.parse_ids(req.reactivate, "reactivate"))
+    users = _chosen(journal, "reactivate",
+                    lambda: actions.undo_users(systems.lake,
+                                               check.parse_ids(req.reactivate, "reactivate")))
     journal.say(f"reactivate: {len(users)} user(s) this tool deactivated")
+    users = _users_now(systems, req, users, "activate", journal)
     return act(systems, req, None, users, journal, action="activate")
 
 
 def remove(systems, req: Request, journal: Journal) -> actions.Outcome | None:
-    """Remove (permanent, no undo) the users of ``req.remove``'s clients removal may take
-    (None when not asked)."""
+    """Remove (permanent, no undo) the users of ``req.remove``'s clients removal may take,
+    still inactive and serving no paying client now (None when not asked)."""
     if not req.remove:
         return None
-    users = actions.removal_users(systems.lake, check.parse_ids(req.remove, "remove"))
+    users = _chosen(journal, "remove",
+                    lambda: actions.removal_users(systems.lake,
+                                                  check.parse_ids(req.remove, "remove")))
     journal.say(f"REMOVE (permanent: shares revoked, no undo): {len(users)} user(s)")
+    users = _users_now(systems, req, users, "remove", journal)
     return act(systems, req, None, users, journal, action="remove")
+
+
+def _chosen(journal: Journal, what: str, choose) -> pd.DataFrame:
+    try:
+        return choose()
+    except ConfigError as exc:
+        journal.say(f"REFUSED: {exc}")
+        raise
+
+
+def _users_now(systems, req: Request, users: pd.DataFrame, action: str,
+               journal: Journal) -> pd.DataFrame:
+    """``users`` (from the trail) checked against Zoho and the company now, and the limit:
+    the users the calls may take; a refusal is recorded and raised."""
+    found = check.recheck_users(systems, users, req.run_date, action)
+    _said_checked(systems, found, journal)
+    why = [f"changed since: {' | '.join(found.refused)}"] if found.refused else []
+    if found.already:
+        journal.say(f"{len(found.already)} user(s) already {DONE_WORDS[action]} in Zoho: no "
+                    f"call for them")
+    if not why:
+        why = _over_limit(systems, req, len(found.to_call), None, journal)
+    _refuse_if(systems, req, "", why, [mask_email(e) for e in users["email"]], journal)
+    return users[users["email"].isin(found.ok)].reset_index(drop=True)
+
+
+DONE_WORDS = {"activate": "active", "remove": "gone"}
 
 
 def request(run_date: date, attempt_dir: str = "", **params) -> Request:

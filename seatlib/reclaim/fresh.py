@@ -28,14 +28,25 @@ log = logging.getLogger(__name__)
 @dataclass
 class Facts:
     ledger: pd.DataFrame  # the seat ledger of now (gold's columns)
-    gold: pd.DataFrame  # the plan's gold day's rows, with today's module states
+    gold: pd.DataFrame  # the latest gold day's rows, with today's module states
     admins: pd.DataFrame  # silver zoho_workspace_admins of now
+    users: pd.DataFrame  # silver zoho_users of now (every user, active or not)
+    pairs: pd.DataFrame  # gold's admin pairs of now (workspace, admin, client, module)
     calls: int  # API calls it took
     admins_fresh: bool  # the admins came from today's full extract (no /admins call made)
 
+    def paying_by_user(self) -> dict[str, list[int]]:
+        """Each admin's clients that have the module now."""
+        paying = self.pairs[self.pairs["matched"] & self.pairs["module_active"].fillna(False)
+                            .astype(bool)]
+        return {e: sorted(set(map(int, g))) for e, g in paying.groupby("admin_email")["client_id"]}
 
-def facts(systems, today: date, gold_day: date | None = None) -> Facts:
-    """Read the facts of now (see the module's docstring)."""
+
+def facts(systems, today: date) -> Facts:
+    """Read the facts of now (see the module's docstring); client statuses and idle days from
+    the latest gold day up to ``today``."""
+    from .plan import latest_gold_day
+
     settings = systems.settings
     lake = systems.lake
     with systems.zoho() as zoho:
@@ -55,22 +66,21 @@ def facts(systems, today: date, gold_day: date | None = None) -> Facts:
     users = silver.transform("zoho_users", users_raw, today, settings, where)
     admins = silver.transform("zoho_workspace_admins", admins_raw, today, settings, where)
     module = silver.transform("module_status", module_raw, today, settings, where)
-    ledger = _ledger(users, admins, module, settings)
-    day = gold_day or today
-    rows = gold.read_day(lake, GOLD_STATUS.name, day)
+    ledger, pairs = _ledger(users, admins, module, settings)
+    rows = gold.read_day(lake, GOLD_STATUS.name, latest_gold_day(lake, today))
     now = module.set_index("client_id")["module_active"]
     rows["module_active"] = rows["client_id"].map(now).astype("boolean")
-    return Facts(ledger, rows, admins, calls, fresh)
+    return Facts(ledger, rows, admins, users, pairs, calls, fresh)
 
 
 def _ledger(users: pd.DataFrame, admins: pd.DataFrame, module: pd.DataFrame, settings
-            ) -> pd.DataFrame:
-    """The seat ledger of these facts, by gold's rules (docs/seats.md)."""
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The seat ledger and the admin pairs of these facts, by gold's rules (docs/seats.md)."""
     mod = module[["client_id", "module_active"]]
     ws = gold.workspaces_of(admins, mod, settings)
     pairs = gold.pairs_of(admins, ws, mod)
     owners = set(admins["created_by"].dropna().astype("string").str.strip().str.lower())
-    return seats.build(users, pairs, owners, settings.reclaim).ledger
+    return seats.build(users, pairs, owners, settings.reclaim).ledger, pairs
 
 
 def _todays_full_admins(lake, today: date) -> pd.DataFrame | None:

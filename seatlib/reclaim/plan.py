@@ -66,6 +66,14 @@ class Plan:
         return {r: int((self.rows["reason"] == r).sum()) for r in (EX_CLIENT, INACTIVE)}
 
 
+def raw_csv(df: pd.DataFrame) -> bytes:
+    """``df`` as CSV, values as they are (the lake's record of a plan)."""
+    out = io.StringIO()
+    df.astype("object").where(df.notna(), "").to_csv(out, index=False, lineterminator="\n",
+                                                     quoting=csv.QUOTE_MINIMAL)
+    return out.getvalue().encode("utf-8")
+
+
 def safe_csv(df: pd.DataFrame) -> bytes:
     """``df`` as CSV for a spreadsheet: empty cells for missing values, formulas neutralised."""
     out = io.StringIO()
@@ -78,13 +86,14 @@ def _digest(text: str, n: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
 
 
-def with_ids(rows: pd.DataFrame) -> tuple[str, pd.DataFrame]:
-    """``rows`` with their ``row_id`` and ``plan_id`` (hashes of their facts)."""
+def with_ids(rows: pd.DataFrame, day: date, overrides: str = "") -> tuple[str, pd.DataFrame]:
+    """``rows`` with their ``row_id`` and ``plan_id``: hashes of their facts, the gold day and
+    what ``--allow-drop`` let through on it (a plan of a day let through is another plan)."""
     rows = rows.copy()
     rows["row_id"] = ["r" + _digest("|".join(str(r[f]) for f in FACTS), 15)
                       for r in rows.to_dict("records")]
-    plan_id = "p" + _digest("\n".join(sorted(rows["row_id"])) + "|" + str(
-        rows["gold_day"].iloc[0] if len(rows) else ""), 15)
+    plan_id = "p" + _digest("\n".join(sorted(rows["row_id"])) + f"|{day.isoformat()}|{overrides}",
+                            15)
     rows["plan_id"] = plan_id
     rows["approve"] = ""
     return plan_id, rows[PLAN_COLUMNS].reset_index(drop=True)
@@ -104,13 +113,14 @@ def build(ledger: pd.DataFrame, gold: pd.DataFrame, admins: pd.DataFrame, day: d
     """
     clients = _clients(gold, day)
     runs = _workspaces_of(admins)
+    unknown = set(gold.loc[gold["status"] == "unmatched", "workspace_id"].dropna())
     rows, exempt = [], []
     for seat in ledger.to_dict("records"):
         reason = _reason(seat, clients, settings)
         if reason is None:
             continue
         served = _ids(seat["clients"])
-        why = _exempt(seat, served, runs.get(seat["email"], []), clients, settings)
+        why = _exempt(seat, served, runs.get(seat["email"], []), clients, settings, unknown)
         if why:
             exempt.append({"email": seat["email"], "clients": seat["clients"], "why": why})
             continue
@@ -130,7 +140,7 @@ def build(ledger: pd.DataFrame, gold: pd.DataFrame, admins: pd.DataFrame, day: d
     frame = frame.sort_values(["_order", "days_idle", "email"], ascending=[True, False, True],
                               na_position="first", kind="stable").drop(columns="_order")
     frame["days_idle"] = frame["days_idle"].astype("Int64")
-    plan_id, frame = with_ids(frame)
+    plan_id, frame = with_ids(frame, day, overrides or "")
     made = (now or datetime.now(timezone.utc)).replace(microsecond=0)  # as its record says
     return Plan(plan_id, day, made, frame,
                 pd.DataFrame(exempt, columns=["email", "clients", "why"]), overrides or "")
@@ -152,9 +162,13 @@ def _reason(seat: dict, clients: dict[int, dict], settings: cfg.ReclaimSettings)
 
 
 def _exempt(seat: dict, served: list[int], runs: list[tuple[str, object]],
-            clients: dict[int, dict], s: cfg.ReclaimSettings) -> str:
+            clients: dict[int, dict], s: cfg.ReclaimSettings, unknown: set[str]) -> str:
     if seat["email"] in s.exempt_emails:
         return "address exempt ([reclaim] exempt_emails)"
+    if any(ws in unknown for ws, _ in runs):
+        return "also runs a workspace of an unknown client: check it first"
+    if str(seat.get("clients") or "").rsplit("; ", 1)[-1].startswith("+"):
+        return "serves more clients than the ledger lists: free it by hand"
     exempt = [c for c in served if c in s.exempt_clients]
     if exempt:
         return f"client {', '.join(map(str, exempt))} exempt ([reclaim] exempt_clients)"
@@ -209,6 +223,14 @@ def _text(value) -> str:
 
 # -- from the lake ----------------------------------------------------------------------------------
 
+def day_overrides(lake: Lake, day: date) -> str:
+    """What ``--allow-drop`` let through on gold ``day`` (its capacity row; "" none), read now."""
+    from .. import gold as gold_stage
+
+    value = gold_stage.read_day(lake, GOLD_CAPACITY.name, day)["overrides"].iloc[0]
+    return "" if pd.isna(value) else str(value)
+
+
 def latest_gold_day(lake: Lake, until: date) -> date:
     """The latest gold day on or before ``until`` (a day after it is a clock error).
 
@@ -256,7 +278,7 @@ def save(lake: Lake, plan: Plan, folder: Path | None, *, show: bool = False) -> 
             the content), or a write failed.
     """
     key = f"{PLANS_PREFIX}{plan.plan_id}.csv"
-    data = plan.csv(show=True)
+    data = raw_csv(plan.rows)  # the lake's copy is the record, for machines: kept raw
     if lake.exists(key):
         if lake.read_bytes(key) != data:
             raise LakeError(f"{lake.uri(key)} holds another plan under the same id; nothing was "

@@ -18,7 +18,9 @@ kind:
     one HTTP call: the call, its CONFIG and the users, written *before* the call; Zoho's answer
     after it (``unknown`` when the call got none: a timeout, a dropped connection);
 ``state``
-    each user's state in ``GET /users`` read again after an unknown answer;
+    the state in ``GET /users``, read again, of each user of a call that got no answer or
+    failed: a change it shows made counts as made (undo finds it), and the next call goes on
+    only when every user of a lost answer shows it made;
 ``dry_run``
     the calls a dry run would make;
 ``refused``
@@ -127,18 +129,36 @@ def read_trail(lake: Lake, since: date | None = None) -> list[dict[str, Any]]:
 
 
 def _entry(lake: Lake, key: str) -> dict[str, Any]:
+    """One object read back as if anyone wrote it: JSON, an object, every field there and of
+    its type (times ISO-8601, users a list of objects with an address)."""
     try:
         entry = json.loads(lake.read_bytes(key))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise TrailError(f"the reclaim trail object {lake.uri(key)} is not JSON ({exc}); "
-                         f"nothing is changed in Zoho until it is looked at") from None
-    if not isinstance(entry, dict) or any(k not in entry for k in REQUIRED) \
-            or entry.get("kind") not in KINDS:
-        missing = [k for k in REQUIRED if not isinstance(entry, dict) or k not in entry]
-        raise TrailError(f"the reclaim trail object {lake.uri(key)} is not a trail entry "
-                         f"(missing {missing or 'a known kind'}); nothing is changed in Zoho "
-                         f"until it is looked at")
+        raise _bad(lake, key, f"not JSON ({exc})") from None
+    if not isinstance(entry, dict):
+        raise _bad(lake, key, "not a JSON object")
+    missing = [k for k in REQUIRED if k not in entry]
+    if missing:
+        raise _bad(lake, key, f"missing {missing}")
+    if entry["kind"] not in KINDS:
+        raise _bad(lake, key, f"an unknown kind {entry['kind']!r}")
+    try:
+        at = datetime.fromisoformat(entry["at"])
+        date.fromisoformat(entry["run_date"])
+        if at.tzinfo is None:
+            raise ValueError("a time without its zone")
+    except (TypeError, ValueError) as exc:
+        raise _bad(lake, key, f"a bad time or date ({exc})") from None
+    users = entry.get("users", [])
+    if not isinstance(users, list) or not all(isinstance(u, dict) and isinstance(
+            u.get("email"), str) for u in users) or not isinstance(entry["dry_run"], bool):
+        raise _bad(lake, key, "users that are not a list of addresses, or dry_run not a flag")
     return entry
+
+
+def _bad(lake: Lake, key: str, what: str) -> TrailError:
+    return TrailError(f"the reclaim trail object {lake.uri(key)} is {what}; nothing is changed "
+                      f"in Zoho until it is looked at")
 
 
 def who(entry: dict[str, Any]) -> str:
@@ -213,11 +233,41 @@ def trail_summary(lake: Lake, since: date | None = None) -> pd.DataFrame:
                                        "seats_used_before", "seats_used_after", "seats_freed"])
 
 
+#: The state a user is left in by each action, as ``state`` entries record it.
+LEFT = {"deactivate": "inactive", "activate": "active", "remove": "absent"}
+
+
+def accepted(entries: list[dict[str, Any]], action: str | None = None) -> list[dict[str, Any]]:
+    """Every executed change that took (of ``action``, or any), oldest first: an ``answer``
+    Zoho accepted, or a ``state`` entry showing the change made after a call whose answer was
+    lost (its users narrowed to those left as the action leaves them)."""
+    out = []
+    for e in entries:
+        if e["dry_run"] or (action and e.get("action") != action):
+            continue
+        if e["kind"] == "answer" and (e.get("answer") or {}).get("ok"):
+            out.append(e)
+        elif e["kind"] == "state":
+            done = [u for u in e.get("users", []) if u.get("state") == LEFT.get(e.get("action"))]
+            if done:
+                out.append({**e, "users": done})
+    return out
+
+
 def deactivations(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every executed deactivation call Zoho accepted: its ``answer`` entry (users, CONFIG,
-    the counter before the call), oldest first."""
-    return [e for e in entries if e["kind"] == "answer" and not e["dry_run"]
-            and e.get("action") == "deactivate" and (e.get("answer") or {}).get("ok")]
+    """Every executed deactivation that took (:func:`accepted`): its users, CONFIG, and the
+    counter before the call (none after a lost answer), oldest first."""
+    return accepted(entries, "deactivate")
+
+
+def last_actions(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Each address's latest change this tool made and that took (``deactivate``,
+    ``activate`` or ``remove``): a deactivation undone since no longer stands."""
+    last: dict[str, str] = {}
+    for e in accepted(entries):
+        for u in e.get("users", []):
+            last[u["email"].lower()] = e.get("action", "")
+    return last
 
 
 def seat_kept(entries: list[dict[str, Any]]) -> dict[str, tuple[list[int], str | None]]:
@@ -226,7 +276,11 @@ def seat_kept(entries: list[dict[str, Any]]) -> dict[str, tuple[list[int], str |
     ``counter_recheck`` entry saying so), with their clients and the domain they were sent
     with: the only users removal may be offered for. The read right after the call never
     counts (Zoho may update its counter late)."""
-    calls = {e["call_key"]: e for e in entries if e["kind"] == "counter_recheck"}
+    calls: dict[str, dict] = {}
+    for e in entries:  # the latest second look of each call
+        if e["kind"] == "counter_recheck":
+            calls[e["call_key"]] = e
+    last = last_actions(entries)
     kept: dict[str, tuple[list[int], str | None]] = {}
     for e in deactivations(entries):
         recheck = calls.get(call_key(e))
@@ -234,7 +288,8 @@ def seat_kept(entries: list[dict[str, Any]]) -> dict[str, tuple[list[int], str |
             continue
         domain = (e.get("config") or {}).get("domainName")
         for u in e.get("users", []):
-            kept[u["email"].lower()] = (_clients(u), domain)
+            if last.get(u["email"].lower()) == "deactivate":  # not undone since
+                kept[u["email"].lower()] = (_clients(u), domain)
     return kept
 
 
@@ -260,9 +315,8 @@ def month_figures(entries: list[dict[str, Any]], day: date, active_now: set[str]
     since = (day - timedelta(days=30)).isoformat()
     recent = {u["email"]: e["run_date"] for e in deactivations(entries)
               if since <= e["run_date"] <= end for u in e.get("users", [])}
-    undone = {u["email"] for e in entries if e["kind"] == "answer" and not e["dry_run"]
-              and e.get("action") == "activate" and (e.get("answer") or {}).get("ok")
-              and since <= e["run_date"] <= end for u in e.get("users", [])}
+    undone = {u["email"] for e in accepted(entries, "activate") if since <= e["run_date"] <= end
+              for u in e.get("users", [])}
     again = sorted(e for e in recent if e in active_now or e in undone)
     return {"month": day.strftime("%Y-%m"), "users_deactivated": len(deactivated),
             "seats_freed": freed, "reactivated_within_30_days": again}

@@ -60,6 +60,8 @@ EXECUTE = ["--reclaim", "--approve", "1003", "--execute"]
     (["--reclaim", "--reactivate", "1003", "--approve", "1003"], "--reactivate undoes"),
     (["--reclaim", "--reactivate", "1003", "--remove", "1003"], "--reactivate undoes"),
     (["--reclaim", "--reactivate", "1003", "--execute"], "--execute needs --approver"),
+    (["--reclaim", "--remove", "1003", "--approve", "1003"], "--remove is a run of its own"),
+    (["--reclaim", "--date", "2026-01-05"], "it takes no --date other than today"),
 ])
 def test_reclaim_usage_errors_exit_2(argv, message, capsys):
     assert runner.main(argv) == 2

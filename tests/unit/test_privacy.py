@@ -20,6 +20,8 @@ def test_mask_email(address, want):
 
 def test_mask_text_masks_every_address_in_free_text():
     assert mask_text("admins: a.b@x.com; c@y.org.") == "admins: a***@x.com; c***@y.org."
+    assert mask_text("josé.silva@empresa.com.br, ção@açaí.com.br") == (
+        "j***@empresa.com.br, ç***@açaí.com.br")  # names are not all ASCII
 
 
 def test_mask_frame_masks_text_columns_unless_shown():
