@@ -30,7 +30,7 @@ def access_time(rng: random.Random) -> time:
         secs = rng.randrange(11 * 3600, 22 * 3600)
     elif r < 0.95:
         secs = rng.randrange(22 * 3600, 24 * 3600)
-    else:  # late evening in Brazil is after midnight UTC: before the 06:00 run of the same day
+    else:  # late evening in Brazil is after midnight UTC: seen by the next day's run
         secs = rng.randrange(0, 3 * 3600)
     return time(secs // 3600, secs % 3600 // 60, secs % 60)
 

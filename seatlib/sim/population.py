@@ -34,7 +34,10 @@ PARTNER_ORG_ID = "700000123456"
 PORTAL_DOMAIN = "bi.seatco.example"
 #: The Access Log's declared dateFormat: Zoho's documented example (§4).
 ACCESS_TIME_FORMAT = "dd MMM, yyyy HH:mm:ss"
-RUN_TIME = time(6, 0, 0)  # a daily run looks at the world at 06:00 UTC
+#: The instant a run for a day sees: the day's start in UTC. A real run of the day, whenever the
+#: clock has it start, is never before it, so the simulator never serves an access the extract's
+#: cutoff (its start plus [zoho] future_tolerance_minutes) takes for one that has not happened yet.
+RUN_TIME = time(0, 0, 0)
 
 # --- Tuning ---------------------------------------------------------------------------------------
 ARRIVALS_PER_YEAR = 100.0

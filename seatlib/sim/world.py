@@ -2,7 +2,7 @@
 
 The world answers three questions for any date, always the same way for the same seed:
 
-* :meth:`World.zoho_state` - what Zoho Analytics shows at 06:00 UTC that day (workspaces, their
+* :meth:`World.zoho_state` - what Zoho Analytics shows at the start (00:00 UTC) of that day (workspaces, their
   admins and users, the organisation's users and seats, the audit Access Log);
 * :meth:`World.company_rows` - the company's ``app.clients`` table at that instant;
 * :meth:`World.truth` - the gold the pipeline should produce, derived from the world's own facts.
@@ -133,7 +133,7 @@ class World:
     # Public API
     # ---------------------------------------------------------------------------------------------
     def as_of(self, day: date) -> datetime:
-        """The instant a run for ``day`` sees: ``day`` at 06:00:00 UTC."""
+        """The instant a run for ``day`` sees: ``day`` at 00:00:00 UTC (:data:`RUN_TIME`)."""
         return at_utc(day, RUN_TIME)
 
     def zoho_state(self, day: date) -> ZohoState:
