@@ -139,8 +139,8 @@ def _day(text: str) -> date:
 def run_lock(runs_dir: Path):
     """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it.
 
-    Yields what the file said before (text left by a run that was killed), emptied again on a
-    clean exit (seatlib.health reads it for ``--check``)."""
+    Yields what the file said before (text left by a run that was killed), emptied again when
+    the run ends, failed or not (seatlib.health reads it for ``--check``)."""
     path = runs_dir / ".lock"
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
@@ -161,9 +161,11 @@ def run_lock(runs_dir: Path):
         fh.truncate()
         fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
         fh.flush()
-        yield left
-        fh.seek(0)
-        fh.truncate()
+        try:
+            yield left
+        finally:  # every end but a kill: a run that failed ended cleanly too
+            fh.seek(0)
+            fh.truncate()
     finally:
         fh.close()  # closing releases the lock, also when the process is killed
 
