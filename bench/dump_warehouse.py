@@ -12,8 +12,8 @@ import argparse
 import csv
 from pathlib import Path
 
-from seatlib import db
-from seatlib import settings as cfg
+from seatlib.systems import db
+from seatlib.core import settings as cfg
 from seatlib.sim import postgres
 
 TABLES = """

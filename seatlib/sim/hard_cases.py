@@ -44,7 +44,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable
 
 from .accesses import Access, AccessLog, access, next_month
-from .population import (SPECIAL_ID_BASE, USER_AGENTS, Client, Special, Workspace, at_utc)
+from .population import SPECIAL_ID_BASE, USER_AGENTS, Client, Special, Workspace, at_utc
 from .state import AccessRow
 
 

@@ -7,9 +7,10 @@ import json
 from datetime import date
 from pathlib import Path
 
-from seatlib import alerts, notify
-from seatlib import log as seatlog
-from seatlib.config import Settings
+from seatlib.stages.report import alerts
+from seatlib.systems import notify
+from seatlib.core import log as seatlog
+from seatlib.core.config import Settings
 
 from tests.fixtures.pg import free_port
 from tests.fixtures.webhook import webhook
@@ -72,7 +73,7 @@ def test_stage_failure_alert_names_stage_error_and_notebook(tmp_path):
 def test_an_alert_goes_to_the_folder_named_never_to_the_days_latest(tmp_path):
     """A reclaim records its alerts in its own attempt; the day's latest attempt (a daily run's)
     is left as it was."""
-    from seatlib import history
+    from seatlib.history import attempts as history
 
     s = settings(tmp_path)
     daily = history.begin(s, DAY, "daily")

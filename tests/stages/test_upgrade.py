@@ -25,10 +25,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import gold, gold_history, investigate, load, report, silver
-from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
-from seatlib.lake import Lake, gold_key
+from seatlib.core import config as cfg
+from seatlib.stages import gold, gold_history, load, report, silver
+from seatlib.stages.report import investigate
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
+from seatlib.systems.lake import Lake, gold_key
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
 

@@ -1,5 +1,6 @@
 """The run history: every attempt kept, the ledger of a failing stage, --check, the heartbeat,
-retention (seatlib.history, seatlib.ledger, seatlib.health, seatlib.session)."""
+retention (seatlib.history.attempts, seatlib.history.ledger, seatlib.history.health,
+seatlib.run.session)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import health, history, ledger, runner
-from seatlib.config import load_settings
-from seatlib.lake import Lake
-from seatlib.notify import read_alerts
-from seatlib.session import Session
+from seatlib.history import health, attempts as history, ledger
+from seatlib.run import runner
+from seatlib.core.config import load_settings
+from seatlib.systems.lake import Lake
+from seatlib.systems.notify import read_alerts
+from seatlib.run.session import Session
 from tests.fixtures.webhook import pinger
 
 DAY = "2026-11-29"
@@ -112,7 +114,7 @@ def test_heartbeat_goes_out_only_after_a_successful_daily_run(tmp_path, monkeypa
 
 
 def test_the_heartbeat_url_is_redacted_from_the_log(tmp_path, monkeypatch, capsys):
-    from seatlib import log as seatlog
+    from seatlib.core import log as seatlog
 
     monkeypatch.setenv(health.HEARTBEAT_VAR, "https://hc-ping.com/0f1e2d3c-secret-uuid")
     logger = seatlog.setup(stream=None, log_file=tmp_path / "x.log")

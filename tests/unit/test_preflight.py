@@ -12,11 +12,12 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import report_page, runner
-from seatlib.config import REPO_ROOT
-from seatlib.errors import ConfigError
-from seatlib.lake import Lake, bronze_key
+from seatlib.core import config as cfg
+from seatlib.stages.report import page as report_page
+from seatlib.run import runner
+from seatlib.core.config import REPO_ROOT
+from seatlib.core.errors import ConfigError
+from seatlib.systems.lake import Lake, bronze_key
 
 TODAY = datetime.now(timezone.utc).date()
 TOMORROW = TODAY + timedelta(days=1)
@@ -31,7 +32,7 @@ def write_config(tmp_path, extra: str = "", runs: str | None = None) -> str:
 
 def test_the_demo_refuses_a_future_date_at_once(tmp_path):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "seatlib.runner", "--demo", "--date",
+    proc = subprocess.run([sys.executable, "-m", "seatlib.run.runner", "--demo", "--date",
                            "2099-01-01", "--config", write_config(tmp_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == runner.EXIT_CONFIG, proc.stderr
@@ -105,7 +106,7 @@ def test_a_client_id_pattern_that_fits_no_workspace_exits_2_before_any_stage(tmp
 
 
 def test_a_pattern_that_fits_passes_and_an_empty_lake_has_nothing_to_check(tmp_path):
-    from seatlib import preflight
+    from seatlib.run import preflight
 
     settings = cfg.load_settings(write_config(tmp_path, "[zoho]\nclient_id_pattern = '^CLIENT-(\\d+)'\n"))
     preflight.check_client_id_pattern(settings)  # no workspace known yet
@@ -114,16 +115,16 @@ def test_a_pattern_that_fits_passes_and_an_empty_lake_has_nothing_to_check(tmp_p
 
 
 def test_allowed_guards_in_a_notebook_reach_the_runners_log(tmp_path, caplog):
-    line = ("2026-11-29 06:15:02 WARNING seatlib.guards: zoho_users (silver of 2026-11-29): 134 "
+    line = ("2026-11-29 06:15:02 WARNING seatlib.stages.guards: zoho_users (silver of 2026-11-29): 134 "
             "rows against 303 already there for 2026-11-29, a drop of 56% (limit 30%) "
             "(allowed by --allow-drop)\n")
     nb = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": ["2026-11-29 INFO x: fine\n", line]}]}]}
     path = tmp_path / "02_silver.ipynb"
     path.write_text(json.dumps(nb))
-    with caplog.at_level("WARNING", logger="seatlib.runner"):
+    with caplog.at_level("WARNING", logger="seatlib.run.runner"):
         relayed = runner.relay_overrides("silver", path)
-    assert relayed == [line.split("seatlib.guards: ")[1].strip()]
+    assert relayed == [line.split("seatlib.stages.guards: ")[1].strip()]
     assert "stage silver let through: zoho_users (silver of 2026-11-29): 134 rows" in caplog.text
     assert runner.relay_overrides("silver", tmp_path / "missing.ipynb") == []
 
