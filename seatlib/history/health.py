@@ -10,10 +10,7 @@
   lock for longer than ``[runs] hung_hours``). It never takes the run lock; it reads
   ``runs/last-success.json`` (else the durable copy's) and the lock's holder. "Now" is the
   clock, or ``--now`` / ``SEATLIB_NOW`` (ISO time, UTC when no offset is given).
-* :func:`lock_state`: who holds ``runs/.lock``. The runner writes "pid N since T" into it while
-  it holds it and empties it on a clean exit; the kernel releases the flock of a killed run, so
-  text left in the file with no live holder is a run that died (reported, then overwritten by
-  the next run).
+* the lock's holder, as :func:`seatlib.history.lock.lock_state` reads it.
 """
 
 from __future__ import annotations
@@ -21,23 +18,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
 from ..core import config as cfg
 from ..core.errors import ConfigError, LakeError
+from .lock import lock_state
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_VAR = "SEATLIB_HEARTBEAT_URL"
 NOW_VAR = "SEATLIB_NOW"
 LAST_SUCCESS = "last-success.json"
-_HOLDER = re.compile(r"pid (\d+) since (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC")
 
 
 def parse_now(text: str | None) -> datetime:
@@ -80,61 +75,6 @@ def last_success(settings: cfg.Settings) -> tuple[dict | None, str]:
         return json.loads(lake.read_bytes(LAST_SUCCESS)), durable
     except (LakeError, ValueError):
         return None, f"{cfg.shown_path(local)} or {durable}"
-
-
-# -- the lock ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LockState:
-    state: str  # free, held, stale
-    pid: int | None = None
-    since: datetime | None = None
-    text: str = ""
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (ours or not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
-def _flock_holder(path: Path) -> int | None:
-    """The pid holding a flock on ``path`` per /proc/locks (Linux), 0 when none, None when
-    /proc/locks cannot be read."""
-    try:
-        inode = path.stat().st_ino
-        lines = Path("/proc/locks").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        f = line.split()
-        if len(f) >= 6 and f[1] == "FLOCK" and f[5].rsplit(":", 1)[-1] == str(inode):
-            return int(f[4])
-    return 0
-
-
-def lock_state(runs_dir: str | Path) -> LockState:
-    """Who holds ``runs/.lock``, read without taking it."""
-    path = Path(runs_dir) / ".lock"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return LockState("free")
-    found = _HOLDER.search(text)
-    pid = int(found.group(1)) if found else None
-    since = (datetime.strptime(found.group(2), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-             if found else None)
-    holder = _flock_holder(path)
-    if holder:
-        return LockState("held", holder, since if holder == pid else None, text)
-    if holder is None and pid and pid_alive(pid):
-        return LockState("held", pid, since, text)
-    return LockState("stale" if text else "free", pid, since, text)
 
 
 # -- --check -----------------------------------------------------------------------------------

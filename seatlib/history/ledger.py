@@ -101,7 +101,7 @@ class Recorder:
 
     def _new_alerts(self) -> list[str]:
         """Titles of the alerts the attempt recorded since the last call ("[level] title")."""
-        from ..systems.notify import read_alerts
+        from .alerts import read_alerts
 
         records = read_alerts(self.attempt.folder / "alerts.json")
         new, self._alerts_seen = records[self._alerts_seen:], len(records)

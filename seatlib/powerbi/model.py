@@ -207,7 +207,11 @@ def _price(base: str, price: str) -> str:
 
 def capacity_measures() -> tuple[Measure, ...]:
     """The figures of the morning report, on the latest day of the filter context."""
-    money = ('"#,0.00 """ & [Currency Code] & """"')
+    return _seat_measures() + _status_and_cost_measures()
+
+
+def _seat_measures() -> tuple[Measure, ...]:
+    """The seat figures of the latest day, and the warning line."""
     return (
         Measure("Latest Day", f"MAX ( {CAPACITY}[snapshot_date] )", "yyyy-mm-dd"),
         Measure("Seats Allocated", _on_latest_day("seats_allocated"), "0",
@@ -238,6 +242,13 @@ def capacity_measures() -> tuple[Measure, ...]:
         Measure("Warning Level", f"MAX ( {SETTINGS}[CapacityWarningShare] )", "0%"),
         Measure("Warning Line Seats", "[Seats Allocated] * [Warning Level]", "0",
                 "the allocation times the warning share (the chart's warning line)"),
+    )
+
+
+def _status_and_cost_measures() -> tuple[Measure, ...]:
+    """The capacity status, how long the pool has been full, and what the waste costs."""
+    money = ('"#,0.00 """ & [Currency Code] & """"')
+    return (
         Measure("Capacity Status",
                 "SWITCH ( TRUE (),\n"
                 "    ISBLANK ( [Seats Used %] ), BLANK (),\n"

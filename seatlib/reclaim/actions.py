@@ -383,15 +383,16 @@ def notify_done(out: Outcome, settings: cfg.Settings, day: date, folder: Path | 
     reclaim's own attempt folder); a failing channel never fails the reclaim."""
     if out.dry_run or out.changed.empty:
         return False
-    from ..systems import notify
+    from ..history import alerts as alert_record
 
     clients = ", ".join(sorted({c for cs in out.changed["clients"] for c in str(cs).split("; ")
                                 if c}))
     title = f"seat-monitor: {len(out.changed)} user(s) {out.action}d in Zoho"
     body = f"Clients {clients}. {out.counter_note}."
     extra = {"folder": folder} if folder is not None else {}
-    failed = notify.send(settings, title, body, level="info", day=day,
-                         payload={"action": out.action, "clients": clients,
-                                  "users": len(out.changed), "seats_before": out.seats_before,
-                                  "seats_after": out.seats_after}, **extra)
+    failed = alert_record.send(settings, title, body, level="info", day=day,
+                               payload={"action": out.action, "clients": clients,
+                                        "users": len(out.changed),
+                                        "seats_before": out.seats_before,
+                                        "seats_after": out.seats_after}, **extra)
     return not failed

@@ -56,7 +56,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping
 
-from ..history.health import pid_alive
+from ..history.lock import pid_alive
 
 log = logging.getLogger("seatlib.run.runner")
 

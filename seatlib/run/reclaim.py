@@ -33,7 +33,9 @@ REFUSALS = frozenset({"ConfigError", "Refused"})
 _CHANGES = ("approve", "approve_file", "remove", "reactivate")
 
 
-def _reclaim_args(p: argparse.ArgumentParser) -> None:
+def add_reclaim_args(p: argparse.ArgumentParser) -> None:
+    """Add the reclaim's options (``--reclaim``, ``--approve`` ... ``--override-limit``) to the
+    runner's parser."""
     g = p.add_argument_group("reclaim (run by a person, never by cron; see docs/reclaim.md)")
     g.add_argument("--reclaim", action="store_true",
                    help="plan freeing seats from the latest gold; a dry run unless --execute")
@@ -61,7 +63,7 @@ def _reclaim_args(p: argparse.ArgumentParser) -> None:
                    help="show addresses unmasked in the plan file, the notebook and the terminal")
 
 
-def _check_reclaim_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def check_reclaim_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """argparse's error (exit 2, the options named) for every combination docs/reclaim.md
     refuses, before any lock or kernel."""
     own = ("approve", "approve_file", "remove", "reactivate", "execute", "approver", "reason",
@@ -159,7 +161,7 @@ def _alert_failure(settings: cfg.Settings, day: date, error: str, notebook: Path
     """An execution that failed may have changed Zoho half-way: the channels hear of it. A dry
     run changed nothing and its person is at the terminal: recorded only. Either way in the
     reclaim's own ``alerts.json``, never a daily attempt's; an alert never changes the exit."""
-    from ..systems import notify
+    from ..history import alerts as alert_record
 
     mode = "EXECUTE" if execute else "dry run"
     title = f"seat-monitor {day}: reclaim ({mode}) FAILED"
@@ -170,10 +172,11 @@ def _alert_failure(settings: cfg.Settings, day: date, error: str, notebook: Path
                "error": error, "notebook": str(notebook)}
     try:
         if execute:
-            notify.send(settings, title, body, level="failure", day=day, payload=payload,
-                        folder=folder)
+            alert_record.send(settings, title, body, level="failure", day=day, payload=payload,
+                              folder=folder)
         else:
-            notify.record(settings, title, body, level="failure", day=day, payload=payload,
-                          folder=folder, note="not sent: a dry run changes nothing")
+            alert_record.record(settings, title, body, level="failure", day=day,
+                                payload=payload, folder=folder,
+                                note="not sent: a dry run changes nothing")
     except Exception as exc:  # noqa: BLE001
         log.error("could not record the reclaim's failure alert: %s", type(exc).__name__)

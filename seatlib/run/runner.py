@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import functools
 import json
 import logging
@@ -51,8 +50,9 @@ from typing import Mapping, Sequence
 from ..core import config as cfg
 from . import execution, kernels
 from ..core.errors import ConfigError, RunInProgressError, SeatlibError
+from ..history.lock import run_lock
 from ..core import log as seatlog
-from .reclaim import _check_reclaim_args, _reclaim_args, run_reclaim
+from .reclaim import add_reclaim_args, check_reclaim_args, run_reclaim
 from .session import Session, catch_up, run_kind
 from ..stages import NAMES, REBUILD, STAGES
 from ..systems import Systems
@@ -92,10 +92,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--now", default=os.environ.get("SEATLIB_NOW", ""), metavar="TIME",
                    help="with --check: the time to judge the age at (ISO, UTC; default "
                         "$SEATLIB_NOW or the clock)")
-    _reclaim_args(p)
+    add_reclaim_args(p)
     _serve_args(p)
     args = p.parse_args(argv)
-    _check_reclaim_args(p, args)
+    check_reclaim_args(p, args)
     _check_serve_args(p, args)
     if args.backfill and (args.date or args.stage):
         p.error("--backfill takes a range of its own; do not combine it with --date or --stage")
@@ -133,39 +133,6 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-@contextlib.contextmanager
-def run_lock(runs_dir: Path):
-    """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it.
-
-    Yields what the file said before (text left by a run that was killed), emptied again on a
-    clean exit (seatlib.history.health reads it for ``--check``)."""
-    path = runs_dir / ".lock"
-    try:
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a+")
-    except OSError as exc:
-        raise ConfigError(f"cannot open the run lock {path} ({exc.strerror or exc}); it must "
-                          f"be a file in a writable [runs] dir") from None
-    try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            raise RunInProgressError(f"another run is in progress ({holder}); lock {path}") from None
-        fh.seek(0)
-        left = fh.read().strip()
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
-        fh.flush()
-        yield left
-        fh.seek(0)
-        fh.truncate()
-    finally:
-        fh.close()  # closing releases the lock, also when the process is killed
 
 
 def execute_notebook(name: str, out_dir: Path, parameters: dict,
@@ -273,9 +240,9 @@ def _alert_failure(settings: cfg.Settings, day: date, stage: str, error: str, no
                    ) -> None:
     """Tell the operator's channels; an alert never changes the run's outcome."""
     try:
-        from ..stages.report import alerts
+        from .failure import stage_failed
 
-        alerts.stage_failed(settings, day, stage, error, str(notebook))
+        stage_failed(settings, day, stage, error, str(notebook))
     except Exception as exc:  # noqa: BLE001
         log.error("could not send the failure alert: %s", type(exc).__name__)
 

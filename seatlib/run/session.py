@@ -133,15 +133,15 @@ class Session:
             log.error("history: retention failed: %s", exc)
 
     def _alert(self, day: date, attempt: history.Attempt, error: str) -> None:
-        from ..systems import notify
+        from ..history import alerts as alert_record
 
-        notify.send(self.settings, f"seat-monitor {day}: run history NOT STORED",
-                    f"The record of attempt {attempt.name} (notebooks, log, page) could not be "
-                    f"written to {self.durable.url}: {error.splitlines()[0][:300]}\nIt is kept "
-                    f"in {attempt.folder}; the next run tries again. The run exits 1.",
-                    level="failure", day=day, folder=attempt.folder,
-                    payload={"kind": "history_failure", "day": day.isoformat(),
-                             "attempt": attempt.name, "error": error.splitlines()[0][:300]})
+        alert_record.send(self.settings, f"seat-monitor {day}: run history NOT STORED",
+                          f"The record of attempt {attempt.name} (notebooks, log, page) could not "
+                          f"be written to {self.durable.url}: {error.splitlines()[0][:300]}\nIt "
+                          f"is kept in {attempt.folder}; the next run tries again. The run exits 1.",
+                          level="failure", day=day, folder=attempt.folder,
+                          payload={"kind": "history_failure", "day": day.isoformat(),
+                                   "attempt": attempt.name, "error": error.splitlines()[0][:300]})
 
 
 def catch_up(session: Session, today: date, rebuild: Callable[[date], int]) -> int:

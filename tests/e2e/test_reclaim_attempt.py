@@ -26,7 +26,7 @@ from seatlib.history import health, attempts as history, ledger
 from seatlib.run import runner
 from seatlib.core.config import REPO_ROOT
 from seatlib.systems.lake import Lake
-from seatlib.systems.notify import read_alerts
+from seatlib.history.alerts import read_alerts
 
 DAY = datetime.now(timezone.utc).date()  # a reclaim works on today
 
@@ -34,7 +34,7 @@ DAY = datetime.now(timezone.utc).date()  # a reclaim works on today
 #: "refuse" raises the engine's refusal, "fail" an error after the summary was written.
 STAND_IN = '''
 import json, pathlib
-from seatlib import notify
+from seatlib.history import alerts
 from seatlib.core.config import load_settings
 from seatlib.core.errors import ConfigError
 
@@ -46,7 +46,7 @@ assert out.is_absolute() and out.is_dir(), out
     "  r1  ana@one.example  1003",
     f"approved by {approver or '-'}: {reason or '-'}"]}))
 if execute and reason not in ("fail", "refuse"):
-    notify.record(load_settings(config_path), "seat-monitor: 1 user(s) deactivated in Zoho",
+    alerts.record(load_settings(config_path), "seat-monitor: 1 user(s) deactivated in Zoho",
                   "Clients 1003.", level="info", payload={}, folder=out)
 if reason == "refuse":
     raise ConfigError("the plan changed: make a new one (row r1)")

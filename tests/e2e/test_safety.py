@@ -424,7 +424,9 @@ def test_a_load_failing_after_its_delete_leaves_the_day_as_it_was(loaded_day, pg
 _LOAD_AND_HANG = """
 import sys, time
 from datetime import date
-from seatlib import config, gold, warehouse
+from seatlib.core import config
+from seatlib.stages import gold
+from seatlib.systems import warehouse
 from seatlib.systems.lake import Lake
 
 lake, day = Lake(sys.argv[1]), date.fromisoformat(sys.argv[2])

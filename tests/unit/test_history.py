@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from seatlib.history import health, attempts as history, ledger
+from seatlib.history.lock import lock_state
 from seatlib.run import runner
 from seatlib.core.config import load_settings
 from seatlib.systems.lake import Lake
-from seatlib.systems.notify import read_alerts
+from seatlib.history.alerts import read_alerts
 from seatlib.run.session import Session
 from tests.fixtures.webhook import pinger
 
@@ -176,7 +177,7 @@ def test_a_run_after_a_killed_one_reports_and_clears_the_lock_text(tmp_path):
     log = (tmp_path / "runs" / DAY / "latest" / "run.log").read_text()
     assert "the run lock still said 'pid 4194999 since 2026-11-29 06:15:00 UTC'" in log
     assert lock.read_text() == ""  # emptied on the clean exit
-    assert health.lock_state(tmp_path / "runs").state == "free"
+    assert lock_state(tmp_path / "runs").state == "free"
 
 
 def test_retention_keeps_unstored_days_and_the_durable_copy_by_default(tmp_path, caplog):

@@ -14,6 +14,7 @@ import pytest
 
 from seatlib.core import config as cfg
 from seatlib.stages.report import page as report_page
+from seatlib.history import lock
 from seatlib.run import runner
 from seatlib.core.config import REPO_ROOT
 from seatlib.core.errors import ConfigError
@@ -68,7 +69,7 @@ def test_the_lock_itself_turns_an_os_error_into_a_config_error(tmp_path):
     (tmp_path / ".lock").mkdir()
     with pytest.raises(ConfigError,
                        match=r"cannot open the run lock .*\.lock \(Is a directory\)"):
-        with runner.run_lock(tmp_path):
+        with lock.run_lock(tmp_path):
             pass
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Mapping
 import pandas as pd
 
 from ...core import config as cfg
-from ...systems import notify
+from ...history import alerts as alert_record
 
 if TYPE_CHECKING:
     from . import Report
@@ -120,22 +120,11 @@ def run(rep: "Report", *, now: date | None = None, env: Mapping[str, str] | None
         return None
     today = now or datetime.now(timezone.utc).date()
     if rep.day != today:
-        notify.record(rep.settings, alert.title, alert.body, level=alert.level,
-                      payload=alert.payload, day=rep.day,
-                      note=f"not sent: a past day ({rep.day}; today is {today}), recorded only")
+        alert_record.record(rep.settings, alert.title, alert.body, level=alert.level,
+                            payload=alert.payload, day=rep.day,
+                            note=f"not sent: a past day ({rep.day}; today is {today}), "
+                                 f"recorded only")
         return alert
-    notify.send(rep.settings, alert.title, alert.body, level=alert.level, payload=alert.payload,
-                day=rep.day, env=env)
+    alert_record.send(rep.settings, alert.title, alert.body, level=alert.level,
+                      payload=alert.payload, day=rep.day, env=env)
     return alert
-
-
-def stage_failed(settings: cfg.Settings, day: date, stage: str, error: str, notebook: str,
-                 env: Mapping[str, str] | None = None) -> list[str]:
-    """Tell the operator a stage failed: which, the error's first line, where the notebook is."""
-    first = (error or "").strip().splitlines()[0][:300] if (error or "").strip() else "(no message)"
-    title = f"seat-monitor {day}: stage {stage} FAILED"
-    body = (f"Stage {stage} failed for {day}: {first}\nNotebook (with the error): {notebook}\n"
-            f"Later stages did not run; today's report and alert are missing.")
-    return notify.send(settings, title, body, level="failure", day=day, env=env,
-                       payload={"kind": "stage_failure", "day": day.isoformat(), "stage": stage,
-                                "error": first, "notebook": notebook})
