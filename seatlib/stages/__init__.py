@@ -23,9 +23,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    from ..core.settings import Settings
     from ..systems import Systems
 
 
@@ -60,3 +61,33 @@ STAGES: tuple[Stage, ...] = (
 NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 #: What a back-fill re-runs: everything but the extract (Zoho keeps no past state).
 REBUILD: tuple[str, ...] = NAMES[1:]
+
+
+class StageSetup(NamedTuple):
+    """What a stage notebook works with, as :func:`setup` makes it."""
+
+    settings: "Settings"
+    systems: "Systems"
+    options: StageOptions
+    day: date
+
+
+def setup(run_date: str = "", config_path: str = "", *, allow_replay: bool = False,
+          allow_drop: bool = False, full_refresh: bool = False) -> StageSetup:
+    """A stage notebook's first cell, from its parameters: the settings (``config_path``, else
+    ``$SEATLIB_CONFIG`` or config/seat-monitor.toml), the log (addresses masked unless
+    ``[report] show_emails``), the systems from the environment (secrets read on first use),
+    the options and the day (``run_date``, else today, UTC); prints the line that opens every
+    executed notebook."""
+    from ..core import log
+    from ..core.config import load_settings, run_day
+    from ..systems import Systems
+
+    settings = load_settings(config_path or None)
+    log.setup(show_emails=settings.report.show_emails)
+    systems = Systems.from_environment(settings)
+    options = StageOptions(allow_drop=allow_drop, allow_replay=allow_replay,
+                           full_refresh=full_refresh)
+    day = run_day(run_date)
+    print(f"{day} | lake {settings.lake_url} | config {settings.source}")
+    return StageSetup(settings, systems, options, day)

@@ -239,6 +239,18 @@ def put_since(lake: Lake, day: date, status: pd.DataFrame, days: list[date]) -> 
         state = new
 
 
+def compute_since(lake: Lake, day: date, status: pd.DataFrame, days: list[date]
+                  ) -> pd.DataFrame:
+    """``day``'s since-state as :func:`put_since` would write it, computed and not written (a
+    reader of a lake whose gold predates the since-state: the state is gold's to keep)."""
+    earlier = [d for d in days if d < day]
+    state = read_since(lake, earlier[-1]) if earlier else None
+    if earlier and state is None:
+        for d in earlier:
+            state = step_since(state, read_status_keys(lake, d), d)
+    return step_since(state, status, day)
+
+
 def _state_before(lake: Lake, earlier: list[date]) -> pd.DataFrame | None:
     """The latest earlier day's state, building the chain from the first day where it is
     missing (a lake from before the compact history)."""

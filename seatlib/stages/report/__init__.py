@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -83,6 +84,8 @@ class Report:
     runs: object = None  # report_runs.RunsPanel: freshness and the run ledger (end of the page)
     reclaims: dict = field(default_factory=dict)  # seatlib.history.trail.month_figures
     idle_users: set[str] | None = None  # the ledger's idle seats (None: no ledger that day)
+    saved: dict = field(default_factory=dict)  # page.save: the page, the latest page, actions.csv
+    alert: object = None  # alerts.Alert decided for the day (sent or recorded), or None
 
     @property
     def today(self) -> pd.Series:
@@ -367,26 +370,39 @@ def idle_users(lake, day: date, latest: pd.DataFrame) -> set[str] | None:
 
 
 def run(day: date, systems: Systems, options: StageOptions = StageOptions()) -> Report:
+    """Stage 5: build the day's report (:func:`build`), then write its page, the latest page
+    and ``actions.csv`` under ``runs/`` (:func:`.page.save`) and decide, send and record its
+    capacity alert (:func:`.alerts.run`, which never raises). The notebook shows the result."""
+    from . import alerts, page
+
+    rep = build(day, systems)
+    rep.saved = page.save(rep, Path(systems.settings.runs_dir))
+    rep.alert = alerts.run(rep)
+    return rep
+
+
+def build(day: date, systems: Systems) -> Report:
     """Read the day's gold and the compact history up to ``day`` and build the report.
 
     Reads what does not grow with the history: the day's gold rows, its carried-forward
-    since-state, and one summary row per day (:mod:`seatlib.stages.gold_history`).
+    since-state, and one summary row per day (:mod:`seatlib.stages.gold_history`). It writes
+    nothing to the lake: the compact history is gold's (a lake from before it gets it from the
+    next gold run; until then the report raises, naming the stage to run).
     """
     settings = systems.settings
     lake = systems.lake
-    gold_history.ensure(lake)  # a lake from before the compact history: built once
     daily = gold_history.read_summary(lake, until=day)
     if daily.empty or daily["snapshot_date"].iloc[-1] != day:
-        raise LakeError(f"no gold for {day} in {lake.url}: run the gold stage first")
+        raise LakeError(f"no gold for {day} in {lake.url} (or gold's compact history lacks it): "
+                        f"run the gold stage first")
     capacity = daily[list(GOLD_CAPACITY.names)]
     latest = gold.read_day(lake, GOLD_STATUS.name, day)
     if latest["client_status"].isna().any():  # a day from before client_status: by its rows
         latest["client_status"] = latest["client_status"].fillna(
             gold.client_statuses(latest, day, settings.inactive_days))
     state = gold_history.read_since(lake, day)
-    if state is None:  # gold written before the compact history: carry it forward once
-        gold_history.put_since(lake, day, latest, list(daily["snapshot_date"]))
-        state = gold_history.read_since(lake, day)
+    if state is None:  # gold written before the since-state: carried forward here, not kept
+        state = gold_history.compute_since(lake, day, latest, list(daily["snapshot_date"]))
     latest["since"] = gold_history.row_key(latest).map(gold_history.since_text(state))
     gaps = missing_days(list(capacity["snapshot_date"]), day)
     rep = Report(day, latest, capacity, daily,
