@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import values
+from . import statuses, values
 from .errors import DataQualityError
 
 #: Sources, in extraction order. Each lands as ``bronze/<source>/<YYYY-MM-DD>.csv``.
@@ -227,15 +227,8 @@ WORKSPACE_NAMES = Contract(
     key=("workspace_id", "workspace_name"),
 )
 
-#: Statuses of a gold row, in the order the report shows them.
-STATUSES: tuple[str, ...] = (
-    "active",
-    "inactive",
-    "seat_held_by_ex_client",
-    "paying_without_user",
-    "released",
-    "unmatched",
-)
+#: Statuses of a gold row, in the order the report shows them (:mod:`seatlib.core.statuses`).
+STATUSES: tuple[str, ...] = statuses.STATUSES
 
 #: Gold: one row per client workspace per day (plus one per company client without a
 #: workspace, and one per unmatched workspace, whose client_id may be empty). docs/seats.md.

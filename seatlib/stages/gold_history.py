@@ -49,15 +49,17 @@ BUCKETS = 16
 #: Rows per status, and clients per client status (docs/seats.md: counts of clients).
 COUNT_COLUMNS = tuple(f"n_{s}" for s in STATUSES)
 CLIENT_COUNT_COLUMNS = tuple(f"clients_{s}" for s in STATUSES)
-#: The summary's contract: the capacity row and the counts. A column added later (a new
-#: capacity figure, a new status) is ``added``: a summary written before it reads it empty, so
-#: an existing lake keeps working.
+#: The summary's contract: the capacity row and the counts, one of each per status of
+#: :mod:`seatlib.core.statuses`. A column added later (a new capacity figure, a new status) is
+#: ``added``: a summary written before it reads it as its default (a status that did not exist
+#: counted no row: 0; its clients: empty), so an existing lake keeps working.
 SUMMARY = Contract(
     "seat_daily_summary",
     {**GOLD_CAPACITY.columns, **{c: "int" for c in COUNT_COLUMNS + CLIENT_COUNT_COLUMNS}},
     key=("snapshot_date",),
     nullable=GOLD_CAPACITY.nullable | frozenset(COUNT_COLUMNS + CLIENT_COUNT_COLUMNS),
-    added=GOLD_CAPACITY.added | frozenset(CLIENT_COUNT_COLUMNS),
+    added=GOLD_CAPACITY.added | frozenset(COUNT_COLUMNS + CLIENT_COUNT_COLUMNS),
+    defaults={**GOLD_CAPACITY.defaults, **{c: "0" for c in COUNT_COLUMNS}},
 )
 SINCE_COLUMNS = ("client_id", "workspace_id", "status", "since", "since_open", "last_seen")
 

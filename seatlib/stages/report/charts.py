@@ -19,39 +19,12 @@ import uuid
 
 import plotly.graph_objects as go
 
-#: The one name of each status, everywhere a person reads it (charts, tables, glossary).
-STATUS_LABELS = {
-    "active": "Active",
-    "inactive": "Inactive (seat held, idle)",
-    "seat_held_by_ex_client": "Ex-client holding a seat",
-    "paying_without_user": "Paying, no user",
-    "released": "Released",
-    "unmatched": "Unmatched",
-}
-STATUS_COLORS = {
-    "active": "#2ca02c",
-    "inactive": "#ff7f0e",
-    "seat_held_by_ex_client": "#d62728",
-    "paying_without_user": "#9467bd",
-    "released": "#c7c7c7",
-    "unmatched": "#8c564b",
-}
-#: One sentence per status for the page's glossary (``{days}`` is ``[gold] inactive_days``).
-GLOSSARY = {
-    "active": "Has the module and a seat, and an admin used it in the last {days} days.",
-    "inactive": "Has the module and a seat, but no admin has used it for more than {days} days "
-                "(or never, counting from the workspace's creation). Free the seat after a check "
-                "with the client.",
-    "seat_held_by_ex_client": "No longer has the module but its admin still holds a seat. Free it, "
-                              "unless the admin also serves a paying client (a consultant: the "
-                              "row says whose seat it is); then it is not reclaimable.",
-    "paying_without_user": "Has the module but no active admin user: Zoho created the user "
-                           "inactive because the seats were full. Activate it once a seat is free.",
-    "released": "No module and no seat: nothing to do (history only).",
-    "unmatched": "A workspace or client the monitor cannot pair: a workspace whose client the "
-                 "company database does not know, a non-client workspace, or a client with the "
-                 "module and no workspace. Check by hand.",
-}
+from ...core import statuses
+
+#: The one name, colour and glossary sentence of each status: :mod:`seatlib.core.statuses`.
+STATUS_LABELS = statuses.LABELS
+STATUS_COLORS = statuses.COLOURS
+GLOSSARY = statuses.GLOSSARY
 
 #: The seat ledger's categories (docs/seats.md): every seat user is in exactly one.
 CATEGORY_LABELS = {

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from ...core import config as cfg
 from .. import gold, gold_history
 from .charts import STATUS_LABELS
+from ...core import statuses
 from ...core.contracts import GOLD_CAPACITY
 from ...core.errors import ConfigError, DataQualityError
 from ...core.privacy import mask_frame, mask_text
@@ -142,7 +143,10 @@ def advice(last: dict, since, latest_day: date, free_seats: int) -> str:
         return f"Nothing to do: active since {since}, {idle_words}."
     if status == "released":
         return f"Nothing to do: no module and no seat since {since}."
-    return f"Check by hand: {unmatched_reason(last).lower()} (since {since})."
+    if status == "unmatched" or status not in statuses.BY_NAME:
+        return f"Check by hand: {unmatched_reason(last).lower()} (since {since})."
+    found = statuses.BY_NAME[status]  # a status without its own sentence here: its action
+    return f"{found.label}: {found.action or 'nothing to do'} (since {since})."
 
 
 def _client_status(row: dict) -> str:
