@@ -13,17 +13,12 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import statuses, values
+from . import sources, statuses, values
 from .errors import DataQualityError
 
-#: Sources, in extraction order. Each lands as ``bronze/<source>/<YYYY-MM-DD>.csv``.
-SOURCES: tuple[str, ...] = (
-    "zoho_workspace_admins",
-    "zoho_users",
-    "zoho_seats",
-    "zoho_last_access",
-    "module_status",
-)
+#: Sources, in extraction order (:mod:`seatlib.core.sources`). Each lands as
+#: ``bronze/<source>/<YYYY-MM-DD>.csv``.
+SOURCES: tuple[str, ...] = sources.SOURCES
 
 # --------------------------------------------------------------------------------------------
 # Logical types: "str", "int", "bool", "datetime" (UTC), "date", "float". One registry says, for

@@ -262,8 +262,8 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
         Zoho cannot fill is not a failure of the days around it); EXIT_STAGE_FAILED when a day
         failed, or when no day of the range had bronze to rebuild from.
     """
-    from ..core.contracts import SOURCES
-    from ..systems.lake import Lake, bronze_key
+    from ..stages.extract import missing_bronze
+    from ..systems.lake import Lake
 
     lake = Lake(settings.lake_url)
     rebuilt: list[date] = []
@@ -271,7 +271,7 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
     missing: list[date] = []
     day = start
     while day <= end:
-        absent = [s for s in SOURCES if not lake.exists(bronze_key(s, day))]
+        absent = missing_bronze(lake, day)
         if absent:
             missing.append(day)
             log.warning("backfill: %s skipped: no bronze for %s in %s (Zoho answers only for "

@@ -149,8 +149,9 @@ def catch_up(session: Session, today: date, rebuild: Callable[[date], int]) -> i
     bronze file but no gold (a run that stopped after the extract, a back-fill not done), each
     as its own attempt; name the days that have neither (lost: Zoho keeps no past state).
     Returns 1 when a rebuilt day failed, else 0."""
-    from ..core.contracts import SOURCES
-    from ..systems.lake import bronze_key, days_in
+    from ..core.sources import on
+    from ..stages.extract import missing_bronze
+    from ..systems.lake import days_in
 
     lake, failed = Lake(session.settings.lake_url), []
     gold_days = set(days_in(lake, "gold/seat_capacity/"))
@@ -158,8 +159,8 @@ def catch_up(session: Session, today: date, rebuild: Callable[[date], int]) -> i
         day = today - timedelta(days=n)
         if day in gold_days or not gold_days or day < min(gold_days):
             continue  # done, or before the history began
-        absent = [s for s in SOURCES if not lake.exists(bronze_key(s, day))]
-        if absent and len(absent) == len(SOURCES):
+        absent = missing_bronze(lake, day)
+        if absent and len(absent) == len(on(day)):
             log.warning("catch-up: %s has no gold and no bronze: the run did not happen that "
                         "day and Zoho keeps no past state, so it stays missing", day)
         elif absent:

@@ -24,6 +24,7 @@ from . import admins
 from ..core import config as cfg
 from ..core.contracts import BRONZE, check_unique, coerce
 from ..core.errors import ConfigError, DataQualityError, ZohoError
+from ..core.sources import ZOHO_SOURCES, on
 from .guards import check_volume, flag_bad_emails
 from ..systems.lake import Lake, bronze_key, latest_bronze
 from . import StageOptions
@@ -32,7 +33,6 @@ from ..systems.zoho.records import parse_access_time
 
 log = logging.getLogger(__name__)
 
-ZOHO_SOURCES = ("zoho_workspace_admins", "zoho_users", "zoho_seats", "zoho_last_access")
 #: the sources silver reduces to one row per lower-cased key (seatlib.stages.silver)
 MERGED_IN_SILVER = ("zoho_users", "zoho_last_access")
 
@@ -290,7 +290,8 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
         systems: where Zoho, the company database and the lake are.
         options: ``allow_replay`` allows a past ``day`` (the demo simulator only);
             ``allow_drop`` lets an empty or shrunken extract through (the operator's override).
-        sources: a subset of :data:`seatlib.core.contracts.SOURCES` (default: all).
+        sources: a subset of :data:`seatlib.core.contracts.SOURCES` (default: every source
+            that exists on ``day``, :func:`seatlib.core.sources.on`).
 
     Raises:
         ConfigError, ZohoError, WarehouseError, DataQualityError: nothing is written; every
@@ -300,7 +301,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
     """
     check_day(day, allow_replay=options.allow_replay)
     started = datetime.now(timezone.utc)  # nothing the Access Log holds can be later
-    wanted = tuple(sources or BRONZE)
+    wanted = tuple(sources or on(day))  # a source added later: from its first day
     unknown = set(wanted) - set(BRONZE)
     if unknown:
         raise ConfigError(f"unknown source(s) {sorted(unknown)}; known: {list(BRONZE)}")
@@ -317,6 +318,13 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions(), *,
             result.bad_emails[source] = bad
         _write(systems.lake, source, day, df, result, seconds)
     return result
+
+
+def missing_bronze(lake: Lake, day: date) -> list[str]:
+    """The sources of ``day`` (:func:`seatlib.core.sources.on`: a source added later is not
+    missing from the days before it) that have no bronze file; what the back-fill and the daily
+    catch-up check before rebuilding a day."""
+    return [s for s in on(day) if not lake.exists(bronze_key(s, day))]
 
 
 _TAG = "[while extracting "

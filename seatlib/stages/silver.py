@@ -20,6 +20,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..core import config as cfg
+from ..core.sources import on
 from ..core.contracts import (
     BRONZE, SILVER, SOURCES, WORKSPACE_NAMES, check_unique, coerce, fill_added,
 )
@@ -129,7 +130,7 @@ def run(day: date, systems: Systems, options: StageOptions = StageOptions()
     """Rebuild silver for ``day`` from that day's bronze and write it; returns the frames."""
     lake = systems.lake
     frames = {}
-    for source in SOURCES:  # read and check everything first...
+    for source in on(day):  # read and check everything first (the sources of the day)...
         where = lake.uri(bronze_key(source, day))
         frames[source] = transform(source, read_bronze(lake, source, day), day,
                                    systems.settings, where)

@@ -14,12 +14,11 @@ import pandas as pd
 
 from ...core import config as cfg
 from ...core.contracts import SOURCES
+from ...core.sources import EMAIL_COLUMNS, on
 from ...core.errors import SeatlibError
 from ..guards import bad_emails
 from ...systems.lake import Lake, days_in
 
-_EMAIL_COLUMNS = {"zoho_workspace_admins": "admin_email", "zoho_users": "email",
-                  "zoho_last_access": "user_email"}
 
 
 def _rows(lake: Lake, day: date) -> dict[str, pd.DataFrame]:
@@ -41,7 +40,7 @@ def panel(lake: Lake, day: date, capacity: pd.DataFrame, settings: cfg.Settings
     before = max(days) if days else None
     now, then = _rows(lake, day), (_rows(lake, before) if before else {})
     table, notes = [], []
-    for source in SOURCES:
+    for source in on(day):  # a source added later is no row of the days before it
         rows = len(now[source]) if source in now else None
         prev = len(then[source]) if source in then else None
         note = ""
@@ -56,8 +55,8 @@ def panel(lake: Lake, day: date, capacity: pd.DataFrame, settings: cfg.Settings
         if rows == 0:
             note = "empty: in the lake only by --allow-drop"
             notes.append(f"{source}: {note}")
-        bad = (len(bad_emails(now[source][_EMAIL_COLUMNS[source]]))
-               if source in now and source in _EMAIL_COLUMNS else 0)
+        bad = (len(bad_emails(now[source][EMAIL_COLUMNS[source]]))
+               if source in now and source in EMAIL_COLUMNS else 0)
         if bad:
             notes.append(f"{source}: {bad} malformed e-mail address(es), kept (they may hold a seat)")
             note = "; ".join(filter(None, [note, f"{bad} malformed address(es)"]))
