@@ -40,6 +40,24 @@ if TYPE_CHECKING:
     from datetime import date
 
 
+def config_path(explicit: str | os.PathLike[str] | None = None, *, demo: bool = False,
+                env: Mapping[str, str] | None = None) -> Path:
+    """Which settings file a run or a notebook reads: ``explicit`` (``--config``, a notebook's
+    ``config_path``), else the demo's with ``demo``, else ``$SEATLIB_CONFIG``, else
+    ``config/seat-monitor.toml``. The one place this is decided."""
+    env = os.environ if env is None else env
+    chosen = explicit or (DEMO_CONFIG if demo else env.get("SEATLIB_CONFIG"))
+    return Path(chosen) if chosen else DEFAULT_CONFIG
+
+
+def zoho_hosts(data_center: str, api_url: str = "", accounts_url: str = "") -> tuple[str, str]:
+    """Zoho's API and accounts hosts: the URLs given (``[zoho] api_url``, ``accounts_url`` or
+    their environment overrides), else the data centre's (``com`` for one not known). The one
+    place they are resolved."""
+    api, accounts = DATA_CENTERS.get(data_center, DATA_CENTERS["com"])
+    return (api_url or api).rstrip("/"), (accounts_url or accounts).rstrip("/")
+
+
 def load_settings(path: str | os.PathLike[str] | None = None,
                   env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings file, check it, then apply the environment overrides.
@@ -54,9 +72,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
             ``[section] key``, the value and what is expected); or an override is invalid.
     """
     env = os.environ if env is None else env
-    if path is None:
-        path = env.get("SEATLIB_CONFIG") or DEFAULT_CONFIG
-    path = Path(path)
+    path = config_path(path, env=env)
     try:
         if not path.is_absolute() and not path.exists():
             path = REPO_ROOT / path
@@ -79,9 +95,8 @@ def load_settings(path: str | os.PathLike[str] | None = None,
 def _build(sections: dict[str, _Section], path: Path) -> Settings:
     z = sections["zoho"].model_dump()
     z["excluded_workspaces"] = tuple(z["excluded_workspaces"])
-    api, accounts = DATA_CENTERS[z["data_center"]]
-    z["api_url"] = (z["api_url"] or api).rstrip("/")
-    z["accounts_url"] = (z["accounts_url"] or accounts).rstrip("/")
+    z["api_url"], z["accounts_url"] = zoho_hosts(z["data_center"], z["api_url"],
+                                                 z["accounts_url"])
     lake_url = sections["lake"].url
     demo = sections["demo"]
     return Settings(

@@ -32,7 +32,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..core import config as cfg
+from ..core.contracts import GOLD_CAPACITY, GOLD_STATUS
 from ..systems.lake import Lake
+from ..systems.warehouse_sql import CAPACITY_TABLE
 from ..systems import Systems
 
 log = logging.getLogger(__name__)
@@ -183,7 +185,7 @@ class DemoEnvironment:
         replay = StageOptions(allow_replay=True)
         wanted = [until - timedelta(days=n) for n in range(days, 0, -1)]
         loaded = self.loaded_days() if wanted else set()
-        build = [d for d in wanted if not lake.exists(gold_key("seat_capacity", d))]
+        build = [d for d in wanted if not lake.exists(gold_key(GOLD_CAPACITY.name, d))]
         load_only = [d for d in wanted if d not in build and d not in loaded]
         if load_only:
             log.info("demo: loading %d day(s) of history that have gold but are not in the "
@@ -201,7 +203,7 @@ class DemoEnvironment:
 
     def loaded_days(self) -> set[date]:
         """The days the demo warehouse holds (empty before the first load)."""
-        table = f"{self.settings.warehouse_schema}.seat_capacity_daily"
+        table = f"{self.settings.warehouse_schema}.{CAPACITY_TABLE}"
         with self.systems.warehouse() as wh:
             present = wh.fetch_frame("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
             if not bool(present["present"].iloc[0]):
@@ -235,13 +237,12 @@ def check_against_truth(settings: cfg.Settings, day: date) -> list[str]:
     have is skipped without a word (a lake whose gold predates docs/seats.md).
     """
     from ..stages import gold
-    from ..systems.lake import Lake
 
     path = Path(settings.demo_dir) / "truth" / f"{day.isoformat()}.json"
     truth = json.loads(path.read_text(encoding="utf-8"))
-    lake = Lake(settings.lake_url)
-    status = gold.read_day(lake, "seat_status", day)
-    capacity = gold.read_day(lake, "seat_capacity", day).iloc[0]
+    lake = Systems.lake_for(settings)
+    status = gold.read_day(lake, GOLD_STATUS.name, day)
+    capacity = gold.read_day(lake, GOLD_CAPACITY.name, day).iloc[0]
     problems = _compare_rows(day, truth["clients"], status)
     problems += _compare_capacity(day, truth["capacity"], capacity)
     if "ledger" in truth:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..core import config as cfg
 from ..core.errors import ConfigError, LakeError
 from ..stages.guards import partition_days
+from ..systems import Systems
 from ..systems.lake import Lake, bronze_key, days_in, silver_key
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def check_client_id_pattern(settings: cfg.Settings) -> None:
     from ..stages.gold import client_ids
 
     try:
-        found = _latest_names(Lake(settings.lake_url))
+        found = _latest_names(Systems.lake_for(settings))
     except (LakeError, KeyError) as exc:  # a broken file is the stages' to report
         log.warning("could not check [zoho] client_id_pattern against the lake: %s", exc)
         return

@@ -263,9 +263,8 @@ def backfill(start: date, end: date, settings: cfg.Settings, config_path: str, *
         failed, or when no day of the range had bronze to rebuild from.
     """
     from ..stages.extract import missing_bronze
-    from ..systems.lake import Lake
 
-    lake = Lake(settings.lake_url)
+    lake = Systems.lake_for(settings)
     rebuilt: list[date] = []
     failed: list[date] = []
     missing: list[date] = []
@@ -325,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # argparse: 0 for --help, 2 for bad usage
         return int(exc.code or 0)
-    config_path = args.config or (str(cfg.DEMO_CONFIG) if args.demo else
-                                  os.environ.get("SEATLIB_CONFIG", str(cfg.DEFAULT_CONFIG)))
+    config_path = str(cfg.config_path(args.config, demo=args.demo))
     day = args.date or datetime.now(timezone.utc).date()
     try:
         settings = cfg.load_settings(config_path)

@@ -18,7 +18,9 @@ from typing import Callable, Sequence
 
 from ..core import config as cfg
 from ..history import health, attempts as history, ledger
+from ..core.contracts import GOLD_CAPACITY
 from ..core.errors import SeatlibError
+from ..systems import Systems
 from ..systems.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class Session:
 
     def finish(self, rc: int, warehouse: Callable[[], object] | None) -> int:
         """Close every attempt; returns ``rc``, or 1 when the history could not be stored."""
-        lake = Lake(self.settings.lake_url)
+        lake = Systems.lake_for(self.settings)
         for day, attempt in self.attempts.items():
             rows = self.recorder(day).finish(failed=rc != 0)
             try:
@@ -153,8 +155,8 @@ def catch_up(session: Session, today: date, rebuild: Callable[[date], int]) -> i
     from ..stages.extract import missing_bronze
     from ..systems.lake import days_in
 
-    lake, failed = Lake(session.settings.lake_url), []
-    gold_days = set(days_in(lake, "gold/seat_capacity/"))
+    lake, failed = Systems.lake_for(session.settings), []
+    gold_days = set(days_in(lake, f"gold/{GOLD_CAPACITY.name}/"))
     for n in range(session.settings.runs.catch_up_days, 0, -1):
         day = today - timedelta(days=n)
         if day in gold_days or not gold_days or day < min(gold_days):

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..core.contracts import STATUSES
+from ..core.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES
 from ..core.errors import DataQualityError
 from ..systems.lake import Lake, days_in, gold_key, silver_key
 
@@ -142,11 +142,11 @@ def check_status_values(status: pd.DataFrame, where: str) -> None:
     """Every status one of :data:`seatlib.core.contracts.STATUSES`, no negative seat count."""
     unknown = sorted(set(status["status"].dropna()) - set(STATUSES))
     if unknown or status["status"].isna().any():
-        raise _nonsense("seat_status", where, f"status {unknown or ['<empty>']} is not one of "
+        raise _nonsense(GOLD_STATUS.name, where, f"status {unknown or ['<empty>']} is not one of "
                                               f"{list(STATUSES)}")
     negative = status["seats_held"].fillna(0) < 0
     if negative.any():
-        raise _nonsense("seat_status", where,
+        raise _nonsense(GOLD_STATUS.name, where,
                         f"seats_held should be 0 or more; found {status.loc[negative, 'seats_held'].head(5).tolist()}")
 
 
@@ -170,16 +170,16 @@ def check_unmatched_share(status: pd.DataFrame, *, max_share: float, allow_drop:
 def check_capacity_values(capacity: pd.DataFrame, where: str) -> None:
     """Zoho's figures as :func:`check_seat_values`; the ledger's categories (docs/seats.md)
     not negative and adding up to the seat users (a day from before the ledger has none)."""
-    check_seat_values("seat_capacity", capacity["seats_allocated"], capacity["seats_used"], where)
+    check_seat_values(GOLD_CAPACITY.name, capacity["seats_allocated"], capacity["seats_used"], where)
     if "seat_users" not in capacity or capacity["seat_users"].isna().all():
         return
     parts = capacity[list(CATEGORY_COLUMNS)].fillna(0).astype("int64")
     negative = [c for c in CATEGORY_COLUMNS if (parts[c] < 0).any()]
     if negative:
-        raise _nonsense("seat_capacity", where, f"{negative} should be 0 or more")
+        raise _nonsense(GOLD_CAPACITY.name, where, f"{negative} should be 0 or more")
     total, users = parts.sum(axis=1), capacity["seat_users"].fillna(0).astype("int64")
     if (total != users).any():
-        raise _nonsense("seat_capacity", where,
+        raise _nonsense(GOLD_CAPACITY.name, where,
                         f"the seat categories add up to {int(total.iloc[0])}, not to the "
                         f"{int(users.iloc[0])} seat users ({', '.join(CATEGORY_COLUMNS)})")
 
@@ -294,9 +294,9 @@ def check_gold(lake: Lake, day: date, status: pd.DataFrame, capacity: pd.DataFra
     where, allowed = f"gold of {day}", []
     check_status_values(status, where)
     check_capacity_values(capacity, where)
-    refs = _around(day, days_in(lake, "gold/seat_status/"),
-                   lambda d: len(lake.read_csv(gold_key("seat_status", d), dtype=str)))
-    check_volume("seat_status", len(status), None, max_drop_share=settings.max_drop_share,
+    refs = _around(day, days_in(lake, f"gold/{GOLD_STATUS.name}/"),
+                   lambda d: len(lake.read_csv(gold_key(GOLD_STATUS.name, d), dtype=str)))
+    check_volume(GOLD_STATUS.name, len(status), None, max_drop_share=settings.max_drop_share,
                  allow_drop=allow_drop, where=where, against=refs,
                  empty=NO_ROWS, action=KEEP_LAKE, allowed=allowed)
     check_unmatched_share(status, max_share=settings.max_unmatched_share, allow_drop=allow_drop,
@@ -333,7 +333,7 @@ def check_load(day: date, status: pd.DataFrame, capacity: pd.DataFrame, wh, sche
     by_day = {pd.Timestamp(d).date(): int(n) for d, n in counts.itertuples(index=False)}
     refs = _around(day, sorted(by_day), by_day.__getitem__)
     refs = [(f"{what} in {schema}.seat_status_daily", n) for what, n in refs]
-    check_volume("seat_status", len(status), None, max_drop_share=settings.max_drop_share,
+    check_volume(GOLD_STATUS.name, len(status), None, max_drop_share=settings.max_drop_share,
                  allow_drop=allow_drop, where=where, against=refs,
                  empty=NO_ROWS, action=KEEP_WAREHOUSE, allowed=allowed)
     check_unmatched_share(status, max_share=settings.max_unmatched_share, allow_drop=allow_drop,

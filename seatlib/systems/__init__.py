@@ -57,13 +57,19 @@ class Systems:
     shared_zoho: "ZohoClient | None" = None
     _database: cfg.DatabaseSettings | None = field(default=None, init=False, repr=False)
 
+    @staticmethod
+    def lake_for(settings: cfg.Settings) -> Lake:
+        """The lake of ``settings`` (``[lake] url``: a folder or ``s3://``): the one place a
+        lake is chosen, for every Systems and for the runner's own reads and writes."""
+        return Lake(settings.lake_url)
+
     @classmethod
     def from_environment(cls, settings: cfg.Settings,
                          env: Mapping[str, str] | None = None) -> "Systems":
         """Production: every system from ``settings`` and the environment (default
         ``os.environ``), secrets read on first use."""
         env = dict(os.environ if env is None else env)
-        return cls(settings=settings, lake=Lake(settings.lake_url),
+        return cls(settings=settings, lake=cls.lake_for(settings),
                    zoho_secrets=lambda: cfg.zoho_secrets(env),
                    database_settings=lambda: cfg.database_settings(env))
 
@@ -83,7 +89,7 @@ class Systems:
                 raise ConfigError("no database was given for this run")
             return database
 
-        return cls(settings=settings, lake=Lake(settings.lake_url), zoho_secrets=secrets,
+        return cls(settings=settings, lake=cls.lake_for(settings), zoho_secrets=secrets,
                    database_settings=db, shared_zoho=shared_zoho)
 
     @property

@@ -46,9 +46,9 @@ def notebook_settings(config_path: str = "", env: dict | None = None) -> cfg.Set
         ConfigError: no settings file at all, naming what to set.
     """
     env = os.environ if env is None else env
-    chosen = config_path or env.get("SEATLIB_CONFIG") or ""
-    if chosen or cfg.DEFAULT_CONFIG.exists():
-        settings = cfg.load_settings(chosen or cfg.DEFAULT_CONFIG, env=env)
+    chosen = cfg.config_path(config_path or None, env=env)
+    if chosen != cfg.DEFAULT_CONFIG or chosen.exists():
+        settings = cfg.load_settings(chosen, env=env)
         print(f"Settings: {settings.source}")
         return settings
     demo = cfg.load_settings(cfg.DEMO_CONFIG, env=env)

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 
 from ...core import config as cfg
 from ...history import attempts as history, ledger
-from ...core.contracts import SOURCES
+from ...core.contracts import GOLD_CAPACITY, SOURCES
 from ...systems.lake import Lake, bronze_key, gold_key
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,9 @@ def _extracted_at(runs_dir: str, lake_rows: pd.DataFrame, day: date) -> datetime
 
 def _yesterday(lake: Lake, day: date) -> list[str]:
     before = day - timedelta(days=1)
-    if lake.exists(gold_key("seat_capacity", before)) or \
-            not any(k < gold_key("seat_capacity", before)
-                    for k in lake.list("gold/seat_capacity/")):
+    if lake.exists(gold_key(GOLD_CAPACITY.name, before)) or \
+            not any(k < gold_key(GOLD_CAPACITY.name, before)
+                    for k in lake.list(f"gold/{GOLD_CAPACITY.name}/")):
         return []
     if not any(lake.exists(bronze_key(s, before)) for s in SOURCES):
         return [f"Yesterday ({before}) is missing and has no bronze: the run did not happen "

@@ -45,7 +45,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Callable, Iterable
 
-from ...core.config import DATA_CENTERS, ZohoSecrets, ZohoSettings
+from ...core.config import ZohoSecrets, ZohoSettings, zoho_hosts
 from ...core.errors import ZohoError
 from .auth import TokenKeeper
 from .export import Exporter
@@ -83,16 +83,16 @@ class ZohoClient:
                  export_row_limit: int = EXPORT_ROW_LIMIT):
         self.settings = settings
         self._log = log or logger
-        default_api, default_accounts = DATA_CENTERS.get(settings.data_center,
-                                                         DATA_CENTERS["com"])
+        api_url, accounts_url = zoho_hosts(settings.data_center, settings.api_url,
+                                           settings.accounts_url)
         self._http = Http(secrets.values(), timeout_s=settings.request_timeout_s,
                           retry_budget_s=settings.retry_budget_s,
                           backoff=Backoff(backoff_base_s, backoff_cap_s), sleep=sleep,
                           log=self._log)
         self._auth = TokenKeeper(self._http, secrets, base_url(
-            settings.accounts_url or default_accounts, ACCOUNTS_SUFFIXES))
+            accounts_url, ACCOUNTS_SUFFIXES))
         self._limiter = RateLimiter(settings.calls_per_minute, sleep)
-        self._api = Transport(self._http, base_url(settings.api_url or default_api, API_SUFFIXES),
+        self._api = Transport(self._http, base_url(api_url, API_SUFFIXES),
                               self._limiter,
                               token=self._auth.access_token, org_id=self._org_id,
                               on_rejected=self._auth.on_rejected)
