@@ -1,10 +1,10 @@
 """The run lock, ``runs/.lock``: its one writer, its reader, its text and ``pid_alive``.
 
 A run (a reclaim too) holds a ``flock`` on ``runs/.lock`` for its whole life (:func:`run_lock`)
-and writes "pid N since T" into it (:func:`holder_text`); it empties the file on a clean exit.
-The kernel releases the flock of a killed run, so text left in the file with no live holder is
-a run that died: :func:`lock_state` reads it without taking the lock (``--check``), the next
-run reports it and overwrites it.
+and writes "pid N since T" into it (:func:`holder_text`); it empties the file when it ends,
+failed or not. The kernel releases the flock of a killed run, so text left in the file with no
+live holder is a run that died: :func:`lock_state` reads it without taking the lock
+(``--check``), the next run reports it and overwrites it.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def holder_text(pid: int, since: datetime) -> str:
 def run_lock(runs_dir: Path) -> Iterator[str]:
     """Hold ``runs/.lock`` for the whole run; raise RunInProgressError if another run has it.
 
-    Yields what the file said before (text left by a run that was killed), emptied again on a
-    clean exit (:func:`lock_state` reads it for ``--check``)."""
+    Yields what the file said before (text left by a run that was killed), emptied again when
+    the run ends, failed or not (:func:`lock_state` reads it for ``--check``)."""
     path = runs_dir / LOCK_FILE
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
@@ -56,9 +56,11 @@ def run_lock(runs_dir: Path) -> Iterator[str]:
         fh.truncate()
         fh.write(holder_text(os.getpid(), datetime.now(timezone.utc)) + "\n")
         fh.flush()
-        yield left
-        fh.seek(0)
-        fh.truncate()
+        try:
+            yield left
+        finally:  # every end but a kill: a run that failed ended cleanly too
+            fh.seek(0)
+            fh.truncate()
     finally:
         fh.close()  # closing releases the lock, also when the process is killed
 

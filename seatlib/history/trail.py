@@ -260,6 +260,18 @@ def deactivations(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return accepted(entries, "deactivate")
 
 
+def carried_out(entries: list[dict[str, Any]], plan_id: str) -> dict[str, str]:
+    """The addresses a deactivation under plan ``plan_id`` already took (:func:`accepted`),
+    with when: an approval is carried out once, so a user made active again since (an undo,
+    or by hand in Zoho) needs a new plan and approval, never the old one again."""
+    out: dict[str, str] = {}
+    for e in deactivations(entries):
+        if e.get("plan_id") == plan_id:
+            for u in e.get("users", []):
+                out.setdefault(u["email"].lower(), e["at"])
+    return out
+
+
 def last_actions(entries: list[dict[str, Any]]) -> dict[str, str]:
     """Each address's latest change this tool made and that took (``deactivate``,
     ``activate`` or ``remove``): a deactivation undone since no longer stands."""

@@ -56,9 +56,14 @@ def approved(approve: str | list[int] | None, current: plans.Plan,
     """
     if approve is None or (isinstance(approve, str) and not approve.strip()):
         return current, current.rows.iloc[0:0]
-    if isinstance(approve, str) and (approve.strip().endswith(".csv") or "/" in approve):
-        return _from_file(Path(approve.strip()), lake, current)
+    if is_file(approve):
+        return _from_file(Path(str(approve).strip()), lake, current)
     return current, _from_ids(parse_ids(approve, "approve"), current)
+
+
+def is_file(approve: str | list[int] | None) -> bool:
+    """Whether ``approve`` names an approval file (a kept copy of a plan), not client ids."""
+    return isinstance(approve, str) and (approve.strip().endswith(".csv") or "/" in approve)
 
 
 def parse_ids(value: str | list[int], what: str) -> list[int]:

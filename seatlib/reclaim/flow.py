@@ -26,7 +26,7 @@ from ..core.errors import ConfigError, SeatlibError
 from ..systems.lake import Lake
 from ..core.privacy import mask_email, mask_text
 from . import actions, check, plan as plans
-from ..history.trail import Actor, TrailWriter, read_trail
+from ..history.trail import Actor, TrailWriter, carried_out, read_trail
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,8 @@ def check_rows(systems, req: Request, plan: plans.Plan, rows: pd.DataFrame,
     why = check.check_age(plan, now.date(), now, settings)
     found = check.recheck(systems, rows, plan, req.run_date)
     _said_checked(systems, found, journal)
+    if check.is_file(req.approve):
+        found.refused += _used_once(systems, plan, rows, found)
     if found.refused:
         why.append("the plan changed: make a new one (" + " | ".join(found.refused) + ")")
     if found.already:
@@ -166,6 +168,24 @@ def check_rows(systems, req: Request, plan: plans.Plan, rows: pd.DataFrame,
         why += _over_limit(systems, req, len(found.to_call), current, journal)
     _refuse_if(systems, req, plan.plan_id, why, list(rows["row_id"]), journal)
     return rows[rows["email"].isin(found.ok)].reset_index(drop=True)
+
+
+def _used_once(systems, plan: plans.Plan, rows: pd.DataFrame, found: check.Recheck
+               ) -> list[str]:
+    """The rows of an approval file that a deactivation under its plan already took and that
+    are active again (an undo, or by hand in Zoho): refused, one line each, and taken out of
+    ``found.to_call``. A kept file must not undo an undo; ``--approve IDS`` (a decision of
+    now, by a named person) may deactivate the user again."""
+    done = carried_out(read_trail(systems.lake), plan.plan_id)
+    out = []
+    for r in rows.to_dict("records"):
+        email, at = r["email"], done.get(str(r["email"]).lower())
+        if email in found.to_call and at:
+            found.to_call.discard(email)
+            out.append(f"row {r['row_id']} ({mask_email(email)}): deactivated under this plan "
+                       f"at {at[:16].replace('T', ' ')} UTC and active again since; an approval "
+                       f"file is carried out once (approve again with --approve IDS)")
+    return out
 
 
 def _said_checked(systems, found: check.Recheck, journal: Journal) -> None:

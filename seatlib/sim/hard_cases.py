@@ -44,7 +44,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable
 
 from .accesses import Access, AccessLog, access, next_month
-from .population import SPECIAL_ID_BASE, USER_AGENTS, Client, Special, Workspace, at_utc
+from .population import (RUN_TIME, SPECIAL_ID_BASE, USER_AGENTS, Client, Special, Workspace,
+                         at_utc)
 from .state import AccessRow
 
 
@@ -269,8 +270,8 @@ class HardCases:
 
     def _clock_error(self, day: date) -> bool:
         """Log a clock error on ``day`` if an idle paying client has an admin to strike."""
-        logged = at_utc(day, time(3, 0))
-        stamp = at_utc(day, time(6, 0)) + CLOCK_ERROR_AHEAD
+        run = at_utc(day, RUN_TIME)  # the row is first served to the run of ``day``
+        logged, stamp = run - timedelta(hours=3), run + CLOCK_ERROR_AHEAD
         pick = [c for c in self._clients if self._idle_payer(c, logged, stamp)]
         if not pick:
             return False

@@ -248,6 +248,24 @@ def test_undo_activates_again_the_users_this_tool_deactivated(day):
         flow.undo(day.systems, request(day, reactivate="2003"), flow.Journal(None))
 
 
+def test_a_kept_approval_file_does_not_undo_an_undo(day, tmp_path):
+    """Executed, undone ("the client came back"), then the same file passed again: refused,
+    no call; a decision of now by client id may still deactivate the user again."""
+    flow.make_plan(day.systems, request(day), flow.Journal(None))
+    path = approve_copy(day, tmp_path, ["bo@two.example"])
+    reclaim(day, approve=str(path), execute=True, **APPROVER)
+    req = request(day, reactivate="2002", execute=True, **APPROVER)
+    flow.undo(day.systems, req, flow.Journal(req.attempt_dir))
+    assert users_state(day.sim)["bo@two.example"]
+    calls = len(day.sim.users.calls)
+    with pytest.raises(check.Refused, match=r"b\*\*\*@two.example\): deactivated under this "
+                                            r"plan at .* UTC and active again since"):
+        reclaim(day, approve=str(path), execute=True, **APPROVER)
+    assert len(day.sim.users.calls) == calls and users_state(day.sim)["bo@two.example"]
+    _, _, out, _ = reclaim(day, approve="2002", execute=True, **APPROVER)
+    assert out.users["outcome"].tolist() == ["deactivated"]
+
+
 def test_removal_only_after_a_second_look_at_the_counter_in_a_later_run(day, monkeypatch):
     day.sim.users.deactivation_frees_seat = False  # Zoho's counter keeps the seat
     reclaim(day, approve="2001", execute=True, **APPROVER)

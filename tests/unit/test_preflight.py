@@ -73,6 +73,17 @@ def test_the_lock_itself_turns_an_os_error_into_a_config_error(tmp_path):
             pass
 
 
+def test_a_run_that_fails_under_the_lock_clears_its_text(tmp_path):
+    """Only a killed run leaves its text: the next run must not call a failed one a crash."""
+    with pytest.raises(RuntimeError, match="the stage failed"):
+        with lock.run_lock(tmp_path) as left:
+            assert left == "" and (tmp_path / ".lock").read_text().startswith("pid ")
+            raise RuntimeError("the stage failed")
+    assert (tmp_path / ".lock").read_text() == ""
+    with lock.run_lock(tmp_path) as left:
+        assert left == ""
+
+
 @pytest.mark.parametrize("where", ["runs", "day"])
 def test_a_runs_dir_that_cannot_take_files_exits_2(tmp_path, capsys, where):
     runs = tmp_path / "runs"
