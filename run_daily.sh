@@ -12,4 +12,4 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/bootstrap.sh
-exec .venv/bin/python -m seatlib.runner "$@"
+exec .venv/bin/python -m seatlib.run.runner "$@"

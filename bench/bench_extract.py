@@ -1,8 +1,8 @@
 """Benchmark: the extract stage over 1,000 workspaces against the Zoho simulator, limits on.
 
-What it measures: the API calls (by endpoint) and the wall time of ``seatlib.extract.run`` for the
-four Zoho sources, against the floor that Zoho's per-minute limits set (calls / limit), and the
-number of 6045 answers (must be 0: the client's limiter, not the server, paces the run).
+What it measures: the API calls (by endpoint) and the wall time of ``seatlib.stages.extract.run``
+for the four Zoho sources, against the floor that Zoho's per-minute limits set (calls / limit), and
+the number of 6045 answers (must be 0: the client's limiter, not the server, paces the run).
 
 How: the organisation is the demo world's (``World(42)``) on a day when it has grown past 1,000
 workspaces, cut to exactly ``--workspaces``. The simulator enforces Zoho's limits (60 METADATA,
@@ -43,14 +43,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from seatlib import __version__, extract  # noqa: E402
-from seatlib.config import Settings, ZohoSecrets, ZohoSettings  # noqa: E402
+from seatlib import __version__
+from seatlib.stages import extract  # noqa: E402
+from seatlib.core.config import Settings, ZohoSecrets, ZohoSettings  # noqa: E402
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator  # noqa: E402
 from seatlib.sim.state import ZohoState  # noqa: E402
 from seatlib.sim.world import World  # noqa: E402
 from seatlib.stages import StageOptions  # noqa: E402
 from seatlib.systems import Systems  # noqa: E402
-from seatlib.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
+from seatlib.systems.zoho import RATE_SAFETY, ZohoClient  # noqa: E402
 
 #: A past day (the extract refuses a future one); the world has ~300 workspaces then, the rest
 #: are copies of its client workspaces (:func:`grow`).

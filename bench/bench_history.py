@@ -6,9 +6,9 @@ two days, every gold day COPYed into an embedded PostgreSQL) whose last day is t
 the stand-ins the extract reads that day from, built from the same client model: a Zoho
 Analytics simulator (``seatlib.sim.server.ZohoSimulator``, one workspace per client) and the
 company's ``app.clients`` table in the same PostgreSQL. Then it times the runner
-(``python -m seatlib.runner``, one papermill kernel per stage) running that day's five notebooks,
-``--stage extract silver gold load report``, ``--repeat`` times, median. The floor is the same
-runner executing empty notebooks (a parameters cell only) for the same five stages: kernel
+(``python -m seatlib.run.runner``, one papermill kernel per stage) running that day's five
+notebooks, ``--stage extract silver gold load report``, ``--repeat`` times, median. The floor is
+the same runner executing empty notebooks (a parameters cell only) for the same five stages: kernel
 start-up, the imports the runner pays once and papermill's own work, nothing of the pipeline.
 
 The simulator runs with its limits off and the client's ``[zoho] calls_per_minute = 0``: Zoho's
@@ -60,10 +60,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import synth_lake  # noqa: E402
 
-from seatlib import config as cfg  # noqa: E402
-from seatlib.contracts import SOURCES  # noqa: E402
-from seatlib.demo import seed_company  # noqa: E402
-from seatlib.lake import bronze_key  # noqa: E402
+from seatlib.core import config as cfg  # noqa: E402
+from seatlib.core.contracts import SOURCES  # noqa: E402
+from seatlib.run.demo import seed_company  # noqa: E402
+from seatlib.systems.lake import bronze_key  # noqa: E402
 from seatlib.sim.postgres import start_postgres  # noqa: E402
 from seatlib.sim.server import SimLimits, ZohoSimulator  # noqa: E402
 from seatlib.stages import NAMES, STAGES  # noqa: E402
@@ -74,10 +74,10 @@ SECRETS = {"ZOHO_CLIENT_ID": "1000.SYNTHETIC", "ZOHO_CLIENT_SECRET": "synthetic-
 
 #: The runner with its notebooks folder pointed elsewhere (for the floor: empty notebooks).
 RUNNER_WITH_NOTEBOOKS = (
-    "import sys; from pathlib import Path; import seatlib.runner as r; "
+    "import sys; from pathlib import Path; import seatlib.run.runner as r; "
     "r.NOTEBOOKS_DIR = Path(sys.argv[1]); sys.exit(r.main(sys.argv[2:]))")
 
-#: What the runner logs at the end of each stage (seatlib.runner.execute_notebook).
+#: What the runner logs at the end of each stage (seatlib.run.runner.execute_notebook).
 STAGE_DONE = re.compile(r"\b(\d\d_\w+) done in ([\d.]+) s")
 
 
@@ -239,7 +239,7 @@ def case(pg, work: Path, clients: int, days: int, repeat: int, python: str, day:
     config, dsn, last, built = build_case(pg, folder, clients, days, day)
     lake = folder / "lake"
     synthetic = read_bronze(lake, day)
-    cmd = [python, "-m", "seatlib.runner", "--config", str(config), "--date", day.isoformat(),
+    cmd = [python, "-m", "seatlib.run.runner", "--config", str(config), "--date", day.isoformat(),
            "--stage", *NAMES]
     sim = start_zoho(last.state)
     try:

@@ -1,6 +1,6 @@
 """A synthetic lake of N clients and D days, deterministic from a seed, for the history benchmark.
 
-What it writes (the layout of :mod:`seatlib.lake` and :mod:`seatlib.gold_history`):
+What it writes (the layout of :mod:`seatlib.systems.lake` and :mod:`seatlib.stages.gold_history`):
 
 * gold for every day: ``gold/seat_status/<day>.csv`` (N rows), ``gold/seat_capacity/<day>.csv``,
   the daily summary, the by-client Parquet (one file per bucket and month, written directly)
@@ -17,8 +17,8 @@ workspace, the users with their active flags, the Access Log, the seat counter) 
 company's ``app.clients`` rows. Extracting that day from them writes the bronze written here,
 byte for byte: the bronze is written as the extract writes it (the read-only seat line Zoho
 also answers, the Access Log's declared date format, the audit workspace's row without admins,
-and ``admins_fetched_on`` as the incremental admins extract of :mod:`seatlib.admins` leaves it:
-each workspace's last slot in the rolling refresh; the model's admins change only their active
+and ``admins_fetched_on`` as the incremental admins extract of :mod:`seatlib.stages.admins` leaves
+it: each workspace's last slot in the rolling refresh; the model's admins change only their active
 flag, which does not make the extract ask again). The bronze of
 the day before is what that incremental extract starts from (the known admins and users).
 
@@ -49,10 +49,10 @@ import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from seatlib import admins, gold_history  # noqa: E402
-from seatlib.config import ZohoSettings  # noqa: E402
-from seatlib.contracts import BRONZE, GOLD_CAPACITY, GOLD_STATUS, STATUSES  # noqa: E402
-from seatlib.lake import Lake, bronze_key, gold_key  # noqa: E402
+from seatlib.stages import admins, gold_history  # noqa: E402
+from seatlib.core.config import ZohoSettings  # noqa: E402
+from seatlib.core.contracts import BRONZE, GOLD_CAPACITY, GOLD_STATUS, STATUSES  # noqa: E402
+from seatlib.systems.lake import Lake, bronze_key, gold_key  # noqa: E402
 from seatlib.sim.protocol import AUDIT_WORKSPACE  # noqa: E402
 from seatlib.sim.state import AccessRow, SimUser, SimWorkspace, ZohoState  # noqa: E402
 
@@ -178,7 +178,7 @@ def write_gold(lake: Lake, c: Clients, days: list[date], matrix: np.ndarray, all
 
 
 def write_summary(lake: Lake, rows: list[dict]) -> None:
-    from seatlib.contracts import coerce
+    from seatlib.core.contracts import coerce
 
     df = coerce(pd.DataFrame(rows)[gold_history.SUMMARY.names], gold_history.SUMMARY,
                 "synthetic summary")
@@ -267,7 +267,7 @@ def day_sources(c: Clients, day: date, status: np.ndarray,
 
 def fetched_on(ids: list[str], day: date, refresh_days: int) -> np.ndarray:
     """The latest day up to ``day`` on which each workspace was due in the rolling refresh of
-    :mod:`seatlib.admins` (its fixed slot in every cycle of ``refresh_days``)."""
+    :mod:`seatlib.stages.admins` (its fixed slot in every cycle of ``refresh_days``)."""
     if refresh_days <= 0:  # every workspace is asked every day
         return np.full(len(ids), np.datetime64(day))
     back = [(day.toordinal() - admins.slot(i, refresh_days)) % refresh_days for i in ids]
@@ -309,7 +309,7 @@ def bronze_frames(c: Clients, s: DaySources, allocated: int) -> dict[str, pd.Dat
 
 def bronze(lake: Lake, c: Clients, s: DaySources, allocated: int) -> None:
     """Write the bronze of ``s.day`` the way the extract does (same order, same bytes)."""
-    from seatlib.extract import in_key_order
+    from seatlib.stages.extract import in_key_order
 
     for source, df in bronze_frames(c, s, allocated).items():
         lake.write_csv(bronze_key(source, s.day), in_key_order(df.astype("string"), BRONZE[source]))
@@ -339,7 +339,7 @@ def zoho_state(c: Clients, s: DaySources, allocated: int) -> ZohoState:
 
 
 def company_rows(c: Clients, s: DaySources) -> list[dict]:
-    """The company's ``app.clients`` rows (as :func:`seatlib.demo.seed_company` takes them): a
+    """The company's ``app.clients`` rows (as :func:`seatlib.run.demo.seed_company` takes them): a
     client missing from the module query (``bi_module_since`` empty) is unmatched in gold."""
     since = c.created.date()
     return [{"client_id": int(i), "name": f"Client {i}", "bi_module_active": bool(m),
@@ -381,7 +381,7 @@ class LastDay:
 
     day: date
     state: ZohoState  # serve it with seatlib.sim.server.ZohoSimulator
-    company: list[dict]  # app.clients rows for seatlib.demo.seed_company
+    company: list[dict]  # app.clients rows for seatlib.run.demo.seed_company
     counts: dict[str, int]  # status -> clients, in gold of that day
     seats_used: int
 
@@ -422,7 +422,7 @@ def build(lake_dir: str, clients: int, days: int, seed: int = 7, end: date | Non
 
 def _run_stages(lake_dir: str, settings, days: list[date], dsn: str | None) -> None:
     """silver, gold (and load) of the last days, in process, through the real stage code."""
-    from seatlib import gold, load, silver
+    from seatlib.stages import gold, load, silver
     from seatlib.stages import StageOptions
     from seatlib.systems import Systems
 
@@ -435,7 +435,7 @@ def _run_stages(lake_dir: str, settings, days: list[date], dsn: str | None) -> N
 
 
 def _db(dsn: str):
-    from seatlib.config import database_settings
+    from seatlib.core.config import database_settings
 
     return database_settings({"SEATLIB_DATABASE_URL": dsn})
 
@@ -446,7 +446,7 @@ class _copier:
     def __init__(self, dsn: str, settings):
         import psycopg
 
-        from seatlib import warehouse
+        from seatlib.systems import warehouse
 
         with warehouse.connect(_db(dsn)) as wh:
             wh.ensure_schema(settings.warehouse_schema)

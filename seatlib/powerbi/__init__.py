@@ -6,5 +6,6 @@
 * :mod:`.schemas`: Microsoft's JSON schemas, resolved offline, and validation against them;
 * :mod:`.project`: the files under ``powerbi/``, written or checked (``python -m seatlib.powerbi``).
 
-Nothing here connects to a database; see docs/powerbi.md for opening the project.
+What it may import: :mod:`seatlib.core`, :mod:`seatlib.systems` (the warehouse's relation
+names) and :mod:`seatlib.history` (the ledger's table). Nothing here connects to a database; see docs/powerbi.md for opening the project.
 """

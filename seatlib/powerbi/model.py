@@ -1,11 +1,11 @@
 """What the Power BI semantic model holds, built from the warehouse's own definitions.
 
 The tables that read the warehouse take their columns from the gold contracts
-(:data:`seatlib.contracts.GOLD_STATUS`, :data:`~seatlib.contracts.GOLD_CAPACITY`) and their
-relation names from :mod:`seatlib.warehouse`, so a column added to a contract appears in the model
-the next time the project is generated (``python -m seatlib.powerbi``), and a test fails until it
-is. Only the three columns ``v_seat_capacity`` computes on top of ``seat_capacity_daily`` are
-named here (:data:`CAPACITY_VIEW_EXTRAS`); an adapter test compares every model column with the
+(:data:`seatlib.core.contracts.GOLD_STATUS`, :data:`~seatlib.core.contracts.GOLD_CAPACITY`) and
+their relation names from :mod:`seatlib.systems.warehouse`, so a column added to a contract appears
+in the model the next time the project is generated (``python -m seatlib.powerbi``), and a test
+fails until it is. Only the three columns ``v_seat_capacity`` computes on top of
+``seat_capacity_daily`` are named here (:data:`CAPACITY_VIEW_EXTRAS`); an adapter test compares every model column with the
 columns the real view has.
 
 Nothing here touches a database or a file: :mod:`seatlib.powerbi.tmdl` renders this as TMDL.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .. import config as cfg
-from ..contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, Contract
-from ..ledger import PIPELINE_RUNS, RUN
-from ..warehouse import CAPACITY_VIEW, LEDGER_LATEST_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE
+from ..core import config as cfg
+from ..core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, Contract
+from ..history.ledger import PIPELINE_RUNS, RUN
+from ..systems.warehouse import CAPACITY_VIEW, LEDGER_LATEST_VIEW, STATUS_LATEST_VIEW, STATUS_TABLE
 
 #: Stable lineage tags: the same object gets the same tag on every generation.
 _NAMESPACE = uuid.UUID("3f0c9a3e-5d2b-4a8e-9a43-1f6f3c1d2b7a")
@@ -40,7 +40,7 @@ class ModelType:
     date_only: bool = False  # a dateTime column that holds dates
 
 
-#: Every logical type of :data:`seatlib.contracts.TYPES`, as the model stores it.
+#: Every logical type of :data:`seatlib.core.contracts.TYPES`, as the model stores it.
 MODEL_TYPES: dict[str, ModelType] = {
     "date": ModelType("dateTime", "type date", "yyyy-mm-dd", date_only=True),
     "int": ModelType("int64", "Int64.Type", "0"),
@@ -207,7 +207,11 @@ def _price(base: str, price: str) -> str:
 
 def capacity_measures() -> tuple[Measure, ...]:
     """The figures of the morning report, on the latest day of the filter context."""
-    money = ('"#,0.00 """ & [Currency Code] & """"')
+    return _seat_measures() + _status_and_cost_measures()
+
+
+def _seat_measures() -> tuple[Measure, ...]:
+    """The seat figures of the latest day, and the warning line."""
     return (
         Measure("Latest Day", f"MAX ( {CAPACITY}[snapshot_date] )", "yyyy-mm-dd"),
         Measure("Seats Allocated", _on_latest_day("seats_allocated"), "0",
@@ -238,6 +242,13 @@ def capacity_measures() -> tuple[Measure, ...]:
         Measure("Warning Level", f"MAX ( {SETTINGS}[CapacityWarningShare] )", "0%"),
         Measure("Warning Line Seats", "[Seats Allocated] * [Warning Level]", "0",
                 "the allocation times the warning share (the chart's warning line)"),
+    )
+
+
+def _status_and_cost_measures() -> tuple[Measure, ...]:
+    """The capacity status, how long the pool has been full, and what the waste costs."""
+    money = ('"#,0.00 """ & [Currency Code] & """"')
+    return (
         Measure("Capacity Status",
                 "SWITCH ( TRUE (),\n"
                 "    ISBLANK ( [Seats Used %] ), BLANK (),\n"

@@ -1,6 +1,6 @@
 """The report in PBIR (one JSON file per report, page and visual): the morning report's page.
 
-Layout on a 1280 x 720 page, mirroring :mod:`seatlib.report`: a row of cards (the capacity
+Layout on a 1280 x 720 page, mirroring :mod:`seatlib.stages.report`: a row of cards (the capacity
 status with its warning level, seats used %, free, reclaimable, days full, paying without user,
 inactive, and the two costs), seats used against allocated over time with the warning line,
 statuses over time, then the reclaim list and the paying-without-user list of the latest day.
@@ -21,7 +21,7 @@ VERSIONS = {"visualContainer": "2.4.0", "page": "2.0.0", "report": "3.0.0",
             "pagesMetadata": "1.0.0", "versionMetadata": "1.0.0"}
 PAGE_NAME = "seats"
 PAGE_W, PAGE_H = 1280, 720
-#: Columns of the two lists, as the morning report's tables (seatlib.report.LIST_COLUMNS).
+#: Columns of the two lists, as the morning report's tables (seatlib.stages.report.LIST_COLUMNS).
 LIST_COLUMNS = ("client_id", "workspace_name", "admin_email", "status", "seats_held",
                 "last_access_at", "days_since_last_access", "module_active")
 

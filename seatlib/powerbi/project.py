@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import REPO_ROOT
+from ..core.config import REPO_ROOT
 from . import pbir, schemas, tmdl
 from .model import build_model
 

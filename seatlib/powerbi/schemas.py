@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from ..config import REPO_ROOT
+from ..core.config import REPO_ROOT
 
 SCHEMA_BASE = "https://developer.microsoft.com/json-schemas/"
 ENV_VAR = "POWERBI_JSON_SCHEMAS"

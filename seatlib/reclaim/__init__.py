@@ -3,8 +3,6 @@
 Run by a person through ``run_daily.sh --reclaim`` (``notebooks/reclaim_seats.ipynb``), never
 by cron. Read in this order, each module importing only the ones before it:
 
-* :mod:`.trail` - the audit trail in the lake: one object per action, created once, written
-  before each call and after it; read back strictly (a bad object is named).
 * :mod:`.plan` - the plan: one row per user from the latest gold day's seat ledger, an id that
   is the hash of its content, written create-only to the lake and the attempt's folder.
 * :mod:`.check` - the approval bound to a plan and its rows, the same rows derived again from
@@ -13,7 +11,10 @@ by cron. Read in this order, each module importing only the ones before it:
   removal offered only after a second look at Zoho's seat counter, what the terminal and the
   report say of it.
 
-They use the stages' rules (:mod:`seatlib.gold`, :mod:`seatlib.seats`) and the systems
-(:mod:`seatlib.systems`, :mod:`seatlib.zoho`); nothing outside this package imports it but the
-notebook and the report's reclaim section.
+The audit trail in the lake (one object per action, created once, written before each call
+and after it; read back strictly) is a run record: :mod:`seatlib.history.trail`. What this
+package may import: :mod:`seatlib.core`, :mod:`seatlib.systems` (:mod:`seatlib.systems.zoho`),
+:mod:`seatlib.history` and the stages' rules (:mod:`seatlib.stages.gold`,
+:mod:`seatlib.stages.seats`); nothing imports it but the runner's ``--reclaim`` half, the
+notebook and the outputs block.
 """

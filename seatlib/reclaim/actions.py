@@ -27,12 +27,13 @@ from typing import Any
 
 import pandas as pd
 
-from .. import config as cfg
-from ..errors import ConfigError, ZohoError
-from ..privacy import mask_frame
-from ..zoho.users import ACTIONS, REFUSALS, CallResult, batches, portal_domain
-from .trail import (LEFT, Actor, TrailWriter, call_key, deactivations, last_actions, read_trail,
-                    seat_kept)
+from ..core import config as cfg
+from ..core.errors import ConfigError, ZohoError
+from ..core.privacy import mask_frame
+from ..systems.zoho.users import ACTIONS, REFUSALS, CallResult, batches, portal_domain
+from ..history.trail import (
+    LEFT, Actor, TrailWriter, call_key, deactivations, last_actions, read_trail, seat_kept,
+)
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def recheck_counter(trail: TrailWriter, due: list[dict], now_seats: dict,
                     now: datetime) -> int:
     """Record Zoho's seat counter now for each deactivation in ``due``: did it move below what
     it was before the call? Removal is offered on these records only
-    (:func:`seatlib.reclaim.trail.seat_kept`). Returns how many still had not moved."""
+    (:func:`seatlib.history.trail.seat_kept`). Returns how many still had not moved."""
     kept = 0
     used = now_seats.get("used")
     for e in due:
@@ -335,7 +336,7 @@ def undo_users(lake, ids: list[int]) -> pd.DataFrame:
 def removal_users(lake, ids: list[int]) -> pd.DataFrame:
     """The users of the named clients removal may take: deactivated by this tool, and Zoho's
     counter had still not moved on a read at least ``counter_recheck_minutes`` after the call,
-    in a later run (:func:`seatlib.reclaim.trail.seat_kept`).
+    in a later run (:func:`seatlib.history.trail.seat_kept`).
 
     Raises:
         ConfigError: a named client has no such user (saying what to do).
@@ -382,15 +383,16 @@ def notify_done(out: Outcome, settings: cfg.Settings, day: date, folder: Path | 
     reclaim's own attempt folder); a failing channel never fails the reclaim."""
     if out.dry_run or out.changed.empty:
         return False
-    from .. import notify
+    from ..history import alerts as alert_record
 
     clients = ", ".join(sorted({c for cs in out.changed["clients"] for c in str(cs).split("; ")
                                 if c}))
     title = f"seat-monitor: {len(out.changed)} user(s) {out.action}d in Zoho"
     body = f"Clients {clients}. {out.counter_note}."
     extra = {"folder": folder} if folder is not None else {}
-    failed = notify.send(settings, title, body, level="info", day=day,
-                         payload={"action": out.action, "clients": clients,
-                                  "users": len(out.changed), "seats_before": out.seats_before,
-                                  "seats_after": out.seats_after}, **extra)
+    failed = alert_record.send(settings, title, body, level="info", day=day,
+                               payload={"action": out.action, "clients": clients,
+                                        "users": len(out.changed),
+                                        "seats_before": out.seats_before,
+                                        "seats_after": out.seats_after}, **extra)
     return not failed

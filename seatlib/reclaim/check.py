@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config as cfg
-from ..errors import ConfigError
-from ..privacy import mask_email
+from ..core import config as cfg
+from ..core.errors import ConfigError
+from ..core.privacy import mask_email
 from . import plan as plans
 
 log = logging.getLogger(__name__)

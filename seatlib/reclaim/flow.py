@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import shown_path
-from ..errors import ConfigError, SeatlibError
-from ..lake import Lake
-from ..privacy import mask_email, mask_text
+from ..core.config import shown_path
+from ..core.errors import ConfigError, SeatlibError
+from ..systems.lake import Lake
+from ..core.privacy import mask_email, mask_text
 from . import actions, check, plan as plans
-from .trail import Actor, TrailWriter, carried_out, read_trail
+from ..history.trail import Actor, TrailWriter, carried_out, read_trail
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ deactivated by hand. :func:`facts` reads what decides a row again, the way the d
 reads it, without writing anything to the lake: ``GET /users`` now, the company's
 module-status query now, and the admins of every workspace (``GET /workspaces`` and one
 ``/admins`` call per workspace; today's bronze instead when today's extract asked every
-workspace). The seat ledger is then built by gold's own rules (:mod:`seatlib.seats`); the
+workspace). The seat ledger is then built by gold's own rules (:mod:`seatlib.stages.seats`); the
 client statuses and idle days come from the plan's gold day, with today's module states.
 """
 
@@ -18,9 +18,9 @@ from datetime import date
 
 import pandas as pd
 
-from .. import extract, gold, seats, silver
-from ..contracts import GOLD_STATUS
-from ..lake import bronze_key
+from ..stages import extract, gold, seats, silver
+from ..core.contracts import GOLD_STATUS
+from ..systems.lake import bronze_key
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config as cfg
-from ..contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
-from ..errors import ConfigError, LakeError
-from ..lake import Lake, days_in, gold_key
-from ..privacy import formula_safe, mask_frame
+from ..core import config as cfg
+from ..core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
+from ..core.errors import ConfigError, LakeError
+from ..systems.lake import Lake, days_in, gold_key
+from ..core.privacy import formula_safe, mask_frame
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def _text(value) -> str:
 
 def day_overrides(lake: Lake, day: date) -> str:
     """What ``--allow-drop`` let through on gold ``day`` (its capacity row; "" none), read now."""
-    from .. import gold as gold_stage
+    from ..stages import gold as gold_stage
 
     value = gold_stage.read_day(lake, GOLD_CAPACITY.name, day)["overrides"].iloc[0]
     return "" if pd.isna(value) else str(value)
@@ -251,8 +251,8 @@ def make(lake: Lake, today: date, settings: cfg.Settings) -> Plan:
         LakeError: no gold yet, or the day has no seat ledger (a gold day from before it:
             rebuild it with ``--backfill D D``).
     """
-    from .. import gold as gold_stage
-    from .. import silver
+    from ..stages import gold as gold_stage
+    from ..stages import silver
 
     day = latest_gold_day(lake, today)
     if not lake.exists(gold_key(GOLD_LEDGER.name, day)):

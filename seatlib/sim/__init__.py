@@ -1,8 +1,9 @@
 """The stand-ins: every local replacement for an outside system, for the demo and the tests.
 
 Nothing here is a production code path. The pipeline modules of :mod:`seatlib` never import
-this package; the only exception is :mod:`seatlib.demo`, which runs the pipeline against these
-stand-ins instead of Zoho and the company database.
+this package; the only exception is :mod:`seatlib.run.demo`, which runs the pipeline against
+these stand-ins instead of Zoho and the company database. What it may import:
+:mod:`seatlib.core` only (the contracts, the errors, the log format).
 
 Zoho Analytics (a real HTTP server on 127.0.0.1 speaking API v2; :mod:`~seatlib.sim.server` is
 its entry point and composes the rest, whose imports point one way, down this list):

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from .population import (AUDIT_START, PROFILE_RATES, SUPPORT_EMAIL, SUPPORT_RATE, USER_AGENTS,
-                         Client, Special, Workspace, at_utc)
+from .population import (
+    AUDIT_START, PROFILE_RATES, SUPPORT_EMAIL, SUPPORT_RATE, USER_AGENTS, Client, Special,
+    Workspace, at_utc,
+)
 from .state import AccessRow
 
 #: One generated access: (when, workspace id, who, the logged row).

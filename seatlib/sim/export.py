@@ -18,11 +18,12 @@ from typing import Any
 
 from .faults import Faults
 from .limits import Admission, SimLimits
-from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT,
-                       CODE_EXPORT_JOB_FAILED, CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT,
-                       CODE_EXPORT_NOT_INITIATED, CODE_EXPORT_NOT_READY, CODE_SQL_CONVERSION,
-                       CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, JOB_STATUS, Options, Request,
-                       Response, fail, find_workspace, ms, ok, parse_config, show_time)
+from .protocol import (
+    ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT, CODE_EXPORT_JOB_FAILED,
+    CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT, CODE_EXPORT_NOT_INITIATED,
+    CODE_EXPORT_NOT_READY, CODE_SQL_CONVERSION, CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, JOB_STATUS,
+    Options, Request, Response, fail, find_workspace, ms, ok, parse_config, show_time,
+)
 from .state import AccessRow, SimWorkspace, ZohoState
 
 #: A workspace's tables: name -> (columns, rows).

@@ -11,8 +11,10 @@ from typing import Any, Callable
 
 from .export import Exports
 from .limits import SimLimits
-from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, STANDARD_DOMAIN,
-                       Options, Request, Response, fail, find_workspace, ms, ok, refuse_config)
+from .protocol import (
+    ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, CODE_UNKNOWN_URL, STANDARD_DOMAIN, Options, Request,
+    Response, fail, find_workspace, ms, ok, refuse_config,
+)
 from .state import SimWorkspace, ZohoState
 from .users import SimUserAdmin
 

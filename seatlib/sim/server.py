@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 speaking Zoho Analytics API v2 and Zoho Accounts' token call.
 
-The demo and the tests point :class:`seatlib.zoho.ZohoClient` at it instead of Zoho. It follows
-``docs/zoho-api-notes.md`` (section numbers below refer to it): the JSON shapes of
+The demo and the tests point :class:`seatlib.systems.zoho.ZohoClient` at it instead of Zoho. It
+follows ``docs/zoho-api-notes.md`` (section numbers below refer to it): the JSON shapes of
 §3-§5, the OAuth quirks of §2, the error envelope of §6 and the limits of §7. It serves whatever
 :class:`~seatlib.sim.state.ZohoState` it holds; :meth:`ZohoSimulator.set_state` swaps it.
 
@@ -19,7 +19,7 @@ Served paths (one host serves both the accounts and the API paths)::
     PUT  /restapi/v2/users/inactive | /users/active, DELETE /restapi/v2/users  (seatlib.sim.users)
 
 Choices where Zoho's docs are silent (the client must cope with them; keep them in sync with
-``seatlib.zoho``):
+``seatlib.systems.zoho``):
 
 * ``GET /workspaces/{ws}/admins`` for a workspace without admins answers
   ``{"workspaceAdmins": []}`` (switchable with ``empty_admins_shape``: ``"members"`` gives
@@ -82,18 +82,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .. import log as seatlog
+from ..core import log as seatlog
 from .auth import Accounts
 from .export import Exports
 from .faults import FAULT_KINDS, JOB_FAULTS, Fault, Faults
 from .handlers import Handlers, check_org, match_route
 from .limits import Admission, SimLimits
-from .protocol import (ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT,
-                       AUDIT_WORKSPACE, CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT,
-                       CODE_EXPORT_NOT_READY, CODE_INVALID_CONFIG, CODE_SQL_CONVERSION,
-                       CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, CODE_UNKNOWN_URL, JOB_STATUS,
-                       QUIRKS, STANDARD_DOMAIN, Fail, Options, Request, Response, error, fail,
-                       json_response)
+from .protocol import (
+    ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, ACCESSED_TIME_FORMAT, AUDIT_WORKSPACE,
+    CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT, CODE_EXPORT_NOT_READY, CODE_INVALID_CONFIG,
+    CODE_SQL_CONVERSION, CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, CODE_UNKNOWN_URL, JOB_STATUS,
+    QUIRKS, STANDARD_DOMAIN, Fail, Options, Request, Response, error, fail, json_response,
+)
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
 from .users import SimUserAdmin
 

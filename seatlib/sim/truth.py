@@ -5,8 +5,8 @@ for one instant: every workspace of the organisation by id (today's name, its ad
 admins' latest access *by id*), every user once (active, role, the domains it is listed under),
 the company's module clients, and the Access Log rows the pipeline must leave out. The oracle
 never reads what the simulator serves, and it is written apart from gold's code (nothing of
-:mod:`seatlib.gold` is imported): two readings of one rule book that the demo compares
-(:func:`seatlib.demo.check_against_truth`).
+:mod:`seatlib.stages.gold` is imported): two readings of one rule book that the demo compares
+(:func:`seatlib.run.demo.check_against_truth`).
 
 The rule book is docs/seats.md (one seat is one Zoho user): :func:`truth_by_user`.
 """

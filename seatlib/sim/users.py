@@ -25,7 +25,7 @@ Where the documentation is silent or contradicts itself, switches:
   ``domainName`` it is a member, and a change applies to both listings (one status, one seat).
 
 Each change is handed to :attr:`SimUserAdmin.on_change` (the demo persists them under
-``var/demo``, :mod:`seatlib.demo`) and replayed onto another day's state by
+``var/demo``, :mod:`seatlib.run.demo`) and replayed onto another day's state by
 :func:`apply_changes`, and onto the world's facts for the truth by
 :func:`facts_with_changes`. Every call is logged in :attr:`SimUserAdmin.calls`.
 """

@@ -48,10 +48,11 @@ from typing import Sequence
 
 from .accesses import AccessLog, next_month
 from .hard_cases import AGENCIES, HOLDING, TWO_DOMAINS, HardCases
-from .population import (ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS,
-                         CLEANUP_GRACE_DAYS, CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN,
-                         OTHER_ORG_ID, OWNER_EMAIL, PARTNER_ORG_ID, PORTAL_DOMAIN, RUN_TIME,
-                         SUPPORT_EMAIL, Client, Population, Workspace, at_utc)
+from .population import (
+    ACCESS_TIME_FORMAT, AUDIT_START, AUDIT_WORKSPACE, CLEANUP_DELAY_DAYS, CLEANUP_GRACE_DAYS,
+    CLEANUP_SHARE, CLEANUP_TIME, ORG_ID, ORG_NAME, ORIGIN, OTHER_ORG_ID, OWNER_EMAIL,
+    PARTNER_ORG_ID, PORTAL_DOMAIN, RUN_TIME, SUPPORT_EMAIL, Client, Population, Workspace, at_utc,
+)
 from .protocol import STANDARD_DOMAIN
 from .state import AccessRow, SimUser, SimWorkspace, ZohoState
 from .truth import Facts, UserFact, WorkspaceFact, truth_by_user
@@ -256,7 +257,7 @@ class World:
     def summary(self, day: date, inactive_days: int = 30) -> str:
         """A short human summary of :meth:`truth` for ``day``."""
         # Imported here: contracts pulls in pandas, which the simulator itself does not need.
-        from ..contracts import STATUSES
+        from ..core.contracts import STATUSES
 
         t = self.truth(day, inactive_days)
         counts = Counter(r["status"] for r in t["clients"])

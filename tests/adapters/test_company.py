@@ -1,4 +1,4 @@
-"""seatlib.company against a real PostgreSQL (seatlib.sim.postgres), and through pgbouncer with
+"""seatlib.systems.company against a real PostgreSQL (seatlib.sim.postgres), and through pgbouncer with
 redshift_connector: the module-status query, its checks, and its read-only transaction."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from seatlib import db
-from seatlib.company import CompanyDatabase
-from seatlib.config import DatabaseSettings
-from seatlib.errors import CompanyDatabaseError, DataQualityError, WarehouseError
+from seatlib.systems import db
+from seatlib.systems.company import CompanyDatabase
+from seatlib.core.config import DatabaseSettings
+from seatlib.core.errors import CompanyDatabaseError, DataQualityError, WarehouseError
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_connection_failure_is_a_company_database_error_without_the_password(pg_
 
 
 class _FakeRedshift:
-    """Records what seatlib.db asks of a redshift_connector connection."""
+    """Records what seatlib.systems.db asks of a redshift_connector connection."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []

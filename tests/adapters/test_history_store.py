@@ -9,11 +9,11 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from seatlib import history, ledger
-from seatlib.config import DatabaseSettings, Settings
-from seatlib.lake import Lake
-from seatlib.session import Session
-from seatlib.warehouse import connect
+from seatlib.history import attempts as history, ledger
+from seatlib.core.config import DatabaseSettings, Settings
+from seatlib.systems.lake import Lake
+from seatlib.run.session import Session
+from seatlib.systems.warehouse import connect
 
 DAY = date(2026, 11, 29)
 

@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from seatlib.errors import LakeError
-from seatlib.lake import Lake, bronze_key, days_in, gold_key, silver_key
+from seatlib.core.errors import LakeError
+from seatlib.systems.lake import Lake, bronze_key, days_in, gold_key, silver_key
 
 
 @pytest.fixture(params=["local", "s3"])

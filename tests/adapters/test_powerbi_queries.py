@@ -1,8 +1,8 @@
 """The warehouse answers every query the Power BI model makes, on a real PostgreSQL.
 
 A small gold fixture (two days, with a gap day between them that the model's date table must
-still have) is loaded through :meth:`seatlib.warehouse.Warehouse.load_day`; then, for each model
-table that reads the warehouse, the query its Power Query folds to (``SELECT <the model's
+still have) is loaded through :meth:`seatlib.systems.warehouse.Warehouse.load_day`; then, for each
+model table that reads the warehouse, the query its Power Query folds to (``SELECT <the model's
 columns> FROM <schema>.<relation>``) runs as the read-only ``powerbi`` role over TCP, with the
 password ``--serve`` would print, and must return every column with a value of the model's type.
 The view's real columns (``information_schema``) must be exactly the model's.
@@ -18,9 +18,11 @@ import pandas as pd
 import psycopg
 import pytest
 
-from seatlib import demo, ledger, warehouse
-from seatlib.config import DatabaseSettings
-from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
+from seatlib.run import demo
+from seatlib.history import ledger
+from seatlib.systems import warehouse
+from seatlib.core.config import DatabaseSettings
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
 from seatlib.powerbi.model import build_model
 from seatlib.sim import postgres
 
@@ -163,14 +165,14 @@ def test_serve_prints_working_details_and_stop_serving_ends_it(tmp_path, pg_home
     import subprocess
     import sys
 
-    from seatlib import config as cfg
+    from seatlib.core import config as cfg
     from tests.fixtures.demo import safe_demo_config
     from tests.fixtures.pg import free_port
 
     config = safe_demo_config(tmp_path, pg_home)
     settings = cfg.load_settings(config)
     port = free_port()
-    code = ("import sys; from seatlib import config, demo; "
+    code = ("import sys; from seatlib.core import config; from seatlib.run import demo; "
             f"sys.exit(demo.serve(config.load_settings({str(config)!r}), '127.0.0.1', {port}))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             cwd=str(cfg.REPO_ROOT))

@@ -1,4 +1,4 @@
-"""The hard cases as the simulator serves them over HTTP (plain requests, no seatlib.zoho):
+"""The hard cases as the simulator serves them over HTTP (plain requests, no seatlib.systems.zoho):
 a user listed under two domains, one seat for it, renamed and second workspaces, public
 visitors and a future time in the Access Log export."""
 

@@ -1,4 +1,4 @@
-"""The Zoho simulator's own contracts, checked with plain HTTP (no seatlib.zoho): JSON shapes,
+"""The Zoho simulator's own contracts, checked with plain HTTP (no seatlib.systems.zoho): JSON shapes,
 OAuth quirks, header and workspace errors, limits, the export job lifecycle and the faults."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import pytest
 import requests
 
 from seatlib.sim.protocol import CODE_EXPORT_NOT_INITIATED
-from seatlib.sim.server import (ACCESS_LOG_TABLE, AUDIT_WORKSPACE, CODE_EXPORT_JOB_NOT_FOUND,
-                                CODE_EXPORT_LIMIT, CODE_SQL_CONVERSION, CODE_SQL_ERROR,
-                                CODE_SQL_NOT_ALLOWED, SimLimits, ZohoSimulator, sample_state)
+from seatlib.sim.server import (
+    ACCESS_LOG_TABLE, AUDIT_WORKSPACE, CODE_EXPORT_JOB_NOT_FOUND, CODE_EXPORT_LIMIT,
+    CODE_SQL_CONVERSION, CODE_SQL_ERROR, CODE_SQL_NOT_ALLOWED, SimLimits, ZohoSimulator,
+    sample_state,
+)
 from tests.fixtures.zoho import (ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA, build_zoho_state,
                                  start_sim)
 
@@ -635,7 +637,7 @@ def test_cli_serves_the_sample_state():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from seatlib.config import REPO_ROOT as root
+    from seatlib.core.config import REPO_ROOT as root
 
     proc = subprocess.Popen([sys.executable, "-m", "seatlib.sim.server", "--port", str(port)],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""seatlib.warehouse (and seatlib.db's connecting) against a real PostgreSQL (seatlib.sim.postgres), and
+"""seatlib.systems.warehouse (and seatlib.systems.db's connecting) against a real PostgreSQL (seatlib.sim.postgres), and
 through pgbouncer with redshift_connector; the Redshift-only SQL is checked as generated text."""
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ import uuid
 import pandas as pd
 import pytest
 
-from seatlib import warehouse
-from seatlib.config import DatabaseSettings
-from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, coerce
-from seatlib.db import Connection, parse_redshift_dsn
-from seatlib.errors import ConfigError, DataQualityError, WarehouseError
-from seatlib.warehouse import (CAPACITY_TABLE, CAPACITY_VIEW, LEDGER_LATEST_VIEW, LEDGER_TABLE,
-                               STATUS_LATEST_VIEW, STATUS_TABLE,
-                               CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect)
+from seatlib.systems import warehouse
+from seatlib.core.config import DatabaseSettings
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS, coerce
+from seatlib.systems.db import Connection, parse_redshift_dsn
+from seatlib.core.errors import ConfigError, DataQualityError, WarehouseError
+from seatlib.systems.warehouse import (
+    CAPACITY_TABLE, CAPACITY_VIEW, LEDGER_LATEST_VIEW, LEDGER_TABLE, STATUS_LATEST_VIEW,
+    STATUS_TABLE, CopySource, PostgresDialect, RedshiftDialect, Warehouse, connect,
+)
 from tests.fixtures.warehouse import DAY1, DAY2, ROLE, capacity_frame, ledger_frame, status_frame
 from tests.fixtures.pg import free_port
 

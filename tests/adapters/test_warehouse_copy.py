@@ -1,4 +1,4 @@
-"""seatlib.warehouse_copy on moto's S3: each gold file gets a one-file manifest next to it (a
+"""seatlib.systems.warehouse_copy on moto's S3: each gold file gets a one-file manifest next to it (a
 stray file beside it is never listed), the COPY column list follows the file's header (columns
 in another order load into the right columns), a header that breaks the contract is refused."""
 
@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS
-from seatlib.errors import DataQualityError, LakeError
-from seatlib.lake import Lake, gold_key
-from seatlib.warehouse_copy import copy_sources, header_columns
-from seatlib.warehouse_sql import RedshiftDialect
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_STATUS
+from seatlib.core.errors import DataQualityError, LakeError
+from seatlib.systems.lake import Lake, gold_key
+from seatlib.systems.warehouse_copy import copy_sources, header_columns
+from seatlib.systems.warehouse_sql import RedshiftDialect
 from tests.fixtures.warehouse import DAY1, ROLE, capacity_frame, status_frame
 
 
@@ -71,7 +71,7 @@ def test_a_missing_gold_file_is_a_lake_error(lake: Lake):
     (b"", "missing ['a', 'b']"),
 ])
 def test_header_checks(data: bytes, message: str):
-    from seatlib.contracts import Contract
+    from seatlib.core.contracts import Contract
 
     contract = Contract("t", {"a": "str", "b": "int"})
     with pytest.raises(DataQualityError) as err:

@@ -1,4 +1,4 @@
-"""seatlib.warehouse against a real PostgreSQL: text widths (no silent cut, bytes as Redshift
+"""seatlib.systems.warehouse against a real PostgreSQL: text widths (no silent cut, bytes as Redshift
 counts them), the additive widening of an existing warehouse, the table locks of a load, a loader
 that holds rights on its schema only, and results read by position."""
 
@@ -12,11 +12,11 @@ import pandas as pd
 import psycopg
 import pytest
 
-from seatlib.config import DatabaseSettings
-from seatlib.errors import DataQualityError, WarehouseError
-from seatlib.warehouse import (CAPACITY_TABLE, LEDGER_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE,
-                               Warehouse,
-                               connect)
+from seatlib.core.config import DatabaseSettings
+from seatlib.core.errors import DataQualityError, WarehouseError
+from seatlib.systems.warehouse import (
+    CAPACITY_TABLE, LEDGER_TABLE, STATUS_LATEST_VIEW, STATUS_TABLE, Warehouse, connect,
+)
 from tests.fixtures.warehouse import DAY1, DAY2, capacity_frame, status_frame
 
 #: 300 characters, of 1, 2, 3 and 4 bytes each in UTF-8: 740 bytes.
@@ -162,7 +162,7 @@ def test_results_are_read_by_position_whatever_the_column_names(wh: Warehouse):
 def upper_case_names(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a Redshift cluster with describe_field_name_in_uppercase on does to every result:
     the driver reports the column names in upper case (docs/redshift-notes.md §8)."""
-    from seatlib import db
+    from seatlib.systems import db
 
     real = db.cursor_frame
 
@@ -175,8 +175,8 @@ def upper_case_names(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_load_guards_read_upper_cased_result_names(wh: Warehouse, schema: str,
                                                         upper_case_names):
-    from seatlib import guards, load
-    from seatlib.config import Settings
+    from seatlib.stages import guards, load
+    from seatlib.core.config import Settings
 
     assert list(wh._db.fetch_frame('SELECT 1 AS day').columns) == ["DAY"]  # the driver shouts
     assert list(wh.fetch_frame("SELECT 1 AS day").columns) == ["day"]  # the warehouse does not

@@ -1,4 +1,4 @@
-"""seatlib.zoho against the real local simulator (HTTP on 127.0.0.1): happy paths, OAuth,
+"""seatlib.systems.zoho against the real local simulator (HTTP on 127.0.0.1): happy paths, OAuth,
 retries, limits, exports and error translation."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from seatlib.errors import ZohoAuthError, ZohoError
+from seatlib.core.errors import ZohoAuthError, ZohoError
 from seatlib.sim.server import SimLimits
 from seatlib.sim.state import SimWorkspace
-from seatlib.zoho import Admin, Resource, User, Workspace, ms_to_utc
+from seatlib.systems.zoho import Admin, Resource, User, Workspace, ms_to_utc
 from tests.fixtures.zoho import (AUDIT_WORKSPACE, ORG_ID, WS_ALPHA, WS_AUDIT, WS_BETA, WS_DELTA,
                                  WS_GAMMA, build_zoho_state, settings_for)
 
@@ -53,7 +53,7 @@ def test_list_orgs_and_default_org_when_org_id_is_empty(zoho_sim, make_zoho_clie
     orgs = client.list_orgs()
     assert len(orgs) == 1 and orgs[0].org_id == ORG_ID and orgs[0].is_default
     assert orgs[0].workspace_count == 4  # numberOfworkspaces: the owned ones
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         assert len(client.list_users()) == 8
         client.list_workspaces()
     assert client.org_id == ORG_ID
@@ -95,7 +95,7 @@ def test_admins_for_many_workspaces_bounded_concurrency(sim_factory, make_zoho_c
     client = make_zoho_client(settings=settings_for(sim, max_concurrency=3))
     ids = [w.workspace_id for w in client.list_workspaces()]
     seen = []
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         result = client.admins_for(ids, progress=lambda done, total: seen.append((done, total)))
     assert list(result) == ids
     assert result[WS_BETA] == ([Admin("bob@beta.example")], "users_fallback")
@@ -113,7 +113,7 @@ def test_admins_for_progress_lines_with_eta_when_slow(sim_factory, make_zoho_cli
     """Progress appears only after PROGRESS_FIRST_S, then every PROGRESS_EVERY_S or
     PROGRESS_EVERY_SHARE of the work (whichever comes later), each line with an ETA; the
     closing line always. The thresholds are shortened, the workspaces paced by latency."""
-    import seatlib.zoho.pacing as zoho
+    import seatlib.systems.zoho.pacing as zoho
 
     monkeypatch.setattr(zoho, "PROGRESS_FIRST_S", 0.15)
     monkeypatch.setattr(zoho, "PROGRESS_EVERY_S", 0.05)
@@ -127,7 +127,7 @@ def test_admins_for_progress_lines_with_eta_when_slow(sim_factory, make_zoho_cli
     sim.add_fault(r"/admins$", "latency", times=None, seconds=0.02)
     client = make_zoho_client(settings=settings_for(sim, max_concurrency=1))
     ids = [w.workspace_id for w in client.list_workspaces()]
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         client.admins_for(ids)
     lines = [r.getMessage() for r in caplog.records if "workspace admins" in r.getMessage()]
     progress, final = lines[:-1], lines[-1]
@@ -197,7 +197,7 @@ def test_ms_to_utc():
 
 
 def test_context_manager_closes(zoho_settings, zoho_secrets):
-    from seatlib.zoho import ZohoClient
+    from seatlib.systems.zoho import ZohoClient
 
     with ZohoClient(zoho_settings, zoho_secrets) as client:
         client.list_users()
@@ -242,7 +242,7 @@ def test_other_organisations_workspaces_are_left_out(sim_factory, make_zoho_clie
     client = make_zoho_client(settings=settings_for(sim))
     assert {w.org_id for w in client.all_workspaces()} == {ORG_ID, "700000999888",
                                                           "700000123456"}
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         ours = client.list_workspaces()
     assert {w.workspace_id for w in ours} == {WS_ALPHA, WS_BETA, WS_GAMMA, WS_DELTA, WS_AUDIT}
     assert "2 workspace(s) of other organisations (700000123456, 700000999888)" in caplog.text
@@ -708,7 +708,7 @@ def test_a_server_mounted_under_a_path(sim_factory, make_zoho_client, zoho_secre
 
 
 def test_base_url_normalisation():
-    from seatlib.zoho.protocol import base_url as _base_url
+    from seatlib.systems.zoho.protocol import base_url as _base_url
 
     api = ("/restapi/v2", "/restapi")
     assert _base_url("analyticsapi.zoho.eu", api) == "https://analyticsapi.zoho.eu"
@@ -723,7 +723,7 @@ def test_token_parameters_where_the_server_reads_them(sim_factory, make_zoho_cli
                                                       where):
     sim = sim_factory(token_params=where)
     client = make_zoho_client(settings=settings_for(sim))
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         assert len(client.list_users()) == 8
         sim.invalidate_tokens()  # a later refresh goes straight to what worked
         assert len(client.list_users()) == 8
@@ -761,7 +761,7 @@ def test_download_url_on_another_host_is_not_followed(sim_factory, make_zoho_cli
     # e.g. a stand-in echoing the documentation's example host
     sim = sim_factory(download_url_base="https://analyticsapi.zoho.com")
     client = make_zoho_client(settings=settings_for(sim))
-    with caplog.at_level(logging.INFO, logger="seatlib.zoho"):
+    with caplog.at_level(logging.INFO, logger="seatlib.systems.zoho"):
         assert "ana@alpha.example" in client.export_sql(WS_AUDIT, LAST_ACCESS_SQL)
     assert "downloadUrl on https://analyticsapi.zoho.com" in caplog.text
     assert sim.stats["requests"][
@@ -775,10 +775,10 @@ def test_a_cut_off_answer_instead_of_the_export_file_is_fetched_again(zoho_sim, 
 
 
 def test_value_readers():
-    from seatlib.zoho.protocol import job_code as _job_code
-    from seatlib.zoho.records import admin_emails as _admin_emails
-    from seatlib.zoho.records import comma_csv as _comma_csv
-    from seatlib.zoho.records import int_or_none as _int_or_none
+    from seatlib.systems.zoho.protocol import job_code as _job_code
+    from seatlib.systems.zoho.records import admin_emails as _admin_emails
+    from seatlib.systems.zoho.records import comma_csv as _comma_csv
+    from seatlib.systems.zoho.records import int_or_none as _int_or_none
 
     assert [_int_or_none(v) for v in ("15", 15, 15.0, "15.0", " 7 ", "", None, "n/a", 1.5,
                                       True, "1548914379156")] == \

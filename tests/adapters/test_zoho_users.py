@@ -1,4 +1,4 @@
-"""User management over HTTP: seatlib.zoho.users against the simulator (seatlib.sim.users)."""
+"""User management over HTTP: seatlib.systems.zoho.users against the simulator (seatlib.sim.users)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from seatlib.errors import ZohoAuthError, ZohoError
+from seatlib.core.errors import ZohoAuthError, ZohoError
 from seatlib.sim.users import Change, apply_changes
 from tests.fixtures.reclaim import OWNER, PORTAL, reclaim_state
 from tests.fixtures.zoho import settings_for

@@ -21,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import gold, gold_history, ledger, report, runner
-from seatlib.contracts import SOURCES
-from seatlib.lake import Lake, bronze_key
+from seatlib.core import config as cfg
+from seatlib.stages import gold, gold_history, report
+from seatlib.history import ledger
+from seatlib.run import runner
+from seatlib.core.contracts import SOURCES
+from seatlib.systems.lake import Lake, bronze_key
 from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.systems import Systems

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import runner
-from seatlib.lake import bronze_key
+from seatlib.core import config as cfg
+from seatlib.run import runner
+from seatlib.systems.lake import bronze_key
 from seatlib.sim import postgres as pg
 from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config, tree
 

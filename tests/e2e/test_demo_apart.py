@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import health
+from seatlib.core import config as cfg
+from seatlib.history import health
 
 from tests.fixtures.demo import outside_pytest_tmp, rerooted, stop_postgres
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import demo, runner
-from seatlib.lake import Lake
+from seatlib.core import config as cfg
+from seatlib.run import demo, runner
+from seatlib.systems.lake import Lake
 from tests.fixtures.demo import STAGE_NOTEBOOKS, demo_config
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def history_files(settings: cfg.Settings, day: date) -> dict[str, bytes]:
 
 
 def warehouse_rows(settings: cfg.Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from seatlib import warehouse
+    from seatlib.systems import warehouse
     from seatlib.sim import postgres as pg
 
     server = pg.start_postgres(Path(settings.demo_dir) / "pg")
@@ -83,7 +83,7 @@ def test_gold_matches_the_simulators_truth(three_days):
 
 def test_warehouse_holds_the_gold_rows(three_days):
     _, settings, _ = three_days
-    from seatlib import gold
+    from seatlib.stages import gold
 
     for d in DAYS:
         g = gold.read_day(Lake(settings.lake_url), "seat_status", d)

@@ -1,4 +1,4 @@
-"""How the runner executes a notebook (seatlib.execution): papermill's output notebook written
+"""How the runner executes a notebook (seatlib.run.execution): papermill's output notebook written
 at most once a second while it runs, the last state always, a long cell's predecessors on disk."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import nbformat
 import pytest
 
-from seatlib import execution, kernels
+from seatlib.run import execution, kernels
 from tests.fixtures.notebooks import write_notebook
 
 pm = execution.import_papermill()

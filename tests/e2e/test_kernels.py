@@ -1,4 +1,4 @@
-"""The kernels the runner starts (seatlib.kernels): private sockets, tied to the runner's life,
+"""The kernels the runner starts (seatlib.run.kernels): private sockets, tied to the runner's life,
 and warm ones forked from a server that has done the imports, which must behave like cold ones."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import papermill as pm
 import psutil
 import pytest
 
-from seatlib import config as cfg
-from seatlib import kernels
+from seatlib.core import config as cfg
+from seatlib.run import kernels
 from tests.fixtures.notebooks import write_notebook
 
 pytestmark = pytest.mark.slow  # real kernels
@@ -164,7 +164,7 @@ def test_a_killed_runner_leaves_no_warm_kernel(tmp_path):
                                 f"open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
                                 "time.sleep(120)")
     script = (f"import sys; sys.path.insert(0, {str(cfg.REPO_ROOT)!r})\n"
-              "import papermill as pm\nfrom seatlib import kernels\n"
+              "import papermill as pm\nfrom seatlib.run import kernels\n"
               f"pm.execute_notebook({str(source)!r}, {str(tmp_path / 'out.ipynb')!r}, "
               "kernel_name='python3', progress_bar=False, "
               "kernel_manager_class=kernels.ipc_kernel_manager(warm=True))\n")
@@ -175,7 +175,7 @@ def test_a_killed_runner_leaves_no_warm_kernel(tmp_path):
             time.sleep(0.1)
         kernel_pid = int((tmp_path / "pid").read_text())
         server = psutil.Process(kernel_pid).parent()
-        assert server.cmdline()[1:3] == ["-m", "seatlib.kernels"]
+        assert server.cmdline()[1:3] == ["-m", "seatlib.run.kernels"]
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import runner
+from seatlib.core import config as cfg
+from seatlib.run import runner
 from seatlib.stages import STAGES
 
 from tests.fixtures.demo import demo_config
@@ -55,7 +55,7 @@ def test_sources_are_committed_without_outputs(nb):
 def demo_today(tmp_path_factory):
     """The demo's stand-ins for today, reachable from kernels through the environment the
     demo hands them (``kernel_env``)."""
-    from seatlib import demo
+    from seatlib.run import demo
 
     tmp = tmp_path_factory.mktemp("nbval")
     path = demo_config(tmp, history_days=0)
@@ -90,8 +90,8 @@ def test_nbval_runs_the_stage_notebooks_in_order(demo_today):
     # the investigation notebook, for a client the day's gold knows
     import papermill as pm
 
-    from seatlib import gold
-    from seatlib.lake import Lake
+    from seatlib.stages import gold
+    from seatlib.systems.lake import Lake
 
     status = gold.read_day(Lake(settings.lake_url), "seat_status", today)
     reclaimable = status["reclaimable"].fillna(False).astype(bool)  # not a shared consultant's

@@ -21,11 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from seatlib import config as cfg
-from seatlib import health, history, ledger, runner
-from seatlib.config import REPO_ROOT
-from seatlib.lake import Lake
-from seatlib.notify import read_alerts
+from seatlib.core import config as cfg
+from seatlib.history import health, attempts as history, ledger
+from seatlib.run import runner
+from seatlib.core.config import REPO_ROOT
+from seatlib.systems.lake import Lake
+from seatlib.history.alerts import read_alerts
 
 DAY = datetime.now(timezone.utc).date()  # a reclaim works on today
 
@@ -33,9 +34,9 @@ DAY = datetime.now(timezone.utc).date()  # a reclaim works on today
 #: "refuse" raises the engine's refusal, "fail" an error after the summary was written.
 STAND_IN = '''
 import json, pathlib
-from seatlib import notify
-from seatlib.config import load_settings
-from seatlib.errors import ConfigError
+from seatlib.history import alerts
+from seatlib.core.config import load_settings
+from seatlib.core.errors import ConfigError
 
 out = pathlib.Path(attempt_dir)
 assert out.is_absolute() and out.is_dir(), out
@@ -45,7 +46,7 @@ assert out.is_absolute() and out.is_dir(), out
     "  r1  ana@one.example  1003",
     f"approved by {approver or '-'}: {reason or '-'}"]}))
 if execute and reason not in ("fail", "refuse"):
-    notify.record(load_settings(config_path), "seat-monitor: 1 user(s) deactivated in Zoho",
+    alerts.record(load_settings(config_path), "seat-monitor: 1 user(s) deactivated in Zoho",
                   "Clients 1003.", level="info", payload={}, folder=out)
 if reason == "refuse":
     raise ConfigError("the plan changed: make a new one (row r1)")
@@ -195,7 +196,7 @@ def test_a_reclaim_while_another_process_holds_the_lock_exits_3(tmp_path):
         held.write(f"pid {os.getpid()} since 2026-12-07 06:15:00 UTC\n")
         held.flush()
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "seatlib.runner", "--config", config,
+        proc = subprocess.run([sys.executable, "-m", "seatlib.run.runner", "--config", config,
                                "--reclaim", "--approve", "1003"], cwd=REPO_ROOT,
                               capture_output=True, text=True, timeout=60)
         elapsed = time.monotonic() - started

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import history, ledger, reclaim_cli, runner
-from seatlib.demo import check_against_truth
-from seatlib.lake import Lake
-from seatlib.reclaim import trail
+from seatlib.core import config as cfg
+from seatlib.history import attempts as history, ledger
+from seatlib.run import reclaim as reclaim_cli, runner
+from seatlib.run.demo import check_against_truth
+from seatlib.systems.lake import Lake
+from seatlib.history import trail
 
 from tests.fixtures.demo import safe_demo_config
 

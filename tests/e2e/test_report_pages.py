@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import gold, runner
-from seatlib.lake import Lake
+from seatlib.core import config as cfg
+from seatlib.stages import gold
+from seatlib.run import runner
+from seatlib.systems.lake import Lake
 
 from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config
 from tests.fixtures.webhook import webhook

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import health, history, ledger, runner
-from seatlib.lake import Lake, silver_key
+from seatlib.core import config as cfg
+from seatlib.history import health, attempts as history, ledger
+from seatlib.run import runner
+from seatlib.systems.lake import Lake, silver_key
 from tests.fixtures.demo import safe_demo_config
 from tests.fixtures.webhook import pinger
 
 
 def ledger_in_warehouse(settings: cfg.Settings):
-    from seatlib import warehouse
+    from seatlib.systems import warehouse
     from seatlib.sim import postgres as pg
 
     server = pg.start_postgres(Path(settings.demo_dir) / "pg")

@@ -8,9 +8,9 @@ from datetime import date
 import boto3
 import pytest
 
-from seatlib import config as cfg
-from seatlib import demo, runner
-from seatlib.lake import Lake
+from seatlib.core import config as cfg
+from seatlib.run import demo, runner
+from seatlib.systems.lake import Lake
 
 from tests.fixtures.demo import STAGE_NOTEBOOKS, demo_config
 

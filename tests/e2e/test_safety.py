@@ -1,9 +1,9 @@
 """Nothing lost: runs killed half-way, two runs at once, a load that dies after its DELETE, and
 secrets that must not land anywhere.
 
-The demo pipeline runs as a real ``python -m seatlib.runner --demo`` process, in a session of its
-own so the test can SIGKILL its whole process group, as a timeout or an operator would. One clean
-run (the reference, with a second run started against it while it works) is what every killed
+The demo pipeline runs as a real ``python -m seatlib.run.runner --demo`` process, in a session of
+its own so the test can SIGKILL its whole process group, as a timeout or an operator would. One
+clean run (the reference, with a second run started against it while it works) is what every killed
 and re-run pipeline must end up equal to: the lake byte for byte, hidden files included, and the
 warehouse (and company table) row for row.
 
@@ -30,11 +30,14 @@ from typing import Callable, Iterator
 import psutil
 import pytest
 
-from seatlib import config as cfg
-from seatlib import demo, gold, history, runner, warehouse
-from seatlib.contracts import SOURCES
-from seatlib.errors import WarehouseError
-from seatlib.lake import Lake, bronze_key, gold_key, silver_key
+from seatlib.core import config as cfg
+from seatlib.run import demo, runner
+from seatlib.stages import gold
+from seatlib.history import attempts as history
+from seatlib.systems import warehouse
+from seatlib.core.contracts import SOURCES
+from seatlib.core.errors import WarehouseError
+from seatlib.systems.lake import Lake, bronze_key, gold_key, silver_key
 from seatlib.sim import postgres as pg
 from seatlib.sim.server import SimLimits, ZohoSimulator
 from seatlib.sim.world import World
@@ -91,11 +94,12 @@ class Run:
 
 def start_run(folder: Path, config: Path, argv: list[str], env: dict[str, str] | None = None,
               name: str = "run") -> Run:
-    """Start ``python -m seatlib.runner ARGV --config CONFIG`` in a session of its own."""
+    """Start ``python -m seatlib.run.runner ARGV --config CONFIG`` in a session of its own."""
     n = len(list(folder.glob(f"{name}-*.out")))
     out, err = folder / f"{name}-{n}.out", folder / f"{name}-{n}.err"
     with open(out, "wb") as fo, open(err, "wb") as fe:
-        proc = subprocess.Popen([sys.executable, "-m", "seatlib.runner", *argv, "--config", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "seatlib.run.runner", *argv,
+                                 "--config", str(config)],
                                 cwd=cfg.REPO_ROOT, env={**os.environ, **(env or {})},
                                 stdout=fo, stderr=fe, start_new_session=True)
     return Run(proc, folder, time.monotonic(), out, err)
@@ -420,8 +424,10 @@ def test_a_load_failing_after_its_delete_leaves_the_day_as_it_was(loaded_day, pg
 _LOAD_AND_HANG = """
 import sys, time
 from datetime import date
-from seatlib import config, gold, warehouse
-from seatlib.lake import Lake
+from seatlib.core import config
+from seatlib.stages import gold
+from seatlib.systems import warehouse
+from seatlib.systems.lake import Lake
 
 lake, day = Lake(sys.argv[1]), date.fromisoformat(sys.argv[2])
 status = gold.read_day(lake, "seat_status", day)

@@ -22,15 +22,15 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from seatlib import admins, extract, gold, silver
-from seatlib.config import Settings, ZohoSecrets, ZohoSettings
-from seatlib.lake import Lake, bronze_key, gold_key
+from seatlib.stages import admins, extract, gold, silver
+from seatlib.core.config import Settings, ZohoSecrets, ZohoSettings
+from seatlib.systems.lake import Lake, bronze_key, gold_key
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator
 from seatlib.sim.state import SimUser, ZohoState
 from seatlib.sim.world import World
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
-from seatlib.zoho import ZohoClient
+from seatlib.systems.zoho import ZohoClient
 
 START = date(2026, 11, 1)
 DAYS = 12  # more than one rolling refresh (REFRESH_DAYS), each change seen on its day

@@ -1,6 +1,6 @@
 """The demo's truth follows the demo's reclaims: users deactivated through the simulator's API
 are laid over the world's facts as over the state served, so the day's gold, made again after
-the reclaim, still agrees with the truth file (seatlib.demo, seatlib.sim.users)."""
+the reclaim, still agrees with the truth file (seatlib.run.demo, seatlib.sim.users)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import json
 from datetime import date
 from pathlib import Path
 
-from seatlib import config as cfg
-from seatlib import demo, extract, gold, silver
+from seatlib.core import config as cfg
+from seatlib.run import demo
+from seatlib.stages import extract, gold, silver
 from seatlib.stages import StageOptions
-from seatlib.zoho.users import portal_domain
+from seatlib.systems.zoho.users import portal_domain
 from tests.fixtures.demo import outside_pytest_tmp, safe_demo_config
 
 DAY = date(2026, 11, 20)

@@ -1,7 +1,7 @@
-"""The extract stage end to end over real HTTP: :func:`seatlib.extract.run` with a real
-:class:`~seatlib.zoho.ZohoClient` against the simulator serving the demo world's organisation
-(``World(42).zoho_state(DAY)``: 300 workspaces, 302 users, ~13,500 Access Log rows), into a
-temporary lake. Only the Zoho sources run, so no database is needed.
+"""The extract stage end to end over real HTTP: :func:`seatlib.stages.extract.run` with a real
+:class:`~seatlib.systems.zoho.ZohoClient` against the simulator serving the demo world's
+organisation (``World(42).zoho_state(DAY)``: 300 workspaces, 302 users, ~13,500 Access Log rows),
+into a temporary lake. Only the Zoho sources run, so no database is needed.
 
 Bronze is checked against the state the simulator served, computed here independently: every
 workspace of the organisation with its admins and their domains (and the
@@ -21,18 +21,18 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from seatlib import extract
-from seatlib.config import Settings, ZohoSecrets, ZohoSettings
-from seatlib.contracts import BRONZE
-from seatlib.errors import ConfigError
-from seatlib.lake import Lake, bronze_key
+from seatlib.stages import extract
+from seatlib.core.config import Settings, ZohoSecrets, ZohoSettings
+from seatlib.core.contracts import BRONZE
+from seatlib.core.errors import ConfigError
+from seatlib.systems.lake import Lake, bronze_key
 from seatlib.sim.protocol import show_time
 from seatlib.sim.server import AUDIT_WORKSPACE, STANDARD_DOMAIN, SimLimits, ZohoSimulator
 from seatlib.sim.state import ZohoState
 from seatlib.sim.world import World
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
-from seatlib.zoho import ZohoClient
+from seatlib.systems.zoho import ZohoClient
 
 DAY = date(2026, 11, 29)
 
@@ -223,8 +223,8 @@ def test_access_export_in_another_engines_shape_is_normalised():
     row per workspace and user with the latest access."""
     import pandas as pd
 
-    from seatlib.config import ZohoSettings
-    from seatlib.extract import normalize_access_export
+    from seatlib.core.config import ZohoSettings
+    from seatlib.stages.extract import normalize_access_export
 
     raw = pd.DataFrame({"Workspace Name": ["1 - A", "1 - A", "2 - B"],
                         "Accessed By": ["x@a.com", "x@a.com", "y@b.com"],
@@ -242,8 +242,8 @@ def test_access_export_deduplicated_with_the_declared_month_first_format():
     """Reduced by the time the declared format reads (month first), not a day-first guess."""
     import pandas as pd
 
-    from seatlib.config import ZohoSettings
-    from seatlib.extract import normalize_access_export
+    from seatlib.core.config import ZohoSettings
+    from seatlib.stages.extract import normalize_access_export
 
     raw = pd.DataFrame({"workspace_name": ["1 - A", "1 - A"], "user_email": ["x@a.com"] * 2,
                         "last_access_at": ["02/03/2026 10:00:00", "03/02/2026 10:00:00"]})
@@ -256,8 +256,8 @@ def test_access_export_deduplicated_with_the_declared_month_first_format():
 def test_access_export_missing_a_column_is_left_for_the_contract_to_name():
     import pandas as pd
 
-    from seatlib.config import ZohoSettings
-    from seatlib.extract import normalize_access_export
+    from seatlib.core.config import ZohoSettings
+    from seatlib.stages.extract import normalize_access_export
 
     raw = pd.DataFrame({"workspace_name": ["1 - A"], "user_email": ["x@a.com"]})
     assert list(normalize_access_export(raw, ZohoSettings()).columns) == ["workspace_name", "user_email"]

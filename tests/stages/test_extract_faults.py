@@ -2,9 +2,9 @@
 
 Each case starts from a lake that already holds a previous good bronze for the day (the
 fault-free bronze with its last row cut off, so that "untouched" and "rewritten" differ), switches
-one fault on in a fresh simulator, and runs :func:`seatlib.extract.run` for the four Zoho sources
-with a real :class:`~seatlib.zoho.ZohoClient`. The expected outcome is declared per case and the
-test asserts exactly that outcome:
+one fault on in a fresh simulator, and runs :func:`seatlib.stages.extract.run` for the four Zoho
+sources with a real :class:`~seatlib.systems.zoho.ZohoClient`. The expected outcome is declared per
+case and the test asserts exactly that outcome:
 
 * **recovers**: no error, and every bronze file is byte for byte the fault-free bronze (for a
   case that changes what Zoho shows rather than injecting a fault, e.g. another declared date
@@ -83,16 +83,16 @@ from typing import Any, Callable
 import pandas as pd
 import pytest
 
-from seatlib import extract, silver
-from seatlib.config import Settings, ZohoSecrets, ZohoSettings
-from seatlib.errors import SeatlibError, ZohoAuthError, ZohoError
-from seatlib.lake import bronze_key
+from seatlib.stages import extract, silver
+from seatlib.core.config import Settings, ZohoSecrets, ZohoSettings
+from seatlib.core.errors import SeatlibError, ZohoAuthError, ZohoError
+from seatlib.systems.lake import bronze_key
 from seatlib.sim.server import AUDIT_WORKSPACE, SimLimits, ZohoSimulator
 from seatlib.sim.state import SimWorkspace, ZohoState
 from seatlib.sim.world import World
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
-from seatlib.zoho import ZohoClient
+from seatlib.systems.zoho import ZohoClient
 
 DAY = date(2026, 11, 29)
 SOURCES = extract.ZOHO_SOURCES  # in the order the stage extracts them
@@ -525,7 +525,7 @@ def test_docstring_lists_every_case():
 
 
 def test_the_readme_shows_the_current_matrix():
-    from seatlib.config import REPO_ROOT
+    from seatlib.core.config import REPO_ROOT
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert matrix_markdown().strip() in readme, (

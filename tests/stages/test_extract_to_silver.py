@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seatlib import extract, silver
-from seatlib.config import Settings, ZohoSecrets
-from seatlib.lake import Lake, bronze_key
+from seatlib.stages import extract, silver
+from seatlib.core.config import Settings, ZohoSecrets
+from seatlib.systems.lake import Lake, bronze_key
 from seatlib.sim.server import ZohoSimulator
 from seatlib.sim.state import AccessRow, SimUser, ZohoState
 from seatlib.stages import StageOptions

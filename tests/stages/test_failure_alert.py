@@ -3,8 +3,8 @@
 import re
 from datetime import date
 
-from seatlib import config as cfg
-from seatlib import runner
+from seatlib.core import config as cfg
+from seatlib.run import runner
 
 from tests.fixtures.demo import demo_config
 from tests.fixtures.webhook import webhook

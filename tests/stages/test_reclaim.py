@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seatlib.errors import ConfigError
-from seatlib.lake import Lake
-from seatlib.reclaim import actions, check, flow, plan as plans, trail
-from seatlib.reclaim.trail import TrailError
+from seatlib.core.errors import ConfigError
+from seatlib.systems.lake import Lake
+from seatlib.reclaim import actions, check, flow, plan as plans
+from seatlib.history import trail
+from seatlib.history.trail import TrailError
 from seatlib.sim.state import SimUser
 from tests.fixtures.reclaim import DAY, EX_CLIENTS, PAYING_IDLE, PORTAL, build_day
 
@@ -314,7 +315,7 @@ def test_every_step_leaves_its_lines_for_the_terminal_masked(day):
 # -- 11. the report's reclaim section ------------------------------------------------------------------
 
 def test_the_month_counts_users_freed_and_those_back_within_30_days(day):
-    from seatlib.reclaim.trail import month_figures
+    from seatlib.history.trail import month_figures
 
     reclaim(day, approve="2001,2002", execute=True, **APPROVER)
     flow.undo(day.systems, request(day, reactivate="2002", execute=True, **APPROVER),
@@ -441,7 +442,7 @@ def test_an_idle_client_back_in_a_newer_gold_day_is_refused(day, tmp_path, monke
         st, as_of=datetime(2026, 3, 11, 6, tzinfo=timezone.utc),
         access_log=st.access_log + (AccessRow(datetime(2026, 3, 11, 5, tzinfo=timezone.utc),
                                               PAYING_IDLE[1], ws.name),)))
-    from seatlib import extract, gold, silver
+    from seatlib.stages import extract, gold, silver
     from seatlib.stages import StageOptions
     for stage in (extract, silver, gold):
         stage.run(nxt, day.systems, StageOptions(allow_replay=True))

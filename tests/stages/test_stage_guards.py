@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import demo, extract, gold, gold_history, load, silver
-from seatlib.contracts import SOURCES
-from seatlib.errors import ConfigError, DataQualityError
-from seatlib.lake import Lake, bronze_key, days_in, gold_key, silver_key
+from seatlib.core import config as cfg
+from seatlib.run import demo
+from seatlib.stages import extract, gold, gold_history, load, silver
+from seatlib.core.contracts import SOURCES
+from seatlib.core.errors import ConfigError, DataQualityError
+from seatlib.systems.lake import Lake, bronze_key, days_in, gold_key, silver_key
 from seatlib.sim.state import SimUser
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems

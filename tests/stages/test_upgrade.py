@@ -25,10 +25,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import gold, gold_history, investigate, load, report, silver
-from seatlib.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
-from seatlib.lake import Lake, gold_key
+from seatlib.core import config as cfg
+from seatlib.stages import gold, gold_history, load, report, silver
+from seatlib.stages.report import investigate
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_LEDGER, GOLD_STATUS
+from seatlib.systems.lake import Lake, gold_key
 from seatlib.stages import StageOptions
 from seatlib.systems import Systems
 
@@ -119,3 +120,28 @@ def test_a_day_after_the_old_ones_is_built_on_top_of_them(systems, old_lake):
     built = gold.run(new, systems)
     assert pd.isna(built.capacity["overrides"].iloc[0])  # nothing let through
     assert gold_history.read_summary(lake)["snapshot_date"].iloc[-1] == new
+
+
+def test_a_status_added_after_the_lake_was_written_keeps_the_lake_working(systems):
+    """Adding a status (seatlib.core.statuses) adds its count columns to gold's compact history.
+    A summary written before the status existed lacks them (here: as if paying_without_user
+    came after this lake): they read as no row and no client, never a ``KeyError``; the report
+    reads it as it is, and the next gold run writes the whole summary."""
+    lake = systems.lake
+    status = "paying_without_user"
+    old = gold_history._read(lake, gold_history.SUMMARY_KEY)
+    lake.write_bytes(gold_history.SUMMARY_KEY, gold_history._to_parquet(
+        old.drop(columns=[f"n_{status}", f"clients_{status}"], errors="ignore")))
+    summary = gold_history.read_summary(lake)
+    assert (summary[f"n_{status}"] == 0).all() and summary[f"clients_{status}"].isna().all()
+    rep = report.build(DAYS[-1], systems)
+    counts = rep.status_counts().set_index("Status")
+    assert len(counts) == len(gold_history.COUNT_COLUMNS)
+    assert set(rep.figures) >= {"capacity", "statuses", "last_access"}
+    silver.run(DAYS[-1], systems)
+    gold.run(DAYS[-1], systems)  # a rebuilt day: its row counts the status again
+    raw = gold_history._read(lake, gold_history.SUMMARY_KEY)
+    assert f"n_{status}" in raw.columns
+    rebuilt = gold_history.read_summary(lake)
+    assert rebuilt[f"n_{status}"].iloc[-1] == (gold.read_day(
+        lake, GOLD_STATUS.name, DAYS[-1])["status"] == status).sum()

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seatlib.config import ZohoSettings
-from seatlib.extract import access_cutoff, access_log_sql, normalize_access_export
+from seatlib.core.config import ZohoSettings
+from seatlib.stages.extract import access_cutoff, access_log_sql, normalize_access_export
 from seatlib.sim.export import run_sql
 from seatlib.sim.server import AUDIT_WORKSPACE
 from seatlib.sim.state import AccessRow, SimWorkspace, ZohoState
@@ -102,9 +102,9 @@ def test_two_blank_spellings_of_accessed_by_pass_the_extracts_guard(tmp_path):
     """Zoho groups "" and " " apart; both are no address, merged by silver, not refused."""
     from datetime import date
 
-    from seatlib import extract
-    from seatlib.config import Settings
-    from seatlib.lake import Lake
+    from seatlib.stages import extract
+    from seatlib.core.config import Settings
+    from seatlib.systems.lake import Lake
 
     raw = pd.DataFrame({"workspace_name": ["1 - A", "1 - A"], "user_email": ["", " "],
                         "last_access_at": ["2026-11-28 10:00:00", "2026-11-28 11:00:00"]})

@@ -1,4 +1,4 @@
-"""Which workspaces' admins the incremental extract asks Zoho for (``seatlib.admins``), on small
+"""Which workspaces' admins the incremental extract asks Zoho for (``seatlib.stages.admins``), on small
 frames built by hand: each trigger fires on its own change and on nothing else."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from seatlib import admins
-from seatlib.contracts import BRONZE
-from seatlib.zoho import Admin, Workspace
+from seatlib.stages import admins
+from seatlib.core.contracts import BRONZE
+from seatlib.systems.zoho import Admin, Workspace
 
 DAY = date(2026, 11, 29)
 PREV = DAY - timedelta(days=1)

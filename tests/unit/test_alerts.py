@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from seatlib import alerts
-from seatlib.config import AlertSettings, Settings
+from seatlib.stages.report import alerts
+from seatlib.core.config import AlertSettings, Settings
 
 S = Settings()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib.errors import ConfigError
+from seatlib.core import config as cfg
+from seatlib.core.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -60,7 +60,7 @@ def test_example_and_demo_files_load_with_todays_values():
 def test_the_demo_keeps_every_folder_it_writes_under_var_demo():
     """The demo and production shared runs/ (its lock, last-success.json, latest page and attempt
     numbers) until the demo's [runs] dir moved under var/demo (issue 19)."""
-    from seatlib import history
+    from seatlib.history import attempts as history
 
     demo = cfg.load_settings(cfg.DEMO_CONFIG, env={})
     home = Path(demo.demo_dir)
@@ -366,7 +366,7 @@ REDSHIFT = {"REDSHIFT_HOST": "h", "REDSHIFT_DATABASE": "d", "REDSHIFT_USER": "u"
 @pytest.mark.parametrize("text,iam", [
     ("true", True), ("TRUE", True), ("1", True), ("yes", True), (" Yes ", True),
     ("false", False), ("0", False), ("no", False), ("NO", False), ("", False),
-    ("y", True), ("t", True), ("n", False), ("f", False),  # the one flag rule, seatlib.values
+    ("y", True), ("t", True), ("n", False), ("f", False),  # the one flag rule, seatlib.core.values
 ])
 def test_iam_flag_reads_the_flag_words(text, iam):
     assert cfg.database_settings({**REDSHIFT, "REDSHIFT_IAM_AUTH": text}).iam is iam

@@ -1,4 +1,4 @@
-"""seatlib.demo's comparison of gold with the truth: what gold has is compared, what it does not
+"""seatlib.run.demo's comparison of gold with the truth: what gold has is compared, what it does not
 have yet (client_status, seats_reclaimable, the seat ledger) is skipped without a word."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from seatlib.demo import _compare_capacity, _compare_ledger, _compare_rows
-from seatlib.lake import Lake
+from seatlib.run.demo import _compare_capacity, _compare_ledger, _compare_rows
+from seatlib.systems.lake import Lake
 
 DAY = date(2026, 12, 7)
 TRUTH_ROWS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from seatlib.config import REPO_ROOT
+from seatlib.core.config import REPO_ROOT
 
 UNITS = REPO_ROOT / "deploy" / "systemd"
 

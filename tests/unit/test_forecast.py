@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from seatlib.forecast import forecast, full_days, full_since, theil_sen
+from seatlib.stages.report.forecast import forecast, full_days, full_since, theil_sen
 
 DAY = date(2026, 3, 31)
 

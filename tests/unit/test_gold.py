@@ -7,10 +7,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from seatlib import gold
-from seatlib.config import Settings
-from seatlib.contracts import SILVER, coerce
-from seatlib.errors import DataQualityError
+from seatlib.stages import gold
+from seatlib.core.config import Settings
+from seatlib.core.contracts import SILVER, coerce
+from seatlib.core.errors import DataQualityError
 
 DAY = date(2026, 11, 29)
 SETTINGS = Settings()
@@ -187,7 +187,7 @@ def test_missing_seat_resource_is_an_error(example):
 def test_pattern_without_group_is_an_error(example):
     from dataclasses import replace
 
-    from seatlib.config import ZohoSettings
+    from seatlib.core.config import ZohoSettings
 
     bad = replace(SETTINGS, zoho=ZohoSettings(client_id_pattern=r"^\d+"))
     with pytest.raises(DataQualityError, match="has no group"):

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from seatlib import gold, gold_history
-from seatlib.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, coerce, fill_added
-from seatlib.lake import Lake, gold_key
-from seatlib.report import status_since
+from seatlib.stages import gold, gold_history
+from seatlib.core.contracts import GOLD_CAPACITY, GOLD_STATUS, STATUSES, coerce, fill_added
+from seatlib.systems.lake import Lake, gold_key
+from seatlib.stages.report import status_since
 
 START = date(2026, 1, 1)
 

@@ -8,11 +8,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from seatlib.errors import DataQualityError
-from seatlib.contracts import STATUSES
-from seatlib.guards import (ALLOWED, KEEP_LAKE, NO_ROWS, bad_emails, check_seat_values,
-                            check_status_values, check_unmatched_share, check_volume)
-from seatlib.privacy import formula_safe
+from seatlib.core.errors import DataQualityError
+from seatlib.core.contracts import STATUSES
+from seatlib.stages.guards import (
+    ALLOWED, KEEP_LAKE, NO_ROWS, bad_emails, check_seat_values, check_status_values,
+    check_unmatched_share, check_volume,
+)
+from seatlib.core.privacy import formula_safe
 
 PREV = (date(2026, 11, 28), 100)
 
@@ -95,7 +97,7 @@ def test_too_many_unmatched_rows_stop_unless_allowed(caplog):
                        r"unmatched \(75%, limit \[guards\] max_unmatched_share 20%\).*"
                        r"client_id_pattern.*--allow-drop"):
         check_unmatched_share(rows, max_share=0.2, allow_drop=False, where="gold of d")
-    with caplog.at_level(logging.WARNING, logger="seatlib.guards"):
+    with caplog.at_level(logging.WARNING, logger="seatlib.stages.guards"):
         assert check_unmatched_share(rows, max_share=0.2, allow_drop=True, where="w") == 0.75
     assert "3 of 4 rows are unmatched" in caplog.text and ALLOWED in caplog.text
     assert check_unmatched_share(rows, max_share=0.75, allow_drop=False, where="w") == 0.75

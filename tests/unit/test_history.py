@@ -1,5 +1,6 @@
 """The run history: every attempt kept, the ledger of a failing stage, --check, the heartbeat,
-retention (seatlib.history, seatlib.ledger, seatlib.health, seatlib.session)."""
+retention (seatlib.history.attempts, seatlib.history.ledger, seatlib.history.health,
+seatlib.run.session)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import health, history, ledger, runner
-from seatlib.config import load_settings
-from seatlib.lake import Lake
-from seatlib.notify import read_alerts
-from seatlib.session import Session
+from seatlib.history import health, attempts as history, ledger
+from seatlib.history.lock import lock_state
+from seatlib.run import runner
+from seatlib.core.config import load_settings
+from seatlib.systems.lake import Lake
+from seatlib.history.alerts import read_alerts
+from seatlib.run.session import Session
 from tests.fixtures.webhook import pinger
 
 DAY = "2026-11-29"
@@ -112,7 +115,7 @@ def test_heartbeat_goes_out_only_after_a_successful_daily_run(tmp_path, monkeypa
 
 
 def test_the_heartbeat_url_is_redacted_from_the_log(tmp_path, monkeypatch, capsys):
-    from seatlib import log as seatlog
+    from seatlib.core import log as seatlog
 
     monkeypatch.setenv(health.HEARTBEAT_VAR, "https://hc-ping.com/0f1e2d3c-secret-uuid")
     logger = seatlog.setup(stream=None, log_file=tmp_path / "x.log")
@@ -174,7 +177,7 @@ def test_a_run_after_a_killed_one_reports_and_clears_the_lock_text(tmp_path):
     log = (tmp_path / "runs" / DAY / "latest" / "run.log").read_text()
     assert "the run lock still said 'pid 4194999 since 2026-11-29 06:15:00 UTC'" in log
     assert lock.read_text() == ""  # emptied on the clean exit
-    assert health.lock_state(tmp_path / "runs").state == "free"
+    assert lock_state(tmp_path / "runs").state == "free"
 
 
 def test_retention_keeps_unstored_days_and_the_durable_copy_by_default(tmp_path, caplog):

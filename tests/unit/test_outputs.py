@@ -1,6 +1,6 @@
 """The block every run ends with: where its page, notebooks, to-do list and log are (and the
 demo's truth), only files that are there, the same shape for a daily run, a back-fill and a
-reclaim (seatlib.outputs)."""
+reclaim (seatlib.run.outputs)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib import history, outputs, runner
+from seatlib.core import config as cfg
+from seatlib.history import attempts as history
+from seatlib.run import outputs, runner
 from seatlib.reclaim.flow import read_lines
-from seatlib.session import Session
+from seatlib.run.session import Session
 from seatlib.stages import STAGES
 
 DAY = date(2026, 11, 29)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from seatlib.zoho.pacing import RateLimiter
+from seatlib.systems.zoho.pacing import RateLimiter
 
 CALLS_PER_MINUTE = 1200  # an interval of about 51 ms
 

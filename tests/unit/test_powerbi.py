@@ -14,7 +14,9 @@ import re
 
 import pytest
 
-from seatlib import contracts, ledger, warehouse
+from seatlib.core import contracts
+from seatlib.history import ledger
+from seatlib.systems import warehouse
 from seatlib.powerbi import model as pbi_model
 from seatlib.powerbi import project, schemas
 
@@ -206,7 +208,7 @@ def test_every_report_field_exists_in_the_model():
 
 
 def _view_columns(relation: str) -> dict[str, str]:
-    """Columns of a warehouse relation from seatlib.warehouse's own definitions."""
+    """Columns of a warehouse relation from seatlib.systems.warehouse's own definitions."""
     if relation in (warehouse.STATUS_TABLE, warehouse.STATUS_LATEST_VIEW):
         return dict(contracts.GOLD_STATUS.columns)
     if relation == ledger.TABLE:
@@ -295,7 +297,7 @@ def test_tmdl_indents_with_tabs():
                                   ["--demo", "--stop-serving", "--serve"],
                                   ["--demo", "--stop-serving", "--date", "2026-01-01"]])
 def test_serve_options_need_the_demo_and_stop_serving_runs_nothing_else(argv, capsys):
-    from seatlib import runner
+    from seatlib.run import runner
 
     with pytest.raises(SystemExit) as exc:
         runner.parse_args(argv)
@@ -304,7 +306,7 @@ def test_serve_options_need_the_demo_and_stop_serving_runs_nothing_else(argv, ca
 
 
 def test_serve_options_parse_with_the_demo():
-    from seatlib import runner
+    from seatlib.run import runner
 
     args = runner.parse_args(["--demo", "--serve", "--serve-host", "0.0.0.0",
                               "--serve-port", "6000"])

@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seatlib import config as cfg
-from seatlib import report_page, runner
-from seatlib.config import REPO_ROOT
-from seatlib.errors import ConfigError
-from seatlib.lake import Lake, bronze_key
+from seatlib.core import config as cfg
+from seatlib.stages.report import page as report_page
+from seatlib.history import lock
+from seatlib.run import runner
+from seatlib.core.config import REPO_ROOT
+from seatlib.core.errors import ConfigError
+from seatlib.systems.lake import Lake, bronze_key
 
 TODAY = datetime.now(timezone.utc).date()
 TOMORROW = TODAY + timedelta(days=1)
@@ -31,7 +33,7 @@ def write_config(tmp_path, extra: str = "", runs: str | None = None) -> str:
 
 def test_the_demo_refuses_a_future_date_at_once(tmp_path):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "seatlib.runner", "--demo", "--date",
+    proc = subprocess.run([sys.executable, "-m", "seatlib.run.runner", "--demo", "--date",
                            "2099-01-01", "--config", write_config(tmp_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == runner.EXIT_CONFIG, proc.stderr
@@ -67,18 +69,18 @@ def test_the_lock_itself_turns_an_os_error_into_a_config_error(tmp_path):
     (tmp_path / ".lock").mkdir()
     with pytest.raises(ConfigError,
                        match=r"cannot open the run lock .*\.lock \(Is a directory\)"):
-        with runner.run_lock(tmp_path):
+        with lock.run_lock(tmp_path):
             pass
 
 
 def test_a_run_that_fails_under_the_lock_clears_its_text(tmp_path):
     """Only a killed run leaves its text: the next run must not call a failed one a crash."""
     with pytest.raises(RuntimeError, match="the stage failed"):
-        with runner.run_lock(tmp_path) as left:
+        with lock.run_lock(tmp_path) as left:
             assert left == "" and (tmp_path / ".lock").read_text().startswith("pid ")
             raise RuntimeError("the stage failed")
     assert (tmp_path / ".lock").read_text() == ""
-    with runner.run_lock(tmp_path) as left:
+    with lock.run_lock(tmp_path) as left:
         assert left == ""
 
 
@@ -116,7 +118,7 @@ def test_a_client_id_pattern_that_fits_no_workspace_exits_2_before_any_stage(tmp
 
 
 def test_a_pattern_that_fits_passes_and_an_empty_lake_has_nothing_to_check(tmp_path):
-    from seatlib import preflight
+    from seatlib.run import preflight
 
     settings = cfg.load_settings(write_config(tmp_path, "[zoho]\nclient_id_pattern = '^CLIENT-(\\d+)'\n"))
     preflight.check_client_id_pattern(settings)  # no workspace known yet
@@ -125,16 +127,16 @@ def test_a_pattern_that_fits_passes_and_an_empty_lake_has_nothing_to_check(tmp_p
 
 
 def test_allowed_guards_in_a_notebook_reach_the_runners_log(tmp_path, caplog):
-    line = ("2026-11-29 06:15:02 WARNING seatlib.guards: zoho_users (silver of 2026-11-29): 134 "
+    line = ("2026-11-29 06:15:02 WARNING seatlib.stages.guards: zoho_users (silver of 2026-11-29): 134 "
             "rows against 303 already there for 2026-11-29, a drop of 56% (limit 30%) "
             "(allowed by --allow-drop)\n")
     nb = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": ["2026-11-29 INFO x: fine\n", line]}]}]}
     path = tmp_path / "02_silver.ipynb"
     path.write_text(json.dumps(nb))
-    with caplog.at_level("WARNING", logger="seatlib.runner"):
+    with caplog.at_level("WARNING", logger="seatlib.run.runner"):
         relayed = runner.relay_overrides("silver", path)
-    assert relayed == [line.split("seatlib.guards: ")[1].strip()]
+    assert relayed == [line.split("seatlib.stages.guards: ")[1].strip()]
     assert "stage silver let through: zoho_users (silver of 2026-11-29): 134 rows" in caplog.text
     assert runner.relay_overrides("silver", tmp_path / "missing.ipynb") == []
 

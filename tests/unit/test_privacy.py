@@ -6,8 +6,8 @@ import logging
 import pandas as pd
 import pytest
 
-from seatlib import log as seatlog
-from seatlib.privacy import formula_safe, mask_email, mask_frame, mask_text, mask_value
+from seatlib.core import log as seatlog
+from seatlib.core.privacy import formula_safe, mask_email, mask_frame, mask_text, mask_value
 
 
 @pytest.mark.parametrize("address, want", [

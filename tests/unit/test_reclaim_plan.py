@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from seatlib import gold
-from seatlib.config import ReclaimSettings, Settings
-from seatlib.errors import ConfigError
-from seatlib.lake import Lake
+from seatlib.stages import gold
+from seatlib.core.config import ReclaimSettings, Settings
+from seatlib.core.errors import ConfigError
+from seatlib.systems.lake import Lake
 from seatlib.reclaim import check, plan as plans
 from tests.unit.test_gold import DAY, access, frames, user, ws
 

@@ -5,9 +5,9 @@ from datetime import date
 
 import pandas as pd
 
-from seatlib.investigate import changes
-from seatlib.report import status_since, unmatched_reason
-from seatlib.report_charts import access_bins
+from seatlib.stages.report.investigate import changes
+from seatlib.stages.report import status_since, unmatched_reason
+from seatlib.stages.report.figures import access_bins
 
 D = [date(2026, 10, d) for d in (1, 2, 3, 4)]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime, timedelta, timezone
 
-from seatlib import history, ledger, report_runs
-from seatlib.config import Settings
-from seatlib.lake import Lake, bronze_key, gold_key
-from seatlib.session import Session
+from seatlib.history import attempts as history, ledger
+from seatlib.stages.report import runs as report_runs
+from seatlib.core.config import Settings
+from seatlib.systems.lake import Lake, bronze_key, gold_key
+from seatlib.run.session import Session
 
 DAY = date(2026, 11, 29)
 

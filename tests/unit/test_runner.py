@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from seatlib import runner
-from seatlib.config import REPO_ROOT
+from seatlib.run import runner
+from seatlib.core.config import REPO_ROOT
 from seatlib.stages import REBUILD, STAGES
 
 
@@ -27,7 +27,7 @@ def test_stage_names_and_order():
     assert REBUILD == ("silver", "gold", "load", "report")
     for stage in STAGES:
         assert (runner.NOTEBOOKS_DIR / f"{stage.notebook}.ipynb").is_file()
-        module = importlib.import_module(f"seatlib.{stage.name}")
+        module = importlib.import_module(f"seatlib.stages.{stage.name}")
         assert list(inspect.signature(module.run).parameters)[:3] == ["day", "systems", "options"]
 
 
@@ -56,7 +56,7 @@ def test_second_run_exits_3_at_once(tmp_path):
     with open(runs / ".lock", "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "seatlib.runner", "--config", cfg_path,
+        proc = subprocess.run([sys.executable, "-m", "seatlib.run.runner", "--config", cfg_path,
                                "--stage", "gold"], cwd=REPO_ROOT, capture_output=True, text=True,
                               timeout=60)
         elapsed = time.monotonic() - started
@@ -79,7 +79,7 @@ def test_failed_stage_exits_1_and_keeps_its_notebook(tmp_path):
 
 @pytest.mark.parametrize("how, imported", [
     ("import papermill", True),  # the control: jsonschema does import it when it is there
-    ("from seatlib import execution; execution.import_papermill()", False),
+    ("from seatlib.run import execution; execution.import_papermill()", False),
 ])
 def test_the_runner_imports_papermill_without_the_iri_validator(tmp_path, how, imported):
     """With JupyterLab in the venv, jsonschema would import rfc3987_syntax (a 2 s grammar build)

@@ -11,10 +11,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from seatlib import gold, guards
-from seatlib.config import ReclaimSettings, Settings
-from seatlib.contracts import GOLD_STATUS, coerce
-from seatlib.errors import DataQualityError
+from seatlib.stages import gold, guards
+from seatlib.core.config import ReclaimSettings, Settings
+from seatlib.core.contracts import GOLD_STATUS, coerce
+from seatlib.core.errors import DataQualityError
 from tests.unit.test_gold import DAY, access, frames, user, ws
 
 SETTINGS = Settings()
@@ -305,8 +305,8 @@ def test_clients_reaching_the_company_database_are_no_change_the_guard_counts():
 def test_the_reports_idle_seats_leave_out_a_consultant_of_an_active_client(tmp_path):
     """c@agency serves 201 (pays, busy) and 202 (pays, idle): 202 is inactive, but its seat is
     not one to free; i@idle serves only 202 and is."""
-    from seatlib import report
-    from seatlib.lake import Lake, gold_key
+    from seatlib.stages import report
+    from seatlib.systems.lake import Lake, gold_key
 
     admins = [ws("1", "201 - Busy", "c@agency.example"), ws("2", "202 - Idle", "c@agency.example"),
               ws("2", "202 - Idle", "i@idle.example")]

@@ -7,13 +7,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from seatlib import silver
-from seatlib.config import Settings, ZohoSettings
-from seatlib.errors import DataQualityError, LakeError
-from seatlib.lake import Lake, bronze_key, silver_key
+from seatlib.stages import silver
+from seatlib.core.config import Settings, ZohoSettings
+from seatlib.core.errors import DataQualityError, LakeError
+from seatlib.systems.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
-from seatlib.contracts import BRONZE as BRONZE_CONTRACTS, fill_added
-from seatlib.zoho.records import DateFormatError, java_to_strptime, parse_access_time
+from seatlib.core.contracts import BRONZE as BRONZE_CONTRACTS, fill_added
+from seatlib.systems.zoho.records import DateFormatError, java_to_strptime, parse_access_time
 
 DAY = date(2026, 11, 29)
 
@@ -198,7 +198,7 @@ GAP = "2026-03-29 02:30:00"  # never shown: the clock jumps from 02:00 to 03:00 
 
 
 def test_an_autumn_overlap_time_is_the_earlier_instant_and_a_spring_gap_time_moves_forward(caplog):
-    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    caplog.set_level("INFO", logger="seatlib.systems.zoho.records")
     out = parse_access_time(pd.Series([OVERLAP, GAP, OVERLAP, "2026-07-01 12:00:00"]), BERLIN,
                             "bronze x")
     assert out.tolist() == [pd.Timestamp("2026-10-25 00:30:00Z"), pd.Timestamp("2026-03-29 01:00:00Z"),
@@ -212,7 +212,7 @@ def test_an_autumn_overlap_time_is_the_earlier_instant_and_a_spring_gap_time_mov
 
 
 def test_clock_changes_are_counted_over_declared_and_fallback_formats(caplog):
-    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    caplog.set_level("INFO", logger="seatlib.systems.zoho.records")
     text = pd.Series(["25 Oct, 2026 02:30:00", OVERLAP, "29 Mar, 2026 02:15:00"])
     declared = pd.Series(["dd MMM, yyyy HH:mm:ss", "", "dd MMM, yyyy HH:mm:ss"])
     out = parse_access_time(text, BERLIN, "t", declared=declared)
@@ -222,13 +222,13 @@ def test_clock_changes_are_counted_over_declared_and_fallback_formats(caplog):
 
 
 def test_a_zone_without_clock_changes_logs_nothing(caplog):
-    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    caplog.set_level("INFO", logger="seatlib.systems.zoho.records")
     parse_access_time(pd.Series([OVERLAP, GAP]), "UTC", "t")
     assert caplog.records == []
 
 
 def test_silver_reads_clock_change_times_of_berlin(tmp_path, caplog):
-    caplog.set_level("INFO", logger="seatlib.zoho.records")
+    caplog.set_level("INFO", logger="seatlib.systems.zoho.records")
     s = Settings(lake_url=str(tmp_path / "lake"), zoho=ZohoSettings(audit_timezone=BERLIN))
     write_bronze(Lake(s.lake_url), {"zoho_last_access":
         "workspace_name,user_email,last_access_at,time_format,future_accesses\n"

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from seatlib.contracts import STATUSES
+from seatlib.core.contracts import STATUSES
 from seatlib.sim.world import AUDIT_START, ORIGIN, World, main
 
 DAY = date(2026, 11, 29)

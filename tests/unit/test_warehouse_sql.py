@@ -1,4 +1,4 @@
-"""The Redshift-only statements of seatlib.warehouse_sql, checked as generated text against the
+"""The Redshift-only statements of seatlib.systems.warehouse_sql, checked as generated text against the
 syntax the Amazon Redshift Database Developer Guide gives (docs/redshift-notes.md): COPY with a
 column list, a manifest and REGION; LOCK; ALTER COLUMN TYPE VARCHAR; the literal rules; and the
 ``[warehouse] s3_region`` setting."""
@@ -10,12 +10,13 @@ import re
 
 import pytest
 
-from seatlib import config as cfg
-from seatlib.contracts import GOLD_STATUS
-from seatlib.errors import ConfigError, WarehouseError
-from seatlib.warehouse_sql import (CopySource, PostgresDialect, RedshiftDialect, column_type,
-                                   create_table_sql, day_index_name, insert_sql, literal, lock_sql,
-                                   manifest_json, parameter_type, widen_column_sql)
+from seatlib.core import config as cfg
+from seatlib.core.contracts import GOLD_STATUS
+from seatlib.core.errors import ConfigError, WarehouseError
+from seatlib.systems.warehouse_sql import (
+    CopySource, PostgresDialect, RedshiftDialect, column_type, create_table_sql, day_index_name,
+    insert_sql, literal, lock_sql, manifest_json, parameter_type, widen_column_sql,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/seat-monitor-copy"
 DATA = "s3://lake-bucket/seat-monitor/gold/seat_status/2025-03-01.csv"

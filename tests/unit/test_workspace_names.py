@@ -1,5 +1,5 @@
 """Silver's ``workspace_names``: every (workspace id, name) pair of the silver admins up to a
-day, kept as a chain of daily partitions (``seatlib.silver``: put_names, read_names)."""
+day, kept as a chain of daily partitions (``seatlib.stages.silver``: put_names, read_names)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from seatlib import quality, silver
-from seatlib.config import Settings
-from seatlib.contracts import SILVER, SOURCES, WORKSPACE_NAMES, coerce
-from seatlib.lake import Lake, bronze_key, silver_key
+from seatlib.stages.report import quality
+from seatlib.stages import silver
+from seatlib.core.config import Settings
+from seatlib.core.contracts import SILVER, SOURCES, WORKSPACE_NAMES, coerce
+from seatlib.systems.lake import Lake, bronze_key, silver_key
 from seatlib.systems import Systems
 
 D1 = date(2026, 11, 1)
@@ -104,7 +105,7 @@ def test_the_carry_forward_stops_at_the_first_day_that_comes_out_unchanged(renam
 
 
 def test_a_lake_from_before_gets_the_day_built_from_all_its_silver_days_once(lake, caplog):
-    caplog.set_level("INFO", logger="seatlib.silver")
+    caplog.set_level("INFO", logger="seatlib.stages.silver")
     put_silver(lake, D1, ("1", "Alpha"), names=False)
     put_silver(lake, D2, ("1", "Alpha Ltda"), names=False)
     put_silver(lake, D3, ("1", "Alpha Ltda"), ("2", "Gamma"))
